@@ -1,0 +1,82 @@
+"""Shared fixtures: named people whose access differs.
+
+- ``owner``: account admin of "Acme" (Europe/Berlin);
+- ``colleague``: another employee of Acme (America/New_York);
+- ``stranger``: admin of another account, "Globex", who must never see Acme's data.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def acme(db):
+    from accounts.models import Account
+
+    return Account.objects.create(name="Acme", plan="free")
+
+
+@pytest.fixture
+def owner(acme):
+    from accounts.models import User
+
+    return User.objects.create_user(
+        "alice@acme.test",
+        PASSWORD,
+        account=acme,
+        full_name="Alice Owner",
+        timezone="Europe/Berlin",
+        is_account_admin=True,
+    )
+
+
+@pytest.fixture
+def colleague(acme):
+    from accounts.models import User
+
+    return User.objects.create_user(
+        "bob@acme.test",
+        PASSWORD,
+        account=acme,
+        full_name="Bob Colleague",
+        timezone="America/New_York",
+    )
+
+
+@pytest.fixture
+def stranger(db):
+    from accounts.models import Account, User
+
+    globex = Account.objects.create(name="Globex", plan="paid")
+    return User.objects.create_user(
+        "sam@globex.test",
+        PASSWORD,
+        account=globex,
+        full_name="Sam Stranger",
+        timezone="UTC",
+        is_account_admin=True,
+    )
+
+
+def _token_for(user) -> str:
+    from accounts.services import create_api_token
+
+    return create_api_token(user, "tests")[1]
+
+
+@pytest.fixture
+def owner_token(owner) -> str:
+    return _token_for(owner)
+
+
+@pytest.fixture
+def colleague_token(colleague) -> str:
+    return _token_for(colleague)
+
+
+@pytest.fixture
+def stranger_token(stranger) -> str:
+    return _token_for(stranger)

@@ -1,0 +1,13 @@
+"""Settings for the test suite: the real settings, with a throw-away data directory."""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789")
+os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="rendezvous-test-"))
+os.environ.setdefault("BASE_URL", "http://testserver")
+
+from .settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+ALLOWED_HOSTS = ["*"]

@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="events:week", permanent=False)),
+    path("accounts/", include("accounts.urls")),
+    path("calendar/", include("events.urls")),
+    path("api/v1/", include("api.urls")),
+    path("admin/", admin.site.urls),
+]
