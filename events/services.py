@@ -48,10 +48,13 @@ def _resolve_colleagues(organizer: User, attendee_ids: Iterable[Any]) -> list[Us
         try:
             ids.append(int(raw))
         except (TypeError, ValueError):
-            raise ValidationError({"attendee_ids": _("%(value)r is not a user id.") % {"value": raw}}) from None
+            raise ValidationError(
+                {"attendee_ids": _("%(value)r is not a user id.") % {"value": raw}}
+            ) from None
     ids = list(dict.fromkeys(i for i in ids if i != organizer.pk))
     users = {
-        u.pk: u for u in User.objects.filter(account_id=organizer.account_id, is_active=True, pk__in=ids)
+        u.pk: u
+        for u in User.objects.filter(account_id=organizer.account_id, is_active=True, pk__in=ids)
     }
     missing = [i for i in ids if i not in users]
     if missing:
@@ -146,7 +149,8 @@ def event_update(event: Event, actor: User, **changes: Any) -> Event:
     if "attendee_ids" in changes:
         wanted = {u.pk: u for u in _resolve_colleagues(event.organizer, changes["attendee_ids"])}
         current = {
-            a.user_id: a for a in event.attendees.filter(user__isnull=False).exclude(user=event.organizer)
+            a.user_id: a
+            for a in event.attendees.filter(user__isnull=False).exclude(user=event.organizer)
         }
         removed = [a.pk for uid, a in current.items() if uid not in wanted]
         added = [u for uid, u in wanted.items() if uid not in current]

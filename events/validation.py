@@ -76,7 +76,9 @@ def clean_event_fields(data: dict) -> dict:
         if not isinstance(value, dt.datetime):
             errors[field] = _("Enter a date and time.")
         elif value.tzinfo is None or value.utcoffset() is None:
-            errors[field] = _("Give a UTC offset (e.g. 2026-05-04T09:00:00+02:00); naive times are ambiguous.")
+            errors[field] = _(
+                "Give a UTC offset (e.g. 2026-05-04T09:00:00+02:00); naive times are ambiguous."
+            )
     if "start" not in errors and "end" not in errors and zone is not None:
         if data.get("all_day"):
             start, end = _all_day_bounds(start, end, zone)

@@ -61,7 +61,9 @@ def env_url(name: str, default: str) -> str:
     assert value is not None
     parts = urlsplit(value)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ConfigError(f"{name}: expected an http(s) URL like https://cal.example.com, got {value!r}")
+        raise ConfigError(
+            f"{name}: expected an http(s) URL like https://cal.example.com, got {value!r}"
+        )
     return value.rstrip("/")
 
 
@@ -71,7 +73,9 @@ def parse_database_url(url: str, *, variable: str = "DATABASE_URL") -> dict:
     if parts.scheme == "sqlite":
         path = unquote(parts.path)
         if parts.netloc or not path or path == "/":
-            raise ConfigError(f"{variable}: expected sqlite:///relative/or/absolute/path, got {url!r}")
+            raise ConfigError(
+                f"{variable}: expected sqlite:///relative/or/absolute/path, got {url!r}"
+            )
         # sqlite:///data/db.sqlite3 → relative "data/db.sqlite3"; sqlite:////abs → "/abs"
         name = path[1:] if path.startswith("/") else path
         return {

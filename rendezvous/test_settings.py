@@ -7,7 +7,7 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-01234567
 os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="rendezvous-test-"))
 os.environ.setdefault("BASE_URL", "http://testserver")
 
-from .settings import *  # noqa: E402, F403
+from .settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["*"]
