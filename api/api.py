@@ -1,0 +1,32 @@
+"""The NinjaAPI instance behind ``/api/v1/``: bearer auth, one error shape, the routers."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from . import errors
+from .auth import ApiTokenAuth, EmployeeRateThrottle
+from .routers import events, freebusy, me, users
+
+#: One instance, so tests (and operators) can see and tune the limit.
+THROTTLE = EmployeeRateThrottle()
+
+api = NinjaAPI(
+    title="Rendezvous API",
+    version="1",
+    description=(
+        "Team calendar API. Authenticate with `Authorization: Bearer <token>`. "
+        "Instants are ISO 8601 with a UTC offset (answers are in UTC); every event "
+        "also carries its IANA `timezone`. Every error is "
+        '`{"detail": "...", "errors": [{"field": "...", "message": "..."}]}`: '
+        "400 breaks a rule, 401 no valid token, 403 not allowed, 404 not found (or "
+        "not yours), 409 conflict (with `code`), 422 malformed input, 429 slow down."
+    ),
+    urls_namespace="api-v1",
+    auth=ApiTokenAuth(),
+    throttle=THROTTLE,
+)
+errors.install(api)
+
+for module in (me, users, events, freebusy):
+    api.add_router("", module.router)

@@ -1,0 +1,64 @@
+"""``/events`` and ``/events/{id}``: my events.
+
+Every lookup goes through ``events.selectors.get_event_for_user``: an event of another
+account, or one the caller neither organizes nor attends, is a 404 exactly like a
+missing id. Changing or cancelling is for the organizer only (an attendee gets 403).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router
+
+from events.selectors import events_in_range, get_event_for_user
+from events.services import event_cancel, event_create, event_update
+
+from ..schemas import EventIn, EventOut, EventPatch, EventsQuery, event_out
+
+router = Router(tags=["events"])
+
+
+@router.get("/events", response=list[EventOut], summary="My events in a range")
+def list_events(request: HttpRequest, query: Query[EventsQuery]) -> list[dict[str, Any]]:
+    """Events I organize or attend that overlap [start, end), ordered by start.
+
+    Cancelled events are left out unless ``include_cancelled=true``. The range may
+    cover at most 366 days.
+    """
+    found = events_in_range(
+        request.auth, query.start, query.end, include_cancelled=query.include_cancelled
+    )
+    return [event_out(e) for e in found]
+
+
+@router.post("/events", response={201: EventOut}, summary="Create an event")
+def create_event(request: HttpRequest, payload: EventIn) -> tuple[int, dict[str, Any]]:
+    """I become the organizer; ``attendee_ids`` invites colleagues of my account."""
+    event = event_create(request.auth, **payload.dict())
+    return 201, event_out(get_event_for_user(request.auth, event.pk))
+
+
+@router.get("/events/{event_id}", response=EventOut, summary="One event")
+def get_event(request: HttpRequest, event_id: int) -> dict[str, Any]:
+    return event_out(get_event_for_user(request.auth, event_id))
+
+
+@router.patch("/events/{event_id}", response=EventOut, summary="Change an event")
+def patch_event(request: HttpRequest, event_id: int, payload: EventPatch) -> dict[str, Any]:
+    """Organizer only. Absent fields keep their value; SEQUENCE grows on significant changes."""
+    event = get_event_for_user(request.auth, event_id)
+    event_update(event, request.auth, **payload.dict(exclude_unset=True))
+    return event_out(get_event_for_user(request.auth, event_id))
+
+
+@router.delete("/events/{event_id}", response=EventOut, summary="Cancel an event")
+def delete_event(request: HttpRequest, event_id: int) -> dict[str, Any]:
+    """Organizer only. The event is cancelled, not erased: its UID and history stay,
+    so attendees can be told. Answers 200 with the cancelled event (``status`` is
+    ``"cancelled"``); cancelling again is harmless and answers the same.
+    """
+    event = get_event_for_user(request.auth, event_id)
+    event_cancel(event, request.auth)
+    return event_out(get_event_for_user(request.auth, event_id))

@@ -1,0 +1,27 @@
+"""``/me``: the employee holding the token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router
+
+from accounts.services import update_preferences
+
+from ..schemas import MeOut, MePatch, me_out
+
+router = Router(tags=["me"])
+
+
+@router.get("/me", response=MeOut, summary="Who am I")
+def get_me(request: HttpRequest) -> dict[str, Any]:
+    """The employee the token belongs to: time zone, language, working hours, account."""
+    return me_out(request.auth)
+
+
+@router.patch("/me", response=MeOut, summary="Change my preferences")
+def patch_me(request: HttpRequest, payload: MePatch) -> dict[str, Any]:
+    """Change full_name, timezone, language or working_hours; absent fields stay."""
+    user = update_preferences(request.auth, **payload.dict(exclude_unset=True))
+    return me_out(user)

@@ -1,0 +1,330 @@
+"""Shapes of the API: what comes in (typed, checked for form) and what goes out.
+
+Input schemas check *form* only (types, required fields, an offset on every instant,
+unknown fields); an input that breaks one of them gets a 422 naming the field. The
+*rules* (title length, known time zone, end after start, colleagues of the same
+account, ...) live in the services, which answer 400 naming the field. Nothing is
+written before both have passed.
+
+Output is built by the ``*_out`` functions from model instances the selectors loaded
+(with their related rows prefetched), so serializing never queries per item.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Annotated, Any, Literal
+
+from django.utils.translation import gettext as _
+from ninja import Schema
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from accounts.models import User
+from events.models import Attendee, Event
+from scheduling.intervals import Interval
+
+#: The longest range one list or free/busy request may cover.
+MAX_RANGE = dt.timedelta(days=366)
+#: The most employees one free/busy request may ask about.
+MAX_FREEBUSY_USERS = 50
+MAX_ATTENDEES = 200
+_MAX_ID = 2**63 - 1
+
+
+def _require_offset(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise PydanticCustomError(
+            "naive_datetime",
+            _("Give a UTC offset (e.g. 2026-05-04T09:00:00+02:00); naive times are ambiguous."),
+        )
+    return value
+
+
+#: An instant in ISO 8601 *with* a UTC offset; a naive time is refused (422).
+Instant = Annotated[dt.datetime, AfterValidator(_require_offset)]
+#: A database id: positive and within a 64-bit integer.
+Id = Annotated[int, Field(ge=1, le=_MAX_ID)]
+
+
+def _split_commas(value: Any) -> Any:
+    """``?users=1,2`` and ``?users=1&users=2`` both become ``["1", "2"]``."""
+    items = value if isinstance(value, list) else [value]
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, str):
+            out.extend(part.strip() for part in item.split(",") if part.strip())
+        else:
+            out.append(item)
+    return out
+
+
+class _Input(Schema):
+    # An unknown field is an error, not silently dropped: a typo must not look like success.
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- ranges (query strings) -------------------------------------------------------------
+
+
+class RangeQuery(Schema):
+    start: Instant = Field(description="Start of the range, ISO 8601 with offset.")
+    end: Instant = Field(description="End of the range (exclusive), at most 366 days later.")
+
+    @field_validator("end")
+    @classmethod
+    def _end_after_start(cls, end: dt.datetime, info: Any) -> dt.datetime:
+        start = info.data.get("start")
+        if start is not None:
+            if end <= start:
+                raise PydanticCustomError("range_order", _("The end must be after the start."))
+            if end - start > MAX_RANGE:
+                raise PydanticCustomError(
+                    "range_length",
+                    _("The range may cover at most %(days)d days.") % {"days": MAX_RANGE.days},
+                )
+        return end
+
+
+class EventsQuery(RangeQuery):
+    include_cancelled: bool = Field(False, description="Also list cancelled events.")
+
+
+class FreeBusyQuery(RangeQuery):
+    users: Annotated[
+        list[Id], BeforeValidator(_split_commas), Field(min_length=1, max_length=MAX_FREEBUSY_USERS)
+    ] = Field(description="Employee ids of your account, comma-separated: users=3,7")
+
+
+# --- people --------------------------------------------------------------------------------
+
+
+class AccountOut(Schema):
+    id: int
+    name: str
+    plan: Literal["free", "paid"]
+
+
+class MeOut(Schema):
+    id: int
+    email: str
+    full_name: str
+    timezone: str
+    language: str
+    working_hours: dict[str, list[list[str]]]
+    account: AccountOut
+    is_account_admin: bool
+
+
+class MePatch(_Input):
+    """Every field optional; an absent field keeps its value, ``null`` is refused."""
+
+    full_name: str = None  # type: ignore[assignment]
+    timezone: str = None  # type: ignore[assignment]
+    language: str = None  # type: ignore[assignment]
+    working_hours: dict[str, list[list[str]]] = Field(
+        None,  # type: ignore[arg-type]
+        description='Local wall-clock ranges per weekday: {"mon": [["09:00", "18:00"]], ...}',
+    )
+
+
+class UserOut(Schema):
+    id: int
+    email: str
+    full_name: str
+    timezone: str
+    language: str
+    is_account_admin: bool
+
+
+class UserIn(_Input):
+    email: str
+    full_name: str
+    timezone: str | None = Field(None, description="IANA zone; the admin's own by default.")
+    language: str = "en"
+    is_account_admin: bool = False
+    password: str | None = Field(
+        None, description="Optional; without it the employee cannot sign in with a password yet."
+    )
+
+
+def me_out(user: User) -> dict[str, Any]:
+    account = user.account
+    return {
+        "id": user.pk,
+        "email": user.email,
+        "full_name": user.full_name,
+        "timezone": user.timezone,
+        "language": user.language,
+        "working_hours": user.working_hours,
+        "account": {"id": account.pk, "name": account.name, "plan": account.plan},
+        "is_account_admin": user.is_account_admin,
+    }
+
+
+def user_out(user: User) -> dict[str, Any]:
+    return {
+        "id": user.pk,
+        "email": user.email,
+        "full_name": user.full_name,
+        "timezone": user.timezone,
+        "language": user.language,
+        "is_account_admin": user.is_account_admin,
+    }
+
+
+# --- events --------------------------------------------------------------------------------
+
+
+class PersonOut(Schema):
+    id: int
+    name: str
+    email: str
+
+
+class AttendeeOut(Schema):
+    user_id: int | None
+    email: str
+    name: str
+    kind: Literal["employee", "guest"]
+    status: Literal["needs-action", "accepted", "tentative", "declined"]
+
+
+class EventOut(Schema):
+    id: int
+    uid: str
+    title: str
+    description: str
+    location: str
+    video_url: str
+    start: dt.datetime = Field(description="UTC instant.")
+    end: dt.datetime = Field(description="UTC instant (exclusive).")
+    timezone: str = Field(description="IANA zone the event is planned in.")
+    all_day: bool
+    recurrence: str | None = Field(description="RRULE text, or null.")
+    status: Literal["confirmed", "tentative", "cancelled"]
+    sequence: int
+    transparency: Literal["busy", "free"]
+    organizer: PersonOut
+    attendees: list[AttendeeOut]
+    guests_can_see_participants: bool
+    notify_on_decision: bool
+    attachments: list[dict[str, Any]] = Field(description="Not available yet: always [].")
+
+
+class EventIn(_Input):
+    title: str
+    start: Instant
+    end: Instant
+    timezone: str | None = Field(None, description="IANA zone; your own by default.")
+    description: str = ""
+    location: str = ""
+    video_url: str = ""
+    all_day: bool = False
+    transparency: Literal["busy", "free"] = "busy"
+    attendee_ids: list[Id] = Field(
+        default_factory=list, max_length=MAX_ATTENDEES, description="Colleagues to invite."
+    )
+    guests_can_see_participants: bool = False
+    notify_on_decision: bool = True
+
+
+class EventPatch(_Input):
+    """Every field optional; an absent field keeps its value, ``null`` is refused.
+
+    ``attendee_ids``, when given, replaces the invited colleagues.
+    """
+
+    title: str = None  # type: ignore[assignment]
+    start: Instant = None  # type: ignore[assignment]
+    end: Instant = None  # type: ignore[assignment]
+    timezone: str = None  # type: ignore[assignment]
+    description: str = None  # type: ignore[assignment]
+    location: str = None  # type: ignore[assignment]
+    video_url: str = None  # type: ignore[assignment]
+    all_day: bool = None  # type: ignore[assignment]
+    transparency: Literal["busy", "free"] = None  # type: ignore[assignment]
+    attendee_ids: list[Id] = Field(None, max_length=MAX_ATTENDEES)  # type: ignore[arg-type]
+    guests_can_see_participants: bool = None  # type: ignore[assignment]
+    notify_on_decision: bool = None  # type: ignore[assignment]
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC)
+
+
+def attendee_out(attendee: Attendee) -> dict[str, Any]:
+    user = attendee.user
+    return {
+        "user_id": attendee.user_id,
+        "email": user.email if user else "",
+        "name": user.full_name if user else "",
+        "kind": attendee.kind,
+        "status": attendee.status,
+    }
+
+
+def event_out(event: Event) -> dict[str, Any]:
+    """Uses ``event.organizer`` and ``event.attendees.all()``: load them with the event."""
+    organizer = event.organizer
+    return {
+        "id": event.pk,
+        "uid": event.uid,
+        "title": event.title,
+        "description": event.description,
+        "location": event.location,
+        "video_url": event.video_url,
+        "start": _utc(event.start),
+        "end": _utc(event.end),
+        "timezone": event.timezone,
+        "all_day": event.all_day,
+        "recurrence": event.recurrence or None,
+        "status": event.status,
+        "sequence": event.sequence,
+        "transparency": event.transparency,
+        "organizer": {"id": organizer.pk, "name": organizer.full_name, "email": organizer.email},
+        "attendees": [attendee_out(a) for a in event.attendees.all()],
+        "guests_can_see_participants": event.guests_can_see_participants,
+        "notify_on_decision": event.notify_on_decision,
+        "attachments": [],
+    }
+
+
+# --- free/busy -----------------------------------------------------------------------------
+
+
+class IntervalOut(Schema):
+    start: dt.datetime
+    end: dt.datetime
+
+
+class UserBusyOut(Schema):
+    user_id: int
+    busy: list[IntervalOut]
+
+
+class FreeBusyOut(Schema):
+    start: dt.datetime
+    end: dt.datetime
+    users: list[UserBusyOut]
+
+
+def freebusy_out(
+    user_ids: Iterable[int],
+    busy: dict[int, list[Interval]],
+    start: dt.datetime,
+    end: dt.datetime,
+) -> dict[str, Any]:
+    """Users in the order asked for; each one's busy time merged, clipped to the range."""
+    return {
+        "start": _utc(start),
+        "end": _utc(end),
+        "users": [
+            {
+                "user_id": uid,
+                "busy": [{"start": iv.start, "end": iv.end} for iv in busy.get(uid, [])],
+            }
+            for uid in user_ids
+        ],
+    }
