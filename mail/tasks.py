@@ -1,0 +1,13 @@
+"""Background work of the mail app, run by ``manage.py db_worker``."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+
+@task()
+def deliver_outbox_message_task(message_id: int) -> str:
+    """Deliver one outbox row; the logic lives in ``mail.services`` where tests call it."""
+    from mail.services import deliver_outbox_message
+
+    return deliver_outbox_message(message_id).value
