@@ -6,6 +6,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="events:week", permanent=False)),
     path("accounts/", include("accounts.urls")),
     path("calendar/", include("events.urls")),
+    path("notifications/", include("notifications.urls")),
     path("api/v1/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

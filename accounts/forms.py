@@ -1,0 +1,227 @@
+"""Forms of the account pages: they parse and label input; the services decide."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from itertools import pairwise
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from .emails import render_and_queue
+from .models import WEEKDAYS, User
+
+DAY_NAMES = {
+    "mon": _("Monday"),
+    "tue": _("Tuesday"),
+    "wed": _("Wednesday"),
+    "thu": _("Thursday"),
+    "fri": _("Friday"),
+    "sat": _("Saturday"),
+    "sun": _("Sunday"),
+}
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    """Every IANA zone the services accept, sorted so a typed prefix jumps to it."""
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
+def apply_service_errors(
+    form: forms.Form, exc: ValidationError, field_map: dict[str, str] | None = None
+) -> None:
+    """Put a service's ValidationError next to the form field it names.
+
+    Services name their own fields (``start``, ``attendee_ids``); ``field_map`` translates
+    those to this form's field names. Anything without a matching field becomes a form-wide
+    error, so no message is ever lost.
+    """
+    field_map = field_map or {}
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for field, messages in exc.message_dict.items():
+        target = field_map.get(field, field)
+        form.add_error(target if target in form.fields else None, messages)
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    """Django's sign-in form, labelled for e-mail addresses."""
+
+    username = forms.EmailField(
+        label=_("E-mail"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+
+
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Password reset whose mail goes through the outbox inside the request's transaction."""
+
+    def get_users(self, email: str):
+        """Active employees with this address, including those who never set a password.
+
+        Django skips unusable passwords (meant for externally authenticated users); here
+        every employee signs in with a password, and a newly added one whose welcome link
+        expired must be able to ask for a fresh one.
+        """
+        return User.objects.filter(email__iexact=email.strip(), is_active=True)
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict,
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        render_and_queue(
+            user=context["user"],
+            to_email=to_email,
+            subject_template=subject_template_name,
+            text_template=email_template_name,
+            html_template=html_email_template_name,
+            context=context,
+            from_email=from_email,
+        )
+
+    def save(self, *args, **kwargs) -> None:
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+
+
+_RANGE_RE = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*[-–—]\s*(\d{1,2})(?::(\d{2}))?$")
+
+
+def parse_day_ranges(text: str, day_label: str) -> list[list[str]]:
+    """``"09:00-12:00, 13:00-18:00"`` → ``[["09:00", "12:00"], ["13:00", "18:00"]]``.
+
+    Empty text means a day off. Every error message names the day, because the seven
+    fields are shown together and the message should make sense on its own.
+    """
+    ranges: list[list[str]] = []
+    for part in (p.strip() for p in re.split(r"[,;]", text or "")):
+        if not part:
+            continue
+        match = _RANGE_RE.match(part)
+        if not match:
+            raise ValidationError(
+                _("%(day)s: “%(part)s” is not a range like 09:00-17:00."),
+                params={"day": day_label, "part": part},
+            )
+        h1, m1, h2, m2 = (int(g or 0) for g in match.groups())
+        start, end = h1 * 60 + m1, h2 * 60 + m2
+        if m1 > 59 or m2 > 59 or start > 24 * 60 or end > 24 * 60:
+            raise ValidationError(
+                _("%(day)s: “%(part)s” has a time outside 00:00-24:00."),
+                params={"day": day_label, "part": part},
+            )
+        if end <= start:
+            raise ValidationError(
+                _("%(day)s: in “%(part)s” the end is not after the start."),
+                params={"day": day_label, "part": part},
+            )
+        ranges.append([f"{h1:02d}:{m1:02d}", f"{h2:02d}:{m2:02d}"])
+    ranges.sort()
+    for first, second in pairwise(ranges):
+        if second[0] < first[1]:
+            raise ValidationError(
+                _("%(day)s: the ranges %(first)s and %(second)s overlap."),
+                params={"day": day_label, "first": "-".join(first), "second": "-".join(second)},
+            )
+    return ranges
+
+
+def format_day_ranges(ranges: list) -> str:
+    return ", ".join(f"{a}-{b}" for a, b in ranges or [])
+
+
+class DayHoursField(forms.CharField):
+    """One weekday's working hours as text, cleaned into the JSON form of the services."""
+
+    def __init__(self, day: str, **kwargs) -> None:
+        self.day = day
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", DAY_NAMES[day])
+        kwargs.setdefault("max_length", 200)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        return parse_day_ranges(super().clean(value), str(DAY_NAMES[self.day]))
+
+
+class PreferencesForm(forms.Form):
+    full_name = forms.CharField(label=_("Full name"), max_length=200)
+    timezone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "full_name": user.full_name,
+                "timezone": user.timezone,
+                "language": user.language,
+                **{
+                    day: format_day_ranges((user.working_hours or {}).get(day, []))
+                    for day in WEEKDAYS
+                },
+            },
+        )
+        super().__init__(*args, **kwargs)
+        for day in WEEKDAYS:
+            self.fields[day] = DayHoursField(
+                day,
+                help_text=_("For example 09:00-12:00, 13:00-18:00. Empty: not working."),
+                widget=forms.TextInput(attrs={"placeholder": "09:00-18:00"}),
+            )
+
+    def day_fields(self):
+        return [self[day] for day in WEEKDAYS]
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "full_name": data["full_name"],
+            "timezone": data["timezone"],
+            "language": data["language"],
+            "working_hours": {day: data[day] for day in WEEKDAYS},
+        }
+
+    def apply_service_errors(self, exc: ValidationError) -> None:
+        """The scheduling engine prefixes its messages with the day key ("mon: ...")."""
+        if hasattr(exc, "error_dict") and "working_hours" in exc.error_dict:
+            for message in exc.message_dict["working_hours"]:
+                day = message.split(":", 1)[0]
+                self.add_error(day if day in WEEKDAYS else None, message)
+            rest = {k: v for k, v in exc.message_dict.items() if k != "working_hours"}
+            if rest:
+                apply_service_errors(self, ValidationError(rest))
+            return
+        apply_service_errors(self, exc)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Token name"),
+        max_length=100,
+        help_text=_("What the token is for, e.g. “laptop script”."),
+    )
+
+
+class EmployeeForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail"), max_length=254)
+    full_name = forms.CharField(label=_("Full name"), max_length=200)
+    timezone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    is_account_admin = forms.BooleanField(
+        label=_("Account admin"),
+        required=False,
+        help_text=_("Admins can add employees."),
+    )

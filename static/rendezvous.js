@@ -1,0 +1,20 @@
+// Small progressive enhancements; every page works without this file.
+document.addEventListener("DOMContentLoaded", () => {
+  // Week view: open the time grid scrolled to the morning (07:00) instead of midnight.
+  for (const body of document.querySelectorAll("[data-scroll-hour]")) {
+    const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+    const hourRem = parseFloat(getComputedStyle(body).getPropertyValue("--hour")) || 3;
+    body.scrollTop = Number(body.dataset.scrollHour) * hourRem * rem;
+  }
+  // Event form: time inputs are irrelevant for all-day events, so hide them.
+  const allDay = document.querySelector("input[name='all_day']");
+  if (allDay) {
+    const sync = () => {
+      for (const el of document.querySelectorAll("[data-time-field]")) {
+        el.hidden = allDay.checked;
+      }
+    };
+    allDay.addEventListener("change", sync);
+    sync();
+  }
+});
