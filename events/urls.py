@@ -1,4 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "events"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.week, name="week"),
+    path("week/<str:day>/", views.week, name="week_of"),
+    path("events/new/", views.event_create, name="create"),
+    path("events/<int:event_id>/", views.event_detail, name="detail"),
+    path("events/<int:event_id>/edit/", views.event_edit, name="edit"),
+    path("events/<int:event_id>/cancel/", views.event_cancel, name="cancel"),
+    path("events/<int:event_id>/respond/", views.event_respond, name="respond"),
+]
