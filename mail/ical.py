@@ -1,0 +1,511 @@
+"""iCalendar objects for iTIP (RFC 5546) messages: plain data in, RFC 5545 bytes out.
+
+No ORM and no HTTP here: the invitation feature and the booking feature both turn their
+models into :class:`CalendarEvent` values and call :func:`build_calendar`. Every text value
+goes through the ``icalendar`` library's escaping, after we have removed what no calendar
+text may contain (NUL and other control characters); e-mail addresses are checked strictly
+because they end up in ``ORGANIZER``/``ATTENDEE`` values and, through the iMIP layer, in
+mail headers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import zoneinfo
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from dateutil.rrule import rrule as _RRule
+from dateutil.rrule import rrulestr
+from icalendar import Calendar, Event, Timezone, vCalAddress, vRecur, vUri
+
+PRODID = "-//Rendezvous//Rendezvous//EN"
+METHODS = frozenset({"PUBLISH", "REQUEST", "CANCEL", "REPLY"})
+STATUSES = frozenset({"CONFIRMED", "TENTATIVE", "CANCELLED"})
+TRANSPARENCIES = frozenset({"OPAQUE", "TRANSPARENT"})
+PARTSTATS = frozenset({"NEEDS-ACTION", "ACCEPTED", "DECLINED", "TENTATIVE", "DELEGATED"})
+ROLES = frozenset({"CHAIR", "REQ-PARTICIPANT", "OPT-PARTICIPANT", "NON-PARTICIPANT"})
+UTC_ZONES = frozenset({"UTC", "Etc/UTC"})
+
+MAX_EMAIL_LENGTH = 254
+MAX_UID_LENGTH = 255
+MAX_URL_LENGTH = 2000
+# A VTIMEZONE lists each transition; an open-ended series gets this many years of them.
+RECURRENCE_HORIZON_YEARS = 10
+MAX_TIMEZONE_YEARS = 30
+
+# Characters that may appear in the local part of an address we write into a mailto: URI
+# and a header. Deliberately narrower than RFC 5322: no quoted strings, no "?", "#", "%"
+# (they mean something inside a mailto: URI), no whitespace, no control characters.
+_LOCAL_PART = re.compile(r"[A-Za-z0-9!$&'*+/=^_`{|}~-]+(?:\.[A-Za-z0-9!$&'*+/=^_`{|}~-]+)*\Z")
+_DOMAIN_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)\Z")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_URL = re.compile(r"https?://[^\s\"<>\\^`{|}\x00-\x1f\x7f]+\Z", re.IGNORECASE)
+
+
+class InvalidCalendarData(ValueError):
+    """A value cannot go into a calendar or a mail; ``field`` names it, ``reason`` says why.
+
+    A ValueError so that callers that only know "bad input" still catch it; the services
+    turn ``field``/``reason`` into the ``{field: message}`` error the API answers with.
+    """
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass
+class CalendarPerson:
+    """An organizer or attendee as written into ORGANIZER / ATTENDEE.
+
+    ``partstat``, ``rsvp`` and ``role`` only matter for attendees.
+    """
+
+    email: str
+    name: str = ""
+    partstat: str = "NEEDS-ACTION"
+    rsvp: bool = True
+    role: str = "REQ-PARTICIPANT"
+
+
+@dataclass(kw_only=True)
+class CalendarEvent:
+    """One VEVENT: an event, or one changed instance of a series (``recurrence_id`` set).
+
+    ``start``/``end`` are aware datetimes (any offset; written in ``timezone``). For
+    all-day events the local dates of ``start`` and ``end`` in ``timezone`` are written as
+    ``VALUE=DATE`` with ``end`` exclusive, as the event models store them (midnight to
+    midnight after the last day).
+    """
+
+    uid: str
+    sequence: int
+    title: str
+    start: dt.datetime
+    end: dt.datetime
+    timezone: str
+    organizer: CalendarPerson
+    attendees: list[CalendarPerson] = field(default_factory=list)
+    description: str = ""
+    location: str = ""
+    url: str | None = None
+    all_day: bool = False
+    status: str = "CONFIRMED"
+    transparency: str = "OPAQUE"
+    rrule: str | None = None
+    exdates: list[dt.datetime] = field(default_factory=list)
+    recurrence_id: dt.datetime | None = None
+    created: dt.datetime | None = None
+    last_modified: dt.datetime | None = None
+
+
+# ---------------------------------------------------------------- validation helpers
+
+
+def validate_email_address(value: object, field: str = "email") -> str:
+    """Return ``value`` if it is a plain ``local@domain`` address safe for mailto: and headers.
+
+    Refuses (``InvalidCalendarData`` naming ``field``) anything with whitespace, control
+    characters, quotes, angle brackets, several ``@``, a display name, or a malformed
+    domain: such a value could otherwise add a header or an iCalendar parameter. An
+    internationalised domain is returned in its ASCII (IDNA) form.
+    """
+    if not isinstance(value, str):
+        raise InvalidCalendarData(field, "must be text")
+    if not value:
+        raise InvalidCalendarData(field, "an e-mail address is required")
+    if len(value) > MAX_EMAIL_LENGTH:
+        raise InvalidCalendarData(field, f"longer than {MAX_EMAIL_LENGTH} characters")
+    if value.count("@") != 1:
+        raise InvalidCalendarData(field, f"{value!r} is not a single e-mail address")
+    local, domain = value.split("@")
+    if len(local) > 64 or not _LOCAL_PART.match(local):
+        raise InvalidCalendarData(field, f"{value!r} is not a valid e-mail address")
+    if not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise InvalidCalendarData(field, f"{value!r} has an invalid domain") from exc
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels):
+        raise InvalidCalendarData(field, f"{value!r} has an invalid domain")
+    if labels[-1].isdigit():
+        raise InvalidCalendarData(field, f"{value!r} has an invalid domain")
+    return f"{local}@{domain}"
+
+
+def clean_text(value: object, field: str, *, single_line: bool = False) -> str:
+    """Text as it may appear in an iCalendar value: NUL and control characters removed.
+
+    Line breaks become LF (iCalendar TEXT has no CR); with ``single_line`` (names) they and
+    tabs become spaces. Escaping of ``; , \\`` and newlines is left to the icalendar library.
+    """
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidCalendarData(field, "must be text")
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text)
+    if single_line:
+        text = re.sub(r"[\n\t]", " ", text)
+    return text
+
+
+def _choice(value: object, allowed: frozenset[str], field: str) -> str:
+    if not isinstance(value, str) or value.upper() not in allowed:
+        raise InvalidCalendarData(field, f"must be one of {', '.join(sorted(allowed))}")
+    return value.upper()
+
+
+def _aware(value: object, field: str) -> dt.datetime:
+    if not isinstance(value, dt.datetime):
+        raise InvalidCalendarData(field, "must be a date and time")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidCalendarData(field, "must carry a time zone (naive times are ambiguous)")
+    return value
+
+
+def _utc(value: object, field: str) -> dt.datetime:
+    return _aware(value, field).astimezone(dt.UTC).replace(microsecond=0)
+
+
+@functools.cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones()) | UTC_ZONES
+
+
+def _zone(name: object, field: str) -> zoneinfo.ZoneInfo:
+    if not isinstance(name, str) or name not in _known_zones():
+        raise InvalidCalendarData(field, f"unknown time zone {name!r}")
+    return zoneinfo.ZoneInfo(name)
+
+
+def _check_uid(value: object, field: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidCalendarData(field, "a UID is required")
+    if len(value) > MAX_UID_LENGTH:
+        raise InvalidCalendarData(field, f"longer than {MAX_UID_LENGTH} characters")
+    if _CONTROL.search(value) or "\n" in value or "\t" in value:
+        raise InvalidCalendarData(field, "must not contain control characters")
+    return value
+
+
+def _check_url(value: object, field: str) -> str:
+    if not isinstance(value, str) or len(value) > MAX_URL_LENGTH or not _URL.match(value):
+        raise InvalidCalendarData(field, "must be an http(s) URL without spaces or quotes")
+    return value
+
+
+def _check_rrule(value: object, start: dt.datetime, field: str) -> tuple[vRecur, _RRule]:
+    if not isinstance(value, str):
+        raise InvalidCalendarData(field, "must be RRULE text")
+    text = value.strip()
+    if text.upper().startswith("RRULE:"):
+        text = text[6:]
+    if not text or _CONTROL.search(text) or any(c in text for c in "\n\t :"):
+        raise InvalidCalendarData(field, "must be one RRULE value such as FREQ=WEEKLY;BYDAY=MO")
+    try:
+        parsed = rrulestr(f"RRULE:{text}", dtstart=start)
+        recur = vRecur.from_ical(text)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise InvalidCalendarData(field, f"not a valid RRULE: {exc}") from exc
+    if not isinstance(parsed, _RRule):
+        raise InvalidCalendarData(field, "must be a single RRULE")
+    return recur, parsed
+
+
+def _series_end(parsed: _RRule) -> dt.datetime | None:
+    """Last instant a series can reach (UNTIL, or the COUNT-th occurrence); None if open."""
+    if parsed._until is not None:
+        return parsed._until
+    if parsed._count is not None:
+        last = None
+        for index, occurrence in enumerate(parsed):
+            last = occurrence
+            if index >= 5000:  # a longer series is as good as open-ended here
+                return None
+        return last
+    return None
+
+
+def _person(person: object, field: str) -> CalendarPerson:
+    if not isinstance(person, CalendarPerson):
+        raise InvalidCalendarData(field, "must be a CalendarPerson")
+    if not isinstance(person.rsvp, bool):
+        raise InvalidCalendarData(f"{field}.rsvp", "must be true or false")
+    return CalendarPerson(
+        email=validate_email_address(person.email, f"{field}.email"),
+        name=clean_text(person.name, f"{field}.name", single_line=True).strip(),
+        partstat=_choice(person.partstat, PARTSTATS, f"{field}.partstat"),
+        rsvp=person.rsvp,
+        role=_choice(person.role, ROLES, f"{field}.role"),
+    )
+
+
+# ---------------------------------------------------------------- building
+
+
+def _address(person: CalendarPerson, params: dict[str, str]) -> vCalAddress:
+    address = vCalAddress(f"mailto:{person.email}")
+    if person.name:
+        address.params["CN"] = person.name
+    for key, value in params.items():
+        address.params[key] = value
+    return address
+
+
+def _local_date(value: dt.datetime, zone: zoneinfo.ZoneInfo) -> dt.date:
+    return value.astimezone(zone).date()
+
+
+def _in_zone(value: dt.datetime, zone: zoneinfo.ZoneInfo, tzid: str) -> dt.datetime:
+    if tzid in UTC_ZONES:
+        return value.astimezone(dt.UTC).replace(microsecond=0)
+    return value.astimezone(zone).replace(microsecond=0)
+
+
+def _years_needed(
+    instants: Iterable[dt.datetime],
+    zone: zoneinfo.ZoneInfo,
+    until: dt.datetime | None,
+    open_ended: bool,
+) -> tuple[int, int]:
+    years = [value.astimezone(zone).year for value in instants]
+    first, last = min(years), max(years)
+    if until is not None:
+        last = max(last, until.astimezone(zone).year if until.tzinfo else until.year)
+    elif open_ended:
+        last = max(last, first + RECURRENCE_HORIZON_YEARS)
+    return first, min(last, first + MAX_TIMEZONE_YEARS)
+
+
+@functools.lru_cache(maxsize=256)
+def _vtimezone_ical(tzid: str, first_year: int, last_year: int) -> bytes:
+    """A VTIMEZONE for ``tzid`` valid from 1 January ``first_year`` to the end of ``last_year``.
+
+    icalendar writes the onset of a spring-forward observance in the wall time *after* the
+    jump (03:00 for Berlin); RFC 5545 §3.6.5 reads DTSTART in the offset *before* it
+    (TZOFFSETFROM), which would move the change an hour late. We shift those onsets back by
+    the jump so that DTSTART − TZOFFSETFROM is the real instant of the change.
+    """
+    timezone = Timezone.from_tzid(
+        tzid, first_date=dt.date(first_year, 1, 1), last_date=dt.date(last_year + 1, 1, 1)
+    )
+    for observance in timezone.walk():
+        if observance.name not in ("STANDARD", "DAYLIGHT"):
+            continue
+        jump = observance.TZOFFSETTO - observance.TZOFFSETFROM
+        if jump <= dt.timedelta(0):
+            continue
+        observance.DTSTART = observance.DTSTART - jump
+        rdates = observance.get("RDATE")
+        if rdates is not None:
+            lists = rdates if isinstance(rdates, list) else [rdates]
+            onsets = [value.dt - jump for rdate in lists for value in rdate.dts]
+            del observance["RDATE"]
+            observance.add("RDATE", onsets)
+    return timezone.to_ical()
+
+
+def _vevent(
+    method: str, event: CalendarEvent, stamp: dt.datetime, prefix: str
+) -> tuple[Event, tuple[str, int, int] | None]:
+    """One VEVENT and, when it uses a TZID, which zone and years its VTIMEZONE must cover."""
+
+    def name(field: str) -> str:
+        return f"{prefix}{field}"
+
+    if not isinstance(event, CalendarEvent):
+        raise InvalidCalendarData(prefix.rstrip(".") or "events", "must be a CalendarEvent")
+    uid = _check_uid(event.uid, name("uid"))
+    if (
+        not isinstance(event.sequence, int)
+        or isinstance(event.sequence, bool)
+        or event.sequence < 0
+    ):
+        raise InvalidCalendarData(name("sequence"), "must be a whole number ≥ 0")
+    title = clean_text(event.title, name("title"))
+    if not title.strip():
+        raise InvalidCalendarData(name("title"), "a title is required")
+    description = clean_text(event.description, name("description"))
+    location = clean_text(event.location, name("location"))
+    url = _check_url(event.url, name("url")) if event.url else None
+    tzid = event.timezone
+    zone = _zone(tzid, name("timezone"))
+    start = _aware(event.start, name("start"))
+    end = _aware(event.end, name("end"))
+    if not isinstance(event.all_day, bool):
+        raise InvalidCalendarData(name("all_day"), "must be true or false")
+    status = "CANCELLED" if method == "CANCEL" else _choice(event.status, STATUSES, name("status"))
+    transparency = _choice(event.transparency, TRANSPARENCIES, name("transparency"))
+    organizer = _person(event.organizer, name("organizer"))
+    if not isinstance(event.attendees, Sequence):
+        raise InvalidCalendarData(name("attendees"), "must be a list")
+    attendees = [_person(p, name(f"attendees[{i}]")) for i, p in enumerate(event.attendees)]
+    if method == "REPLY" and len(attendees) != 1:
+        raise InvalidCalendarData(
+            name("attendees"), "a REPLY carries exactly the replying attendee"
+        )
+    exdates = [_aware(d, name(f"exdates[{i}]")) for i, d in enumerate(event.exdates or [])]
+    recurrence_id = (
+        _aware(event.recurrence_id, name("recurrence_id"))
+        if event.recurrence_id is not None
+        else None
+    )
+
+    vevent = Event()
+    vevent.add("uid", uid)
+    vevent.add("dtstamp", stamp)
+    vevent.add("sequence", event.sequence)
+    if event.created is not None:
+        vevent.add("created", _utc(event.created, name("created")))
+    if event.last_modified is not None:
+        vevent.add("last-modified", _utc(event.last_modified, name("last_modified")))
+
+    if event.all_day:
+        first_day = _local_date(start, zone)
+        end_day = _local_date(end, zone)
+        if end_day <= first_day:
+            end_day = first_day + dt.timedelta(days=1)
+        vevent.add("dtstart", first_day)
+        vevent.add("dtend", end_day)
+    else:
+        if end <= start:
+            raise InvalidCalendarData(name("end"), "must be after the start")
+        vevent.add("dtstart", _in_zone(start, zone, tzid))
+        vevent.add("dtend", _in_zone(end, zone, tzid))
+
+    until = None
+    if event.rrule is not None:
+        recur, parsed = _check_rrule(event.rrule, start.astimezone(zone), name("rrule"))
+        until = _series_end(parsed)
+        vevent.add("rrule", recur)
+    if exdates:
+        if event.all_day:
+            vevent.add("exdate", [_local_date(d, zone) for d in exdates])
+        else:
+            vevent.add("exdate", [_in_zone(d, zone, tzid) for d in exdates])
+    if recurrence_id is not None:
+        if event.all_day:
+            vevent.add("recurrence-id", _local_date(recurrence_id, zone))
+        else:
+            vevent.add("recurrence-id", _in_zone(recurrence_id, zone, tzid))
+
+    vevent.add("summary", title)
+    if description:
+        vevent.add("description", description)
+    if location:
+        vevent.add("location", location)
+    if url:
+        vevent.add("url", vUri(url))
+    vevent.add("status", status)
+    vevent.add("transp", transparency)
+    vevent.add("organizer", _address(organizer, {}))
+    if method != "PUBLISH":  # RFC 5546 §3.2.1: a PUBLISH names no attendees
+        for person in attendees:
+            params = {"CUTYPE": "INDIVIDUAL", "ROLE": person.role, "PARTSTAT": person.partstat}
+            if method == "REQUEST":
+                params["RSVP"] = "TRUE" if person.rsvp else "FALSE"
+            vevent.add("attendee", _address(person, params))
+
+    timezone_need = None
+    if not event.all_day and tzid not in UTC_ZONES:
+        instants = [start, end, *exdates]
+        if recurrence_id is not None:
+            instants.append(recurrence_id)
+        first, last = _years_needed(instants, zone, until, open_ended=event.rrule is not None)
+        timezone_need = (tzid, first, last)
+    return vevent, timezone_need
+
+
+def build_calendar(
+    method: str, events: Sequence[CalendarEvent], *, dtstamp: dt.datetime | None = None
+) -> bytes:
+    """Serialise ``events`` as one iTIP VCALENDAR with ``METHOD:method``.
+
+    Why each rule: RFC 5546 needs METHOD, DTSTAMP (UTC, when this message was made) and
+    SEQUENCE in every message; RFC 5545 §3.2.19 needs a VTIMEZONE for every TZID used,
+    generated here from the IANA zone for the years the events touch. UTC events use the
+    ``Z`` form and need none. CANCEL always writes STATUS:CANCELLED, because each CANCEL we
+    send takes the event out of its recipients' calendars (whole event cancelled or those
+    attendees removed). REPLY carries exactly the replying attendee; PUBLISH none.
+
+    Raises ``InvalidCalendarData`` (a ValueError naming the field) for any bad value.
+    """
+    method = _choice(method, METHODS, "method")
+    if isinstance(events, CalendarEvent) or not isinstance(events, Sequence) or not events:
+        raise InvalidCalendarData("events", "at least one event is required")
+    stamp = _utc(dtstamp if dtstamp is not None else dt.datetime.now(dt.UTC), "dtstamp")
+
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+
+    spans: dict[str, tuple[int, int]] = {}
+    vevents = []
+    for index, event in enumerate(events):
+        prefix = f"events[{index}]." if len(events) > 1 else ""
+        vevent, need = _vevent(method, event, stamp, prefix)
+        vevents.append(vevent)
+        if need is not None:
+            tzid, first, last = need
+            old = spans.get(tzid)
+            spans[tzid] = (first, last) if old is None else (min(old[0], first), max(old[1], last))
+    for tzid in sorted(spans):
+        first, last = spans[tzid]
+        calendar.add_component(Timezone.from_ical(_vtimezone_ical(tzid, first, last)))
+    for vevent in vevents:
+        calendar.add_component(vevent)
+
+    if calendar.get_missing_tzids():  # pragma: no cover - guards a library change
+        raise RuntimeError(f"VTIMEZONE missing for {calendar.get_missing_tzids()}")
+    data = calendar.to_ical()
+    _check_structure(data, expected_events=len(vevents))
+    return data
+
+
+def _check_structure(data: bytes, *, expected_events: int) -> None:
+    """Re-read what we wrote: any component or property a value smuggled in is a bug.
+
+    Escaping is the library's job; this is the belt to its braces, cheap next to sending mail.
+    """
+    parsed = parse_calendar(data)
+    kinds = [component.name for component in parsed.walk()]
+    allowed = {"VCALENDAR", "VTIMEZONE", "STANDARD", "DAYLIGHT", "VEVENT"}
+    if kinds.count("VEVENT") != expected_events or not set(kinds) <= allowed:
+        raise RuntimeError(f"calendar structure changed while writing: {kinds}")
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def parse_calendar(data: bytes | str) -> Calendar:
+    """Parse one VCALENDAR strictly: a ValueError if any line could not be read.
+
+    For our own output (tests, the self-check above). Mail from outside goes through
+    ``mail.inbound_parse``, which is lenient and never raises.
+    """
+    try:
+        calendar = Calendar.from_ical(data)
+    except Exception as exc:  # the library raises several types for broken input
+        raise ValueError(f"not an iCalendar object: {exc}") from exc
+    if not isinstance(calendar, Calendar):
+        raise ValueError("not a VCALENDAR")
+    for component in calendar.walk():
+        if component.errors:
+            raise ValueError(f"{component.name}: {component.errors}")
+    return calendar
+
+
+def strip_mailto(value: object) -> str:
+    """``mailto:Ann@X.org`` / ``MAILTO:ann@x.org`` / ``ann@x.org`` → ``ann@x.org``."""
+    text = str(value).strip()
+    if text[:7].lower() == "mailto:":
+        text = text[7:]
+    return text.strip().lower()
