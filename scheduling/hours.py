@@ -126,9 +126,10 @@ def _require_aware(value: datetime, name: str) -> None:
         raise ValueError(f"{name} must be timezone-aware, got naive datetime {value.isoformat()}")
 
 
-# A local date's ranges can land outside that date in UTC by the zone's offset (up to
-# 14 h) plus a DST gap (up to a whole day, as when Samoa skipped 2011-12-30). Looking two
-# local dates beyond each end is therefore always enough; clipping drops the surplus.
+# Ranges stay on their own date's wall clock, but reading wall times with fold=0 can
+# carry a range past a neighbouring local midnight when a gap or a fold straddles
+# midnight, or a whole date is skipped (Samoa, 2011-12-30). Two spare dates on each side
+# cover all of these for four cheap loop turns; clipping drops the surplus.
 _DATE_MARGIN = timedelta(days=2)
 
 

@@ -328,3 +328,20 @@ def test_santiago_grid_on_a_day_without_midnight():
     )
     assert local_view(slots, SANTIAGO) == ["23:00-04", "23:30-04", "01:00-03", "01:30-03",
                                            "02:00-03", "02:30-03"]  # fmt: skip
+
+
+def test_samoa_skipped_day_and_split_queries_agree():
+    # Pacific/Apia jumped from 2011-12-29 24:00 -10 to 2011-12-31 00:00 +14: Friday the
+    # 30th never happened. Its hours, read with the offset before the gap like any other
+    # missing local time, land on Saturday's wall clock; nothing else moves, and asking
+    # for the range in two pieces gives the same answer as asking once.
+    apia = ZoneInfo("Pacific/Apia")
+    hours = parse_weekly_hours({"thu": [["09:00", "12:00"]], "fri": [["09:00", "12:00"]],
+                                "sat": [["13:00", "17:00"]]})  # fmt: skip
+    a, b, c = utc(2011, 12, 29), utc(2011, 12, 30, 10), utc(2012, 1, 2)
+    windows = working_windows(hours, apia, a, c)
+    assert [
+        (w.start.astimezone(apia).strftime("%a %d %H:%M%z"), w.end.astimezone(apia).strftime("%H:%M"))
+        for w in windows
+    ] == [("Thu 29 09:00-1000", "12:00"), ("Sat 31 09:00+1400", "12:00"), ("Sat 31 13:00+1400", "17:00")]  # fmt: skip
+    assert working_windows(hours, apia, a, b) + working_windows(hours, apia, b, c) == windows
