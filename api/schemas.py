@@ -65,6 +65,32 @@ class _Input(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
+# --- errors --------------------------------------------------------------------------------
+
+
+class FieldErrorOut(Schema):
+    field: str | None = Field(
+        description="The input field, dotted for nested ones; null: the whole input."
+    )
+    message: str
+
+
+class ErrorOut(Schema):
+    """The one shape of every error (see api/errors.py); a 409 also has ``code``."""
+
+    detail: str
+    errors: list[FieldErrorOut]
+    code: str | None = Field(None, description="Only on 409: what the conflict is.")
+
+
+def answers(ok: int, schema: Any, *errors: int) -> dict[int, Any]:
+    """The ``response=`` of an operation: its success and the errors it can give.
+
+    Every operation can also answer 401 (no valid token) and 429 (slow down).
+    """
+    return {ok: schema, **{code: ErrorOut for code in sorted({401, 429, *errors})}}
+
+
 # --- ranges (query strings) -------------------------------------------------------------
 
 

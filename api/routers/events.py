@@ -10,17 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from events.selectors import events_in_range, get_event_for_user
 from events.services import event_cancel, event_create, event_update
 
-from ..schemas import EventIn, EventOut, EventPatch, EventsQuery, event_out
+from ..schemas import EventIn, EventOut, EventPatch, EventsQuery, answers, event_out
 
 router = Router(tags=["events"])
 
 
-@router.get("/events", response=list[EventOut], summary="My events in a range")
+@router.get("/events", response=answers(200, list[EventOut], 422), summary="My events in a range")
 def list_events(request: HttpRequest, query: Query[EventsQuery]) -> list[dict[str, Any]]:
     """Events I organize or attend that overlap [start, end), ordered by start.
 
@@ -33,19 +33,23 @@ def list_events(request: HttpRequest, query: Query[EventsQuery]) -> list[dict[st
     return [event_out(e) for e in found]
 
 
-@router.post("/events", response={201: EventOut}, summary="Create an event")
-def create_event(request: HttpRequest, payload: EventIn) -> tuple[int, dict[str, Any]]:
+@router.post("/events", response=answers(201, EventOut, 400, 409, 422), summary="Create an event")
+def create_event(request: HttpRequest, payload: EventIn) -> Status:
     """I become the organizer; ``attendee_ids`` invites colleagues of my account."""
     event = event_create(request.auth, **payload.dict())
-    return 201, event_out(get_event_for_user(request.auth, event.pk))
+    return Status(201, event_out(get_event_for_user(request.auth, event.pk)))
 
 
-@router.get("/events/{event_id}", response=EventOut, summary="One event")
+@router.get("/events/{event_id}", response=answers(200, EventOut, 404, 422), summary="One event")
 def get_event(request: HttpRequest, event_id: int) -> dict[str, Any]:
     return event_out(get_event_for_user(request.auth, event_id))
 
 
-@router.patch("/events/{event_id}", response=EventOut, summary="Change an event")
+@router.patch(
+    "/events/{event_id}",
+    response=answers(200, EventOut, 400, 403, 404, 409, 422),
+    summary="Change an event",
+)
 def patch_event(request: HttpRequest, event_id: int, payload: EventPatch) -> dict[str, Any]:
     """Organizer only. Absent fields keep their value; SEQUENCE grows on significant changes."""
     event = get_event_for_user(request.auth, event_id)
@@ -53,7 +57,11 @@ def patch_event(request: HttpRequest, event_id: int, payload: EventPatch) -> dic
     return event_out(get_event_for_user(request.auth, event_id))
 
 
-@router.delete("/events/{event_id}", response=EventOut, summary="Cancel an event")
+@router.delete(
+    "/events/{event_id}",
+    response=answers(200, EventOut, 403, 404, 409, 422),
+    summary="Cancel an event",
+)
 def delete_event(request: HttpRequest, event_id: int) -> dict[str, Any]:
     """Organizer only. The event is cancelled, not erased: its UID and history stay,
     so attendees can be told. Answers 200 with the cancelled event (``status`` is

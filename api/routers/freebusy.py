@@ -10,12 +10,14 @@ from ninja import Query, Router
 from accounts.selectors import colleagues_by_ids
 from events.selectors import busy_intervals
 
-from ..schemas import FreeBusyOut, FreeBusyQuery, freebusy_out
+from ..schemas import FreeBusyOut, FreeBusyQuery, answers, freebusy_out
 
 router = Router(tags=["freebusy"])
 
 
-@router.get("/freebusy", response=FreeBusyOut, summary="Busy time of colleagues")
+@router.get(
+    "/freebusy", response=answers(200, FreeBusyOut, 404, 422), summary="Busy time of colleagues"
+)
 def freebusy(request: HttpRequest, query: Query[FreeBusyQuery]) -> dict[str, Any]:
     """Merged busy intervals per employee in [start, end), clipped to the range.
 

@@ -9,18 +9,18 @@ from ninja import Router
 
 from accounts.services import update_preferences
 
-from ..schemas import MeOut, MePatch, me_out
+from ..schemas import MeOut, MePatch, answers, me_out
 
 router = Router(tags=["me"])
 
 
-@router.get("/me", response=MeOut, summary="Who am I")
+@router.get("/me", response=answers(200, MeOut), summary="Who am I")
 def get_me(request: HttpRequest) -> dict[str, Any]:
     """The employee the token belongs to: time zone, language, working hours, account."""
     return me_out(request.auth)
 
 
-@router.patch("/me", response=MeOut, summary="Change my preferences")
+@router.patch("/me", response=answers(200, MeOut, 400, 422), summary="Change my preferences")
 def patch_me(request: HttpRequest, payload: MePatch) -> dict[str, Any]:
     """Change full_name, timezone, language or working_hours; absent fields stay."""
     user = update_preferences(request.auth, **payload.dict(exclude_unset=True))
