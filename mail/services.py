@@ -326,8 +326,8 @@ def _record_delivery(
     row: OutboxMessage, recipients: list[str], refused: transport.Refusals, now: datetime
 ) -> Outcome:
     row.delivered_to = [*row.delivered_to, *(r for r in recipients if r not in refused)]
-    bounced = {r: v for r, v in refused.items() if v[0] >= 500}
-    deferred = {r: v for r, v in refused.items() if v[0] < 500}
+    bounced = {r: v for r, v in refused.items() if transport.is_permanent_code(v[0])}
+    deferred = {r: v for r, v in refused.items() if r not in bounced}
     notes = [f"{r}: {code} {text}" for r, (code, text) in refused.items()]
     if deferred:
         # Some recipients were only put off: try them (and only them) again.

@@ -23,6 +23,11 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
+# 5xx answers that are about our configuration, not the message: 530 authentication or
+# STARTTLS required, 534 mechanism too weak, 538 encryption required (RFC 4954). An
+# operator can fix those, so they are retried like an outage instead of failing the mail.
+CONFIGURATION_CODES = frozenset({530, 534, 538})
+
 # Per-recipient refusals reported while other recipients were accepted:
 # {address: (smtp_code, reply_text)}.
 Refusals = dict[str, tuple[int, str]]
@@ -34,6 +39,11 @@ class DeliveryError(Exception):
     def __init__(self, message: str, *, permanent: bool) -> None:
         super().__init__(message)
         self.permanent = permanent
+
+
+def is_permanent_code(code: int) -> bool:
+    """True for an SMTP reply code that another try cannot fix."""
+    return code >= 500 and code not in CONFIGURATION_CODES
 
 
 def _reply_text(reply: bytes | str) -> str:
@@ -100,7 +110,7 @@ def _send_smtp(sender: str, recipients: list[str], raw: bytes) -> Refusals:
         except smtplib.SMTPRecipientsRefused as exc:
             details = {r: (code, _reply_text(msg)) for r, (code, msg) in exc.recipients.items()}
             text = "; ".join(f"{r}: {code} {msg}" for r, (code, msg) in details.items())
-            permanent = all(code >= 500 for code, _ in details.values())
+            permanent = all(is_permanent_code(code) for code, _ in details.values())
             raise DeliveryError(
                 f"{where} refused all recipients: {text}", permanent=permanent
             ) from exc
@@ -108,7 +118,7 @@ def _send_smtp(sender: str, recipients: list[str], raw: bytes) -> Refusals:
             stage = "sender" if isinstance(exc, smtplib.SMTPSenderRefused) else "message"
             raise DeliveryError(
                 f"{where} refused the {stage}: {exc.smtp_code} {_reply_text(exc.smtp_error)}",
-                permanent=exc.smtp_code >= 500,
+                permanent=is_permanent_code(exc.smtp_code),
             ) from exc
         except (OSError, smtplib.SMTPException) as exc:
             # Disconnects, timeouts, HELO/AUTH/STARTTLS trouble: the relay or its
