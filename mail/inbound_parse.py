@@ -1,0 +1,467 @@
+"""Read iMIP REPLYs out of whatever mail arrives at the inbound address. Pure, never raises.
+
+What real clients send varies (see ../shared/interop/README.md): the ``method=`` MIME
+parameter may be missing, the calendar may sit deep in nested multiparts in any transfer
+encoding, ORGANIZER may lack ``mailto:`` or be absent. So we read METHOD from the
+VCALENDAR itself and look at every calendar-looking part.
+
+Mail from the internet is hostile until proven otherwise: size, MIME depth and part count
+are bounded before and after parsing; auto-replies and bounces are recognised and ignored
+(answering them could loop); a malformed calendar is reported, not raised. The caller (the
+SMTP listener and the REPLY service) decides what a reply may change: each
+``ParsedReply`` names the attendee written in the calendar, and the caller must check that
+it is the invited person the plus-address token belongs to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email.message import Message
+from email.utils import getaddresses, parseaddr
+
+from icalendar import Calendar
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_DEPTH = 10
+MAX_PARTS = 200
+MAX_REPLIES = 50
+# Counted in the raw bytes before parsing, so that a bomb of nested multiparts never
+# reaches the (recursive) stdlib parser. Generous: real mail has a handful.
+_MAX_MULTIPART_MENTIONS = 500
+
+# Reason codes (stable, for logs and tests).
+OK = "ok"
+TOO_LARGE = "too-large"
+TOO_DEEP = "too-deep"
+TOO_MANY_PARTS = "too-many-parts"
+UNPARSEABLE = "unparseable"
+AUTO_REPLY = "auto-reply"
+BOUNCE = "bounce"
+NO_CALENDAR = "no-calendar"
+NOT_A_REPLY = "not-a-reply"
+MALFORMED_CALENDAR = "malformed-calendar"
+NO_USABLE_REPLY = "no-usable-reply"
+
+REPLIES = "replies"
+IGNORED = "ignored"
+REJECTED = "rejected"
+
+PARTSTATS = frozenset({"NEEDS-ACTION", "ACCEPTED", "DECLINED", "TENTATIVE", "DELEGATED"})
+_CALENDAR_TYPES = frozenset(
+    {"text/calendar", "application/ics", "text/x-vcalendar", "application/x-ics"}
+)
+_REPORT_TYPES = frozenset({"message/delivery-status", "message/disposition-notification"})
+_TOKEN = re.compile(r"[a-z2-7]{26,128}\Z")
+_ADDRESS_OK = re.compile(r"[^\s@<>\"(),;:\\\[\]]+@[^\s@<>\"(),;:\\\[\]]+\Z")
+
+
+@dataclass(frozen=True)
+class ParsedReply:
+    """One ATTENDEE's answer from a METHOD:REPLY VEVENT."""
+
+    uid: str
+    attendee_email: str
+    partstat: str
+    sequence: int = 0
+    dtstamp: dt.datetime | None = None
+    recurrence_id: dt.datetime | None = None
+    organizer_email: str | None = None
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    """What one inbound mail amounts to.
+
+    ``outcome`` is ``"replies"`` (``replies`` non-empty), ``"ignored"`` (nothing to do:
+    auto-reply, bounce, no calendar, not a REPLY, unreadable calendar) or ``"rejected"``
+    (refused for size or structure). ``reason`` is a stable code, ``detail`` a sentence for
+    the log, ``problems`` what was skipped along the way. ``tokens`` are the plus-address
+    tokens of the recipients at the inbound domain.
+    """
+
+    outcome: str
+    reason: str
+    detail: str = ""
+    replies: tuple[ParsedReply, ...] = ()
+    tokens: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    sender: str | None = None
+
+    @property
+    def ignorable(self) -> bool:
+        return self.outcome != REPLIES
+
+
+def recipient_token(address: str, inbound_domain: str) -> str | None:
+    """``reply+<token>@<inbound_domain>`` → ``<token>``; anything else → None.
+
+    The token is what the invitation put there: lower-case base32 (a–z, 2–7), at least 26
+    characters (128 bits). The domain compares case-insensitively; a display name or angle
+    brackets around the address are allowed.
+    """
+    if not isinstance(address, str) or not isinstance(inbound_domain, str) or not inbound_domain:
+        return None
+    _name, addr = parseaddr(address)
+    addr = addr.strip()
+    if addr.count("@") != 1:
+        return None
+    local, domain = addr.split("@")
+    if domain.lower().rstrip(".") != inbound_domain.lower().rstrip("."):
+        return None
+    prefix, plus, token = local.partition("+")
+    if not plus or prefix.lower() != "reply" or not _TOKEN.match(token):
+        return None
+    return token
+
+
+def normalize_address(value: object) -> str | None:
+    """A calendar address (``mailto:`` / ``MAILTO:`` / bare) as a lower-case address or None."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if text[:7].lower() == "mailto:":
+        text = text[7:].strip()
+    text = text.lower()
+    return text if _ADDRESS_OK.match(text) else None
+
+
+def extract_replies(
+    raw: bytes,
+    *,
+    envelope_sender: str | None = None,
+    envelope_recipients: Iterable[str] | None = None,
+    inbound_domain: str | None = None,
+    max_bytes: int = MAX_BYTES,
+) -> InboundResult:
+    """Parse one whole inbound mail (or a bare .ics) and return the REPLYs in it.
+
+    ``envelope_sender`` is the SMTP MAIL FROM (``""`` or ``"<>"`` means a bounce; None when
+    unknown). Tokens come from ``envelope_recipients`` (RCPT TO), or from the To/Cc/
+    Delivered-To headers when no envelope is given. Never raises for any input.
+    """
+    try:
+        return _extract(raw, envelope_sender, envelope_recipients, inbound_domain, max_bytes)
+    except RecursionError:
+        return InboundResult(REJECTED, TOO_DEEP, "MIME structure nested too deeply to parse")
+    except Exception as exc:  # last line of defence: hostile input must not crash the listener
+        return InboundResult(IGNORED, UNPARSEABLE, f"could not read the message: {exc!r}")
+
+
+def _extract(
+    raw: bytes,
+    envelope_sender: str | None,
+    envelope_recipients: Iterable[str] | None,
+    inbound_domain: str | None,
+    max_bytes: int,
+) -> InboundResult:
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogateescape")
+    raw = bytes(raw)
+    if len(raw) > max_bytes:
+        return InboundResult(
+            REJECTED, TOO_LARGE, f"message is {len(raw)} bytes; the limit is {max_bytes}"
+        )
+
+    if _looks_like_bare_calendar(raw):
+        tokens = _tokens(envelope_recipients or (), inbound_domain)
+        return _from_calendars([_decode_text(raw, None)], tokens, [], sender=None)
+
+    multiparts = raw.lower().count(b"multipart")
+    if multiparts > _MAX_MULTIPART_MENTIONS:
+        return InboundResult(
+            REJECTED, TOO_MANY_PARTS, f"{multiparts} multipart declarations; refusing to parse"
+        )
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+
+    leaves, content_types, structure_error = _walk(message)
+    if structure_error is not None:
+        return structure_error
+
+    sender = _sender(message)
+    if envelope_recipients is None:
+        envelope_recipients = _header_recipients(message)
+    tokens = _tokens(envelope_recipients, inbound_domain)
+
+    automatic = _automatic(message, envelope_sender, content_types)
+    if automatic is not None:
+        reason, detail = automatic
+        return InboundResult(IGNORED, reason, detail, tokens=tokens, sender=sender)
+
+    problems: list[str] = []
+    texts: list[str] = []
+    for part in leaves:
+        text = _calendar_text(part, problems)
+        if text is not None:
+            texts.append(text)
+    if not texts:
+        return InboundResult(
+            IGNORED,
+            NO_CALENDAR,
+            "no calendar part found",
+            tokens=tokens,
+            problems=tuple(problems),
+            sender=sender,
+        )
+    return _from_calendars(texts, tokens, problems, sender=sender)
+
+
+# ---------------------------------------------------------------- MIME structure
+
+
+def _walk(message: Message) -> tuple[list[Message], set[str], InboundResult | None]:
+    """Leaf parts outside attached messages and every content type, within the limits.
+
+    Iterative, so that no depth of nesting can exhaust the stack here.
+
+    Calendars inside an attached message (message/rfc822: a forward, the original in a
+    bounce) are someone else's, not this sender's answer: counted, never read.
+    """
+    leaves: list[Message] = []
+    content_types: set[str] = set()
+    stack: list[tuple[Message, int, bool]] = [(message, 0, False)]
+    seen = 0
+    while stack:
+        part, depth, inside_message = stack.pop()
+        seen += 1
+        if depth > MAX_DEPTH:
+            error = InboundResult(
+                REJECTED, TOO_DEEP, f"MIME nesting deeper than {MAX_DEPTH} levels"
+            )
+            return leaves, content_types, error
+        if seen > MAX_PARTS:
+            error = InboundResult(REJECTED, TOO_MANY_PARTS, f"more than {MAX_PARTS} parts")
+            return leaves, content_types, error
+        content_types.add(part.get_content_type())
+        payload = part.get_payload()
+        if part.is_multipart() and isinstance(payload, list):
+            nested = inside_message or part.get_content_maintype() == "message"
+            for child in reversed(payload):
+                if isinstance(child, Message):
+                    stack.append((child, depth + 1, nested))
+        elif not inside_message:
+            leaves.append(part)
+    return leaves, content_types, None
+
+
+def _automatic(
+    message: Message, envelope_sender: str | None, content_types: set[str]
+) -> tuple[str, str] | None:
+    """Why this mail was written by a machine (auto-reply, bounce), or None.
+
+    Both must be ignored (RFC 3834): answering them can loop, and an out-of-office note
+    that quotes our invitation must not count as anyone's answer.
+    """
+    if envelope_sender is not None and envelope_sender.strip() in ("", "<>"):
+        return BOUNCE, "null envelope sender (<>)"
+    return_path = message.get_all("Return-Path") or []
+    if any(str(value).strip() in ("<>", "") for value in return_path):
+        return BOUNCE, "null Return-Path (<>)"
+    if message.get_content_type() == "multipart/report":
+        return BOUNCE, "multipart/report (delivery or read report)"
+    reports = sorted(content_types & _REPORT_TYPES)
+    if reports:
+        return BOUNCE, f"{reports[0]} part"
+    auto_submitted = str(message.get("Auto-Submitted", "")).split(";")[0].strip().lower()
+    if auto_submitted and auto_submitted != "no":
+        return AUTO_REPLY, f"Auto-Submitted: {auto_submitted}"
+    for name in ("X-Autoreply", "X-Autorespond", "X-Autogenerated"):
+        value = str(message.get(name, "")).strip().lower()
+        if value and value not in ("no", "false", "0"):
+            return AUTO_REPLY, f"{name}: {value}"
+    precedence = str(message.get("Precedence", "")).strip().lower()
+    if precedence in ("bulk", "auto_reply", "junk"):
+        return AUTO_REPLY, f"Precedence: {precedence}"
+    return None
+
+
+def _looks_like_bare_calendar(raw: bytes) -> bool:
+    head = raw[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head[:15].upper() == b"BEGIN:VCALENDAR"
+
+
+def _calendar_text(part: Message, problems: list[str]) -> str | None:
+    """The decoded text of a part if it holds a calendar, else None."""
+    content_type = part.get_content_type()
+    filename = (part.get_filename() or "").lower()
+    candidate = content_type in _CALENDAR_TYPES or filename.endswith((".ics", ".ical", ".ifb"))
+    if not candidate and content_type != "text/plain":
+        return None
+    data = part.get_payload(decode=True)
+    if not isinstance(data, bytes):
+        return None
+    if not candidate and not _looks_like_bare_calendar(data):
+        return None  # an ordinary text body
+    if not data.strip():
+        problems.append(f"empty {content_type} part")
+        return None
+    return _decode_text(data, part.get_content_charset())
+
+
+def _decode_text(data: bytes, charset: str | None) -> str:
+    for candidate in (charset, "utf-8"):
+        if not candidate:
+            continue
+        try:
+            return data.decode(candidate)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("utf-8", "replace")
+
+
+# ---------------------------------------------------------------- addresses and tokens
+
+
+def _sender(message: Message) -> str | None:
+    try:
+        _name, addr = parseaddr(str(message.get("From", "")))
+    except Exception:
+        return None
+    return addr.lower() or None
+
+
+def _header_recipients(message: Message) -> list[str]:
+    values: list[str] = []
+    for name in ("Delivered-To", "X-Original-To", "To", "Cc"):
+        values.extend(str(v) for v in message.get_all(name) or [])
+    return [addr for _name, addr in getaddresses(values) if addr]
+
+
+def _tokens(recipients: Iterable[str], inbound_domain: str | None) -> tuple[str, ...]:
+    if not inbound_domain:
+        return ()
+    found: list[str] = []
+    for address in recipients:
+        token = recipient_token(address, inbound_domain)
+        if token is not None and token not in found:
+            found.append(token)
+    return tuple(found)
+
+
+# ---------------------------------------------------------------- calendars
+
+
+def _from_calendars(
+    texts: list[str], tokens: tuple[str, ...], problems: list[str], *, sender: str | None
+) -> InboundResult:
+    replies: list[ParsedReply] = []
+    methods: list[str] = []
+    readable = 0
+    for text in texts:
+        try:
+            calendars = Calendar.from_ical(text, multiple=True)
+        except Exception as exc:
+            problems.append(f"unreadable calendar: {exc}")
+            continue
+        for calendar in calendars:
+            if not isinstance(calendar, Calendar):
+                problems.append(f"top-level {getattr(calendar, 'name', '?')} is not a VCALENDAR")
+                continue
+            readable += 1
+            method = str(calendar.get("METHOD", "")).strip().upper()
+            methods.append(method or "(none)")
+            if method != "REPLY":
+                continue
+            for event in calendar.walk("VEVENT"):
+                for reply in _event_replies(event, problems):
+                    if reply not in replies:
+                        replies.append(reply)
+    common = {"tokens": tokens, "problems": tuple(problems), "sender": sender}
+    if len(replies) > MAX_REPLIES:
+        problems.append(f"{len(replies)} replies; only the first {MAX_REPLIES} are kept")
+        replies = replies[:MAX_REPLIES]
+        common["problems"] = tuple(problems)
+    if replies:
+        return InboundResult(REPLIES, OK, f"{len(replies)} reply(ies)", tuple(replies), **common)
+    if readable == 0:
+        return InboundResult(IGNORED, MALFORMED_CALENDAR, "no readable VCALENDAR", **common)
+    if "REPLY" not in methods:
+        return InboundResult(
+            IGNORED, NOT_A_REPLY, f"METHOD {', '.join(sorted(set(methods)))}", **common
+        )
+    return InboundResult(IGNORED, NO_USABLE_REPLY, "REPLY without a usable attendee", **common)
+
+
+def _event_replies(event, problems: list[str]) -> list[ParsedReply]:
+    uid = str(event.get("UID", "")).strip()
+    if not uid:
+        problems.append("VEVENT without UID")
+        return []
+    organizer_prop = event.get("ORGANIZER")
+    if isinstance(organizer_prop, list):
+        organizer_prop = organizer_prop[0] if organizer_prop else None
+    organizer = _person_address(organizer_prop)
+    sequence = _sequence(event.get("SEQUENCE"), problems)
+    dtstamp = _instant(event.get("DTSTAMP"))
+    recurrence_id = _instant(event.get("RECURRENCE-ID"))
+    attendees = event.get("ATTENDEE")
+    if attendees is None:
+        problems.append(f"REPLY for {uid} names no ATTENDEE")
+        return []
+    if not isinstance(attendees, list):
+        attendees = [attendees]
+    replies = []
+    for attendee in attendees:
+        address = _person_address(attendee)
+        if address is None:
+            problems.append(f"REPLY for {uid}: unusable ATTENDEE {str(attendee)[:100]!r}")
+            continue
+        params = getattr(attendee, "params", {}) or {}
+        partstat = str(params.get("PARTSTAT", "NEEDS-ACTION")).strip().upper()
+        if partstat not in PARTSTATS:
+            problems.append(f"REPLY for {uid}: unknown PARTSTAT {partstat[:40]!r}")
+            continue
+        replies.append(
+            ParsedReply(
+                uid=uid,
+                attendee_email=address,
+                partstat=partstat,
+                sequence=sequence,
+                dtstamp=dtstamp,
+                recurrence_id=recurrence_id,
+                organizer_email=organizer,
+            )
+        )
+    return replies
+
+
+def _person_address(prop: object) -> str | None:
+    """The address of an ORGANIZER/ATTENDEE: its value, else its EMAIL parameter."""
+    if prop is None:
+        return None
+    address = normalize_address(prop)
+    if address is None:
+        params = getattr(prop, "params", {}) or {}
+        address = normalize_address(params.get("EMAIL"))
+    return address
+
+
+def _sequence(value: object, problems: list[str]) -> int:
+    if value is None:
+        return 0
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        problems.append(f"unreadable SEQUENCE {str(value)[:40]!r}; taken as 0")
+        return 0
+    return max(number, 0)
+
+
+def _instant(prop: object) -> dt.datetime | None:
+    """An aware UTC datetime from a DTSTAMP/RECURRENCE-ID property, or None.
+
+    A floating time (no zone) is read as UTC, a date as its midnight UTC: a REPLY for one
+    all-day occurrence must not lose which occurrence it is.
+    """
+    value = getattr(prop, "dt", None)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time(0), dt.UTC)
+    return None
