@@ -1,0 +1,247 @@
+"""The week view: right column, right minute, in the viewer's zone, across midnight and DST."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from events.models import Attendee, Event
+from events.services import attendee_respond, event_cancel, event_create
+from events.tests.pages_helpers import parse_week
+
+pytestmark = pytest.mark.django_db
+
+BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
+UTC = dt.UTC
+
+
+def berlin(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=BERLIN)
+
+
+def week_html(client, user, monday: str) -> str:
+    client.force_login(user)
+    response = client.get(reverse("events:week_of", args=[monday]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def pieces(client, user, monday: str, title: str):
+    placed, _all_day = parse_week(week_html(client, user, monday))
+    return [(p.day, p.start, p.end, p.time) for p in placed if p.title == title]
+
+
+def test_event_sits_in_its_day_and_minute_for_organizer_and_colleague(client, owner, colleague):
+    event_create(
+        owner,
+        title="Planning",
+        start=berlin(2026, 5, 6, 9, 0),
+        end=berlin(2026, 5, 6, 10, 30),
+        attendee_ids=[colleague.pk],
+    )
+    assert pieces(client, owner, "2026-05-04", "Planning") == [
+        ("2026-05-06", 540, 630, "09:00–10:30")
+    ]
+    # Bob is in New York (UTC-4 in May): the same meeting is at 03:00 on his Wednesday.
+    assert pieces(client, colleague, "2026-05-04", "Planning") == [
+        ("2026-05-06", 180, 270, "03:00–04:30")
+    ]
+
+
+def test_event_crossing_midnight_is_split_into_two_days(client, owner):
+    event_create(owner, title="Night", start=berlin(2026, 5, 5, 22), end=berlin(2026, 5, 6, 2))
+    assert pieces(client, owner, "2026-05-04", "Night") == [
+        ("2026-05-05", 1320, 1440, "22:00–00:00 …"),
+        ("2026-05-06", 0, 120, "… 00:00–02:00"),
+    ]
+
+
+def test_event_crossing_the_week_boundary_appears_in_both_weeks(client, owner):
+    event_create(owner, title="Late", start=berlin(2026, 5, 10, 23), end=berlin(2026, 5, 11, 1))
+    assert [p[:3] for p in pieces(client, owner, "2026-05-04", "Late")] == [
+        ("2026-05-10", 1380, 1440)
+    ]
+    assert [p[:3] for p in pieces(client, owner, "2026-05-11", "Late")] == [("2026-05-11", 0, 60)]
+
+
+def test_spring_forward_day_uses_wall_clock_rows(client, owner):
+    # Berlin, Sunday 2026-03-29: 02:00 CET jumps to 03:00 CEST.
+    event_create(
+        owner,
+        title="Across the gap",
+        start=dt.datetime(2026, 3, 29, 0, 30, tzinfo=UTC),  # 01:30 CET
+        end=dt.datetime(2026, 3, 29, 1, 30, tzinfo=UTC),  # 03:30 CEST: one real hour
+    )
+    event_create(
+        owner, title="Monday after", start=berlin(2026, 3, 30, 9), end=berlin(2026, 3, 30, 10)
+    )
+    assert pieces(client, owner, "2026-03-23", "Across the gap") == [
+        ("2026-03-29", 90, 210, "01:30–03:30")
+    ]
+    assert pieces(client, owner, "2026-03-30", "Monday after")[0][:3] == ("2026-03-30", 540, 600)
+
+
+def test_fall_back_day_labels_the_real_times(client, owner):
+    # Berlin, Sunday 2026-10-25: 03:00 CEST goes back to 02:00 CET; 02:30 happens twice.
+    event_create(
+        owner,
+        title="Repeated hour",
+        start=dt.datetime(2026, 10, 25, 0, 30, tzinfo=UTC),  # 02:30 CEST (first)
+        end=dt.datetime(2026, 10, 25, 1, 30, tzinfo=UTC),  # 02:30 CET (second)
+    )
+    event_create(owner, title="After", start=berlin(2026, 10, 25, 10), end=berlin(2026, 10, 25, 11))
+    [(day, start, end, label)] = pieces(client, owner, "2026-10-19", "Repeated hour")
+    assert (day, start, label) == ("2026-10-25", 150, "02:30–02:30")
+    assert end > start  # still drawn with a visible height
+    assert pieces(client, owner, "2026-10-19", "After")[0][:3] == ("2026-10-25", 600, 660)
+
+
+def test_all_day_events_fill_the_all_day_row_on_their_dates(client, owner, colleague):
+    event_create(
+        owner,
+        title="Offsite",
+        start=berlin(2026, 5, 5, 0),
+        end=berlin(2026, 5, 7, 0),
+        all_day=True,
+        attendee_ids=[colleague.pk],
+    )
+    for viewer in (owner, colleague):  # the dates do not move with the viewer's zone
+        placed, all_day = parse_week(week_html(client, viewer, "2026-05-04"))
+        assert all_day["2026-05-05"] == ["Offsite"]
+        assert all_day["2026-05-06"] == ["Offsite"]
+        assert all_day["2026-05-04"] == [] and all_day["2026-05-07"] == []
+        assert not [p for p in placed if p.title == "Offsite"]
+
+
+def test_all_day_event_from_a_far_zone_is_found_at_the_week_edge(client, owner):
+    owner.timezone = "Pacific/Kiritimati"  # UTC+14: the week ends 2026-05-10 10:00 UTC
+    owner.save()
+    samoa = zoneinfo.ZoneInfo("Pacific/Pago_Pago")  # UTC-11
+    event_create(
+        owner,
+        title="Island day",
+        start=dt.datetime(2026, 5, 10, tzinfo=samoa),
+        end=dt.datetime(2026, 5, 11, tzinfo=samoa),
+        timezone="Pacific/Pago_Pago",
+        all_day=True,
+    )
+    _placed, all_day = parse_week(week_html(client, owner, "2026-05-04"))
+    assert all_day["2026-05-10"] == ["Island day"]
+
+
+def test_cancelled_events_are_hidden(client, owner):
+    event = event_create(
+        owner, title="Dropped", start=berlin(2026, 5, 6, 9), end=berlin(2026, 5, 6, 10)
+    )
+    event_cancel(event, owner)
+    assert pieces(client, owner, "2026-05-04", "Dropped") == []
+
+
+def test_overlapping_events_share_the_column_in_lanes(client, owner):
+    for title, start, end in (("A", 9, 10), ("B", 9.5, 10.5), ("C", 11, 12)):
+        event_create(
+            owner,
+            title=title,
+            start=berlin(2026, 5, 6, int(start), int(start % 1 * 60)),
+            end=berlin(2026, 5, 6, int(end), int(end % 1 * 60)),
+        )
+    placed, _ = parse_week(week_html(client, owner, "2026-05-04"))
+    by_title = {p.title: p for p in placed}
+    assert (by_title["A"].lanes, by_title["B"].lanes) == (2, 2)
+    assert {by_title["A"].lane, by_title["B"].lane} == {0, 1}
+    assert (by_title["C"].lane, by_title["C"].lanes) == (0, 1)
+
+
+def test_declined_events_are_marked(client, owner, colleague):
+    event = event_create(
+        owner,
+        title="Maybe not",
+        start=berlin(2026, 5, 6, 9),
+        end=berlin(2026, 5, 6, 10),
+        attendee_ids=[colleague.pk],
+    )
+    attendee_respond(event, colleague, Attendee.Status.DECLINED)
+    html = week_html(client, colleague, "2026-05-04")
+    assert "event busy confirmed declined" in html
+
+
+def test_others_events_stay_invisible(client, owner, colleague, stranger):
+    event_create(
+        owner, title="Acme secret", start=berlin(2026, 5, 6, 9), end=berlin(2026, 5, 6, 10)
+    )
+    assert "Acme secret" not in week_html(client, stranger, "2026-05-04")
+    assert "Acme secret" not in week_html(client, colleague, "2026-05-04")  # not invited
+
+
+def test_titles_are_escaped(client, owner):
+    event_create(
+        owner,
+        title='<script>alert("x")</script><b>bold</b>',
+        start=berlin(2026, 5, 6, 9),
+        end=berlin(2026, 5, 6, 10),
+    )
+    html = week_html(client, owner, "2026-05-04")
+    assert "<script>alert" not in html and "<b>bold" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+
+
+def test_any_day_shows_its_monday_week_with_navigation(client, owner):
+    html = week_html(client, owner, "2026-05-07")  # a Thursday
+    assert 'href="/calendar/week/2026-04-27/" rel="prev"' in html
+    assert 'href="/calendar/week/2026-05-11/" rel="next"' in html
+    assert 'data-date="2026-05-04"' in html and 'data-date="2026-05-10"' in html
+    assert 'data-date="2026-05-11"' not in html
+    assert f'href="{reverse("events:week")}"' in html  # "Today"
+
+
+@pytest.mark.parametrize("bad", ["2026-13-01", "yesterday", "0001-01-01", "2026-5-4x"])
+def test_bad_week_dates_are_404(client, owner, bad):
+    client.force_login(owner)
+    assert client.get(f"/calendar/week/{bad}/").status_code == 404
+
+
+def test_this_week_is_the_default(client, owner):
+    client.force_login(owner)
+    html = client.get(reverse("events:week")).content.decode()
+    today = dt.datetime.now(BERLIN).date()
+    monday = today - dt.timedelta(days=today.weekday())
+    assert f'data-date="{monday.isoformat()}"' in html
+    assert "day-head today" in html
+
+
+def test_phone_day_list_carries_the_same_events(client, owner):
+    event_create(owner, title="Standup", start=berlin(2026, 5, 6, 9), end=berlin(2026, 5, 6, 9, 15))
+    html = week_html(client, owner, "2026-05-04")
+    day_list = html.split('<div class="day-list">', 1)[1]
+    wednesday = day_list.split('id="list-day-2026-05-06"', 1)[1].split("</section>", 1)[0]
+    assert "09:00–09:15" in wednesday and "Standup" in wednesday
+    css = (Path(settings.BASE_DIR) / "static" / "rendezvous.css").read_text(encoding="utf-8")
+    assert "@media (max-width: 480px)" in css
+
+
+def test_query_count_does_not_grow_with_events(client, owner, colleague):
+    client.force_login(owner)
+    url = reverse("events:week_of", args=["2026-05-04"])
+    event_create(owner, title="one", start=berlin(2026, 5, 4, 9), end=berlin(2026, 5, 4, 10))
+    client.get(url)  # warm up session / content types
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for i in range(12):
+        event_create(
+            owner,
+            title=f"e{i}",
+            start=berlin(2026, 5, 4 + i % 7, 8 + i % 9),
+            end=berlin(2026, 5, 4 + i % 7, 9 + i % 9),
+            attendee_ids=[colleague.pk],
+        )
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url).status_code == 200
+    assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
+    assert Event.objects.count() == 13
