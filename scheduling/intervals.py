@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 
 __all__ = ["Interval", "clip", "intersect", "intersect_all", "merge", "subtract", "total"]
 
@@ -77,13 +78,18 @@ def _merge_sorted(ordered: list[Interval]) -> list[Interval]:
     return out
 
 
+# Sorting on a C-level key is ~10x faster than through the dataclass's generated __lt__,
+# and the sweep only needs the starts in order.
+_BY_START = attrgetter("start")
+
+
 def merge(intervals: Iterable[Interval]) -> list[Interval]:
     """Union of ``intervals``: sorted, with overlapping and touching intervals joined.
 
     Touching intervals are joined too, so that the result is the one canonical form of
     a set of instants (two lists cover the same time exactly when they merge equal).
     """
-    return _merge_sorted(sorted(intervals))
+    return _merge_sorted(sorted(intervals, key=_BY_START))
 
 
 def subtract(base: Iterable[Interval], remove: Iterable[Interval]) -> list[Interval]:

@@ -34,20 +34,21 @@ def common_free_time(people: Iterable[Person]) -> list[Interval]:
     return intersect_all(free_time(windows, busy) for windows, busy in people)
 
 
-def _next_grid_wall(wall: datetime, step: timedelta, strict: bool) -> datetime:
-    """The first grid point at or (``strict``) after naive local ``wall``.
+def _first_grid_point(wall: datetime, step: timedelta) -> datetime:
+    """The first grid point at or after the local ``wall`` time.
 
     The grid restarts at every local midnight, so a step that does not divide a day
     (25 minutes) still starts each day at 00:00.
     """
     midnight = wall.replace(hour=0, minute=0, second=0, microsecond=0)
     since = wall - midnight
-    k = since // step
-    if strict or k * step != since:
-        k += 1
+    k = -(-since // step)  # ceiling division
     grid = midnight + k * step
-    next_midnight = midnight + _DAY
-    return grid if grid < next_midnight else next_midnight
+    return grid if grid.day == wall.day else _next_midnight(grid)
+
+
+def _next_midnight(after_midnight: datetime) -> datetime:
+    return after_midnight.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _offset_change(after: datetime, upto: datetime, tz: tzinfo) -> datetime:
@@ -79,24 +80,31 @@ def _grid_instants(lo: datetime, hi: datetime, step: timedelta, tz: tzinfo) -> I
     real time. Cost: one conversion per grid point plus a bisection per offset change.
     (Two offset changes closer together than one step would go unnoticed; tzdb has none
     in current rules.)
+
+    Wall times are kept as aware datetimes in ``tz``: Python subtracts and compares two
+    datetimes sharing one tzinfo by their wall-clock reading, which is exactly the
+    arithmetic wanted here, and it avoids stripping tzinfo on every step.
     """
     t = lo
-    wall = t.astimezone(tz).replace(tzinfo=None)
-    strict = False
+    wall = t.astimezone(tz)
+    grid = _first_grid_point(wall, step)
     while True:
-        grid = _next_grid_wall(wall, step, strict)
         guess = t + (grid - wall)
-        if guess.astimezone(tz).replace(tzinfo=None) == grid:
+        local = guess.astimezone(tz)
+        if local == grid:  # same tzinfo: compares wall-clock readings
             if guess > hi:
                 return
             yield guess
-            t, wall, strict = guess, grid, True
+            t, wall = guess, local
+            grid = local + step
+            if grid.day != local.day:  # the grid restarts at local midnight
+                grid = _next_midnight(grid)
         else:
             t = _offset_change(t, guess, tz)
             if t > hi:
                 return
-            wall = t.astimezone(tz).replace(tzinfo=None)
-            strict = False
+            wall = t.astimezone(tz)
+            grid = _first_grid_point(wall, step)
 
 
 def _check_aware(value: datetime, name: str) -> datetime:
