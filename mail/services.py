@@ -294,6 +294,11 @@ def deliver_outbox_message(message_id: int) -> Outcome:
         now = timezone.now()
         if row is None or row.status != OutboxMessage.Status.PENDING or row.next_attempt_at > now:
             return Outcome.SKIPPED
+        if row.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+            # Only reachable when earlier attempts died mid-send (the lease ran out).
+            return _record_failure(
+                row, _("The last delivery attempt was interrupted."), permanent=False, now=now
+            )
         row.attempts += 1
         row.next_attempt_at = now + _lease()
         row.save(update_fields=["attempts", "next_attempt_at"])
@@ -310,6 +315,9 @@ def deliver_outbox_message(message_id: int) -> Outcome:
         )
     except transport.DeliveryError as exc:
         error = exc
+    except Exception as exc:  # a bug or an odd library error: retry rather than lose the mail
+        logger.exception("outbox message %s: unexpected error while sending", row.pk)
+        error = transport.DeliveryError(repr(exc), permanent=False)
 
     # 3. Record the outcome.
     with transaction.atomic():

@@ -439,3 +439,60 @@ def test_plain_connection_to_a_starttls_only_server_sends_nothing(
 
     assert deliver_outbox_message(row.pk) == Outcome.RETRY
     assert peer.messages == []
+
+
+def test_unexpected_error_while_sending_is_retried(transactional_db, smtp_settings, monkeypatch):
+    row = queue()
+
+    def broken(**kwargs):
+        raise TypeError("a bug somewhere below")
+
+    monkeypatch.setattr(transport, "send_raw", broken)
+
+    assert deliver_outbox_message(row.pk) == Outcome.RETRY
+    row.refresh_from_db()
+    assert row.status == OutboxMessage.Status.PENDING
+    assert "a bug somewhere below" in row.last_error
+
+
+def test_attempts_that_keep_dying_end_as_failed(transactional_db, smtp_settings, settings):
+    """A row whose every attempt was interrupted does not loop forever."""
+    settings.OUTBOX_MAX_ATTEMPTS = 3
+    row = queue()
+    OutboxMessage.objects.filter(pk=row.pk).update(attempts=3)  # three claims, no outcome
+
+    assert deliver_outbox_message(row.pk) == Outcome.FAILED
+    row.refresh_from_db()
+    assert row.status == OutboxMessage.Status.FAILED
+    assert "interrupted" in row.last_error
+    assert smtp_settings.messages == []
+
+
+@pytest.mark.postgres_only
+def test_concurrent_deliveries_of_one_row_send_it_once(transactional_db, smtp_settings):
+    """Two workers (the task and ``deliver_outbox``, say) race for the same row."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs concurrent database connections")
+    row = queue()
+    barrier = threading.Barrier(4)
+    outcomes: list[Outcome] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait(5)
+            outcomes.append(deliver_outbox_message(row.pk))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == sorted([Outcome.SENT] + [Outcome.SKIPPED] * 3)
+    assert len(smtp_settings.messages) == 1
