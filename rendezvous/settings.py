@@ -139,6 +139,8 @@ SMTP_SECURITY = env_choice("SMTP_SECURITY", ("none", "starttls", "tls"), "none")
 SMTP_TIMEOUT = env_int("SMTP_TIMEOUT", 30, minimum=1, maximum=600)
 MAIL_FILE_DIR = DATA_DIR / "mail"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"Rendezvous <noreply@{_base_host}>")
+# Django's own mail API (send_mail, mail_admins, PasswordResetForm) also goes to the outbox.
+EMAIL_BACKEND = "mail.backends.OutboxBackend"
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 10, minimum=1, maximum=50)
 OUTBOX_BACKOFF_SECONDS = env_int("OUTBOX_BACKOFF_SECONDS", 60, minimum=0, maximum=86400)
 
