@@ -144,7 +144,10 @@ def queue_message(message: EmailMessage) -> OutboxMessage:
     message = copy.copy(message)
     message.from_email = from_email
     message_id = message_id or _new_message_id()
-    message.extra_headers = {**message.extra_headers, "Message-ID": message_id}
+    message.extra_headers = {
+        **{k: v for k, v in message.extra_headers.items() if str(k).lower() != "message-id"},
+        "Message-ID": message_id,
+    }
     try:
         raw = message.message().as_bytes(linesep="\r\n")
     except BadHeaderError as exc:  # belt and braces: the checks above should catch it

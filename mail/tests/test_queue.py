@@ -114,6 +114,15 @@ def test_queue_message_keeps_a_given_message_id_and_refuses_reuse(db):
     assert OutboxMessage.objects.count() == 1
 
 
+def test_lower_case_message_id_header_gives_one_message_id(db):
+    message = EmailMessage(
+        subject="s", body="b", to=["a@example.com"], headers={"message-id": "<lower-1@acme.test>"}
+    )
+    row = queue_message(message)
+    assert row.message_id == "<lower-1@acme.test>"
+    assert parse(row).get_all("Message-ID") == ["<lower-1@acme.test>"]
+
+
 INJECTIONS = [
     ({"subject": "Hello\r\nBcc: victim@example.com"}, "subject"),
     ({"subject": "Hello\nX-Evil: 1"}, "subject"),
