@@ -139,6 +139,8 @@ def free_slots(
     30-minute-grid slot is 09:30). To buffer only around events, widen the busy
     intervals before computing free time instead.
 
+    ``tz`` is a ``zoneinfo.ZoneInfo`` (or a fixed ``datetime.timezone``); the walk relies
+    on datetimes sharing one tzinfo comparing by wall clock, which pytz zones do not do.
     ``not_before`` is the earliest allowed slot start (e.g. now + minimum notice);
     ``limit`` stops after that many slots. Slots may overlap one another (09:00-10:00 and
     09:30-10:30): each is a possible choice. Cost is linear in free intervals + slots.
