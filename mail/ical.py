@@ -41,7 +41,8 @@ MAX_TIMEZONE_YEARS = 30
 # (they mean something inside a mailto: URI), no whitespace, no control characters.
 _LOCAL_PART = re.compile(r"[A-Za-z0-9!$&'*+/=^_`{|}~-]+(?:\.[A-Za-z0-9!$&'*+/=^_`{|}~-]+)*\Z")
 _DOMAIN_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)\Z")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_LINE_BREAKS = re.compile(r"\r\n|[\r\u2028\u2029]")
 _URL = re.compile(r"https?://[^\s\"<>\\^`{|}\x00-\x1f\x7f]+\Z", re.IGNORECASE)
 
 
@@ -141,14 +142,16 @@ def validate_email_address(value: object, field: str = "email") -> str:
 def clean_text(value: object, field: str, *, single_line: bool = False) -> str:
     """Text as it may appear in an iCalendar value: NUL and control characters removed.
 
-    Line breaks become LF (iCalendar TEXT has no CR); with ``single_line`` (names) they and
-    tabs become spaces. Escaping of ``; , \\`` and newlines is left to the icalendar library.
+    Line breaks (CR LF, CR, U+2028, U+2029) become LF, iCalendar's only escaped break; C0
+    and C1 controls other than TAB and LF go, so no reader that splits lines on NEL or
+    U+2028 can see a new content line. With ``single_line`` (names) breaks and tabs
+    become spaces. Escaping of ``; , \\`` and newlines is left to the icalendar library.
     """
     if value is None:
         return ""
     if not isinstance(value, str):
         raise InvalidCalendarData(field, "must be text")
-    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    text = _LINE_BREAKS.sub("\n", value)
     text = _CONTROL.sub("", text)
     if single_line:
         text = re.sub(r"[\n\t]", " ", text)
