@@ -8,7 +8,7 @@ from itertools import pairwise
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -50,7 +50,15 @@ def apply_service_errors(
         form.add_error(target if target in form.fields else None, messages)
 
 
-class EmailAuthenticationForm(AuthenticationForm):
+class PageFormMixin:
+    """Labels without Django's trailing colon: on these pages the label sits above its field."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class EmailAuthenticationForm(PageFormMixin, AuthenticationForm):
     """Django's sign-in form, labelled for e-mail addresses."""
 
     username = forms.EmailField(
@@ -60,7 +68,7 @@ class EmailAuthenticationForm(AuthenticationForm):
     )
 
 
-class OutboxPasswordResetForm(PasswordResetForm):
+class OutboxPasswordResetForm(PageFormMixin, PasswordResetForm):
     """Password reset whose mail goes through the outbox inside the request's transaction."""
 
     def get_users(self, email: str):
@@ -94,6 +102,10 @@ class OutboxPasswordResetForm(PasswordResetForm):
     def save(self, *args, **kwargs) -> None:
         with transaction.atomic():
             super().save(*args, **kwargs)
+
+
+class NewPasswordForm(PageFormMixin, SetPasswordForm):
+    """Django's set-password form with this site's label style."""
 
 
 _RANGE_RE = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*[-–—]\s*(\d{1,2})(?::(\d{2}))?$")
@@ -156,7 +168,7 @@ class DayHoursField(forms.CharField):
         return parse_day_ranges(super().clean(value), str(DAY_NAMES[self.day]))
 
 
-class PreferencesForm(forms.Form):
+class PreferencesForm(PageFormMixin, forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=200)
     timezone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
@@ -179,7 +191,6 @@ class PreferencesForm(forms.Form):
             self.fields[day] = DayHoursField(
                 day,
                 help_text=_("For example 09:00-12:00, 13:00-18:00. Empty: not working."),
-                widget=forms.TextInput(attrs={"placeholder": "09:00-18:00"}),
             )
 
     def day_fields(self):
@@ -207,7 +218,7 @@ class PreferencesForm(forms.Form):
         apply_service_errors(self, exc)
 
 
-class ApiTokenForm(forms.Form):
+class ApiTokenForm(PageFormMixin, forms.Form):
     name = forms.CharField(
         label=_("Token name"),
         max_length=100,
@@ -215,7 +226,7 @@ class ApiTokenForm(forms.Form):
     )
 
 
-class EmployeeForm(forms.Form):
+class EmployeeForm(PageFormMixin, forms.Form):
     email = forms.EmailField(label=_("E-mail"), max_length=254)
     full_name = forms.CharField(label=_("Full name"), max_length=200)
     timezone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)

@@ -24,6 +24,7 @@ from .forms import (
     ApiTokenForm,
     EmailAuthenticationForm,
     EmployeeForm,
+    NewPasswordForm,
     OutboxPasswordResetForm,
     PreferencesForm,
     apply_service_errors,
@@ -60,6 +61,7 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
+    form_class = NewPasswordForm
     success_url = reverse_lazy("accounts:password_reset_complete")
 
 

@@ -23,7 +23,7 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.forms import time_zone_choices
+from accounts.forms import PageFormMixin, time_zone_choices
 from accounts.models import User
 
 from .models import Event
@@ -85,7 +85,7 @@ class ColleagueChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj.full_name} <{obj.email}>" if obj.full_name else obj.email
 
 
-class EventForm(forms.Form):
+class EventForm(PageFormMixin, forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     start_date = forms.DateField(
         label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -243,7 +243,7 @@ class EventForm(forms.Form):
         }
 
 
-class RespondForm(forms.Form):
+class RespondForm(PageFormMixin, forms.Form):
     status = forms.ChoiceField(
         label=_("Your answer"),
         choices=[

@@ -26,6 +26,8 @@ from .models import Attendee, Event
 MINUTES_PER_DAY = 24 * 60
 #: A piece is never drawn shorter than this, so overlap is judged on what is drawn.
 MIN_VISIBLE_MINUTES = 20
+#: Pieces shorter than this get a one-line layout.
+SHORT_MINUTES = 45
 
 
 @dataclass
@@ -47,6 +49,11 @@ class Segment:
     def visible_end_minute(self) -> int:
         return min(MINUTES_PER_DAY, max(self.end_minute, self.start_minute + MIN_VISIBLE_MINUTES))
 
+    @property
+    def is_short(self) -> bool:
+        """Too short for two lines: time and title are drawn on one."""
+        return self.visible_end_minute - self.start_minute < SHORT_MINUTES
+
 
 @dataclass
 class Day:
@@ -54,6 +61,10 @@ class Day:
     is_today: bool
     all_day: list[Event] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
+
+    @property
+    def is_weekend(self) -> bool:
+        return self.date.weekday() >= 5
 
 
 def monday_of(day: dt.date) -> dt.date:

@@ -4,7 +4,8 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const body of document.querySelectorAll("[data-scroll-hour]")) {
     const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
     const hourRem = parseFloat(getComputedStyle(body).getPropertyValue("--hour")) || 3;
-    body.scrollTop = Number(body.dataset.scrollHour) * hourRem * rem;
+    // Half a rem of the previous hour stays visible, so the 07:00 label is not cut off.
+    body.scrollTop = (Number(body.dataset.scrollHour) * hourRem - 0.5) * rem;
   }
   // Event form: time inputs are irrelevant for all-day events, so hide them.
   const allDay = document.querySelector("input[name='all_day']");
