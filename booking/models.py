@@ -1,0 +1,141 @@
+"""Booking links (an employee's shared free time) and the bookings made through them.
+
+Capability tokens are never stored: a link keeps the SHA-256 digest of its current token
+(``None`` while switched off) and a booking keeps the digest of the booker's manage token.
+Minting a new token replaces the digest, so every older token stops matching at once.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+
+DURATION_CHOICES = (15, 30, 45, 60, 90, 120)
+DEFAULT_DURATION = 60
+DEFAULT_MIN_NOTICE_MINUTES = 120
+DEFAULT_HORIZON_DAYS = 60
+MAX_BUFFER_MINUTES = 240
+MAX_MIN_NOTICE_MINUTES = 60 * 24 * 30
+MAX_HORIZON_DAYS = 365
+MAX_DAILY_LIMIT = 50
+
+
+class BookingLink(models.Model):
+    """One per employee; its settings survive switching the link off and on again."""
+
+    owner = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="booking_link"
+    )
+    token_digest = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    token_created_at = models.DateTimeField(null=True, blank=True)
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("meeting length"),
+        choices=[(d, d) for d in DURATION_CHOICES],
+        default=DEFAULT_DURATION,
+    )
+    # None: follow the employee's working hours as they change.
+    hours = models.JSONField(_("bookable hours"), null=True, blank=True)
+    # "": the employee's own time zone.
+    timezone = models.CharField(_("time zone of the hours"), max_length=64, blank=True, default="")
+    buffer_before_minutes = models.PositiveSmallIntegerField(_("buffer before"), default=0)
+    buffer_after_minutes = models.PositiveSmallIntegerField(_("buffer after"), default=0)
+    min_notice_minutes = models.PositiveIntegerField(
+        _("minimum notice"), default=DEFAULT_MIN_NOTICE_MINUTES
+    )
+    horizon_days = models.PositiveSmallIntegerField(
+        _("how far ahead"), default=DEFAULT_HORIZON_DAYS
+    )
+    daily_limit = models.PositiveSmallIntegerField(
+        _("at most bookings a day"), null=True, blank=True
+    )
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"booking link of {self.owner}"
+
+    @property
+    def is_on(self) -> bool:
+        return self.token_digest is not None
+
+    @property
+    def hours_timezone(self) -> str:
+        return self.timezone or self.owner.timezone
+
+    @property
+    def effective_hours(self) -> dict:
+        return self.hours if self.hours is not None else self.owner.working_hours
+
+
+class Booking(models.Model):
+    """A meeting a visitor booked; the event in the owner's calendar is ``event``.
+
+    ``start``/``end`` copy the event's (a booked meeting cannot be moved), so that the
+    PostgreSQL exclusion constraint over confirmed bookings can back up the owner lock.
+    """
+
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed")
+        DECLINED = "declined", _("Declined by you")
+        CANCELLED = "cancelled", _("Cancelled by the booker")
+
+    link = models.ForeignKey(BookingLink, on_delete=models.CASCADE, related_name="bookings")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bookings"
+    )
+    event = models.OneToOneField("events.Event", on_delete=models.CASCADE, related_name="booking")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    name = models.CharField(_("full name"), max_length=200)
+    email = models.EmailField(_("e-mail"), max_length=254)
+    phone = models.CharField(_("phone"), max_length=40, blank=True, default="")
+    comment = models.TextField(_("comment"), blank=True, default="")
+    timezone = models.CharField(_("booker's time zone"), max_length=64)
+    language = models.CharField(max_length=10, default="en")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CONFIRMED)
+    manage_digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=now)
+    ended_at = models.DateTimeField(null=True, blank=True)  # declined or cancelled at
+
+    class Meta:
+        ordering = ["start", "id"]
+        indexes = [models.Index(fields=["owner", "start"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="booking_end_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.start:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status == self.Status.CONFIRMED
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a booking POST with an ``Idempotency-Key``, replayed on retries.
+
+    Scoped to the link; the key is kept as a digest, the request as a hash of its parsed
+    fields, so the same key with a different body can be told apart (422).
+    """
+
+    link = models.ForeignKey(BookingLink, on_delete=models.CASCADE, related_name="+")
+    key_digest = models.CharField(max_length=64)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    booking = models.ForeignKey(Booking, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["link", "key_digest"], name="booking_idem_unique_key")
+        ]
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.key_digest[:8]} → {self.status_code}"

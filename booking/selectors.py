@@ -1,0 +1,140 @@
+"""Reads of booking links and bookings: token look-ups, the slots a link offers, lists.
+
+A token that is unknown, revoked or malformed raises the same ``Http404`` with no
+message: the answer must not tell a visitor whether a link ever existed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections import Counter
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.tokens import digest
+from events.selectors import busy_intervals
+from scheduling.hours import parse_weekly_hours
+from scheduling.intervals import Interval
+
+from .models import Booking, BookingLink
+from .slots import Rules, busy_query_range, compute_slots, offered_range
+
+#: Tokens we mint are 43 characters; anything far longer is not worth hashing.
+MAX_TOKEN_LENGTH = 100
+
+
+def _token_digest(token: object) -> str:
+    if not isinstance(token, str) or not 20 <= len(token) <= MAX_TOKEN_LENGTH:
+        raise Http404
+    return digest(token)
+
+
+def link_for_token(token: object) -> BookingLink:
+    """The switched-on link this token opens, with its owner; otherwise a bare 404."""
+    link = (
+        BookingLink.objects.select_related("owner")
+        .filter(token_digest=_token_digest(token), owner__is_active=True)
+        .first()
+    )
+    if link is None:
+        raise Http404
+    return link
+
+
+def booking_for_manage_token(token: object) -> Booking:
+    """The booking whose private manage link this is; otherwise a bare 404."""
+    booking = (
+        Booking.objects.select_related("owner", "event", "link")
+        .filter(manage_digest=_token_digest(token))
+        .first()
+    )
+    if booking is None:
+        raise Http404
+    return booking
+
+
+def link_for_owner(owner: User) -> BookingLink | None:
+    return BookingLink.objects.select_related("owner").filter(owner=owner).first()
+
+
+def rules_for(link: BookingLink) -> Rules:
+    """The link's settings as the slot computation wants them."""
+    hours = parse_weekly_hours(link.effective_hours)
+    return Rules(
+        duration=dt.timedelta(minutes=link.duration_minutes),
+        hours=hours,
+        tz=zoneinfo.ZoneInfo(link.hours_timezone),
+        buffer_before=dt.timedelta(minutes=link.buffer_before_minutes),
+        buffer_after=dt.timedelta(minutes=link.buffer_after_minutes),
+        min_notice=dt.timedelta(minutes=link.min_notice_minutes),
+        horizon_days=link.horizon_days,
+        daily_limit=link.daily_limit,
+    )
+
+
+def booked_per_day(
+    owner: User, tz: zoneinfo.ZoneInfo, start: dt.datetime, end: dt.datetime
+) -> Counter:
+    """Confirmed bookings of ``owner`` by local date in ``tz``, for days touching the range."""
+    margin = dt.timedelta(days=1)
+    starts = Booking.objects.filter(
+        owner=owner,
+        status=Booking.Status.CONFIRMED,
+        start__gte=start - margin,
+        start__lt=end + margin,
+    ).values_list("start", flat=True)
+    return Counter(s.astimezone(tz).date() for s in starts)
+
+
+def slots_for_link(
+    link: BookingLink,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    now: dt.datetime | None = None,
+) -> list[Interval]:
+    """The slots the link offers with starts in ``[start, end)``.
+
+    One query for the busy time of the whole window (events.selectors.busy_intervals,
+    the same definition of "busy" as the planner), one more for the daily limit when
+    one is set, then the pure computation: never a query per slot.
+    """
+    now = now or timezone.now()
+    rules = rules_for(link)
+    offered = offered_range(rules, start, end, now)
+    if offered is None:
+        return []
+    busy_lo, busy_hi = busy_query_range(rules, *offered)
+    busy = busy_intervals([link.owner], busy_lo, busy_hi)[link.owner.pk]
+    per_day = (
+        booked_per_day(link.owner, rules.tz, busy_lo, busy_hi)
+        if rules.daily_limit is not None
+        else None
+    )
+    return compute_slots(rules, start, end, now, busy, per_day)
+
+
+def bookings_for_owner(owner: User) -> QuerySet[Booking]:
+    """Bookings made through the owner's link, newest meetings last."""
+    return Booking.objects.filter(owner=owner).select_related("event")
+
+
+def get_booking_for_owner(owner: User, booking_id: object) -> Booking:
+    """The owner's booking with this id; a foreign or missing id is the same 404."""
+    try:
+        pk = int(booking_id)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise Http404 from None
+    booking = bookings_for_owner(owner).filter(pk=pk).first()
+    if booking is None:
+        raise Http404
+    return booking
+
+
+def booking_for_event(event_id: int) -> Booking | None:
+    """The booking behind an event, if it was booked (for the event pages)."""
+    return Booking.objects.filter(event_id=event_id).first()
