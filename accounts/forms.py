@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import re
-import zoneinfo
 from itertools import pairwise
 
 from django import forms
@@ -12,6 +12,8 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, Set
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+
+from events.validation import known_time_zones
 
 from .emails import render_and_queue
 from .models import WEEKDAYS, User
@@ -27,9 +29,14 @@ DAY_NAMES = {
 }
 
 
+@functools.cache
+def _zone_choices() -> tuple[tuple[str, str], ...]:
+    return tuple((name, name.replace("_", " ")) for name in sorted(known_time_zones()))
+
+
 def time_zone_choices() -> list[tuple[str, str]]:
     """Every IANA zone the services accept, sorted so a typed prefix jumps to it."""
-    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+    return list(_zone_choices())
 
 
 def apply_service_errors(

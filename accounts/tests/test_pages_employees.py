@@ -103,3 +103,20 @@ def test_html_in_names_is_escaped(admin_client):
     body = admin_client.get(reverse("accounts:employees")).content.decode()
     assert "<script>x()" not in body
     assert "&lt;b&gt;Carol&lt;/b&gt;" in body
+
+
+def test_if_the_mail_cannot_be_queued_the_employee_is_not_added(admin_client, monkeypatch):
+    """Employee and welcome mail share one transaction: one never exists without the other."""
+    from django.core.exceptions import ValidationError
+
+    import mail.services
+
+    def refuse(**kwargs):
+        raise ValidationError({"to": ["The outbox refused this address."]})
+
+    monkeypatch.setattr(mail.services, "queue_email", refuse)
+    response = admin_client.post(reverse("accounts:employees"), NEW)
+    assert response.status_code == 400
+    assert "The outbox refused this address." in response.content.decode()
+    assert not User.objects.filter(email="carol@acme.test").exists()
+    assert OutboxMessage.objects.count() == 0
