@@ -33,6 +33,9 @@ MAX_REPLIES = 50
 # Counted in the raw bytes before parsing, so that a bomb of nested multiparts never
 # reaches the (recursive) stdlib parser. Generous: real mail has a handful.
 _MAX_MULTIPART_MENTIONS = 500
+# Likewise lines starting with "--" (boundary delimiters): 400 000 empty parts in 4 MB
+# would keep the parser busy for half a minute before the part count could be checked.
+_MAX_DELIMITER_LINES = 2000
 
 # Reason codes (stable, for logs and tests).
 OK = "ok"
@@ -57,6 +60,8 @@ _CALENDAR_TYPES = frozenset(
 )
 _REPORT_TYPES = frozenset({"message/delivery-status", "message/disposition-notification"})
 _TOKEN = re.compile(r"[a-z2-7]{26,128}\Z")
+_ANGLE_ADDRESS = re.compile(r"[^<>]*<(?P<addr>[^<>]*)>\s*\Z")
+_CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f]")
 _ADDRESS_OK = re.compile(r"[^\s@<>\"(),;:\\\[\]]+@[^\s@<>\"(),;:\\\[\]]+\Z")
 
 
@@ -106,9 +111,11 @@ def recipient_token(address: str, inbound_domain: str) -> str | None:
     """
     if not isinstance(address, str) or not isinstance(inbound_domain, str) or not inbound_domain:
         return None
-    _name, addr = parseaddr(address)
-    addr = addr.strip()
-    if addr.count("@") != 1:
+    if _CONTROL_OR_BREAK.search(address):
+        return None
+    match = _ANGLE_ADDRESS.match(address)
+    addr = (match["addr"] if match else address).strip()
+    if addr.count("@") != 1 or any(c.isspace() for c in addr):
         return None
     local, domain = addr.split("@")
     if domain.lower().rstrip(".") != inbound_domain.lower().rstrip("."):
@@ -175,6 +182,11 @@ def _extract(
     if multiparts > _MAX_MULTIPART_MENTIONS:
         return InboundResult(
             REJECTED, TOO_MANY_PARTS, f"{multiparts} multipart declarations; refusing to parse"
+        )
+    delimiters = raw.count(b"\n--") + raw.startswith(b"--")
+    if delimiters > _MAX_DELIMITER_LINES:
+        return InboundResult(
+            REJECTED, TOO_MANY_PARTS, f"{delimiters} boundary lines; refusing to parse"
         )
     message = email.message_from_bytes(raw, policy=email.policy.default)
 
