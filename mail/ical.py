@@ -384,7 +384,12 @@ def _vevent(
 
     until = None
     if event.rrule is not None:
-        recur, parsed = _check_rrule(event.rrule, start.astimezone(zone), name("rrule"))
+        # RFC 5545 §3.3.10: UNTIL is a DATE for all-day series, UTC for zoned ones;
+        # dateutil enforces exactly that when given a naive or an aware start.
+        series_start = start.astimezone(zone)
+        if event.all_day:
+            series_start = dt.datetime.combine(series_start.date(), dt.time(0))
+        recur, parsed = _check_rrule(event.rrule, series_start, name("rrule"))
         until = _series_end(parsed)
         vevent.add("rrule", recur)
     if exdates:

@@ -337,6 +337,20 @@ def test_all_day_recurrence_uses_dates():
     assert "EXDATE;VALUE=DATE:20260506" in text
 
 
+def test_all_day_series_may_end_on_a_date_but_a_zoned_one_needs_utc_until():
+    start = dt.datetime(2026, 5, 4, tzinfo=BERLIN)
+    all_day = make_event(
+        start=start,
+        end=start + dt.timedelta(days=1),
+        all_day=True,
+        rrule="FREQ=DAILY;UNTIL=20260510",
+    )
+    assert "RRULE:FREQ=DAILY;UNTIL=20260510" in unfolded(build_calendar("REQUEST", [all_day]))
+    with pytest.raises(InvalidCalendarData) as excinfo:
+        build_calendar("REQUEST", [make_event(rrule="FREQ=DAILY;UNTIL=20260510T000000")])
+    assert excinfo.value.field == "rrule"
+
+
 @pytest.mark.parametrize(
     "rrule",
     [
