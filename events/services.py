@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 
+from .exceptions import Conflict
 from .models import Attendee, Event
 from .validation import clean_event_fields
 
@@ -69,6 +70,30 @@ def _check_organizer(event: Event, actor: User) -> None:
         raise PermissionDenied(_("Only the organizer can change this event."))
 
 
+def _lock_calendars(user_ids: Iterable[int]) -> None:
+    """Row-lock the people whose busy time this write changes, in id order.
+
+    The booking service holds the same lock while it re-checks a slot, so a booking and
+    an event written at the same moment for one person are serialised: the later one
+    sees the earlier (invariant 5). NO KEY UPDATE does not block inserts that merely
+    reference the user.
+    """
+    ids = sorted(set(user_ids))
+    list(User.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values("pk"))
+
+
+def _refuse_booked(event: Event) -> None:
+    """A meeting booked through a booking link may be declined (booking app), not edited."""
+    if Event.objects.filter(pk=event.pk, booking__isnull=False).exists():
+        raise Conflict(
+            _(
+                "This meeting was booked through your booking link: it cannot be changed, "
+                "only declined (the booker is then told)."
+            ),
+            code="booked_meeting",
+        )
+
+
 @transaction.atomic
 def event_create(
     organizer: User,
@@ -99,6 +124,7 @@ def event_create(
         }
     )
     colleagues = _resolve_colleagues(organizer, attendee_ids)
+    _lock_calendars([organizer.pk, *(u.pk for u in colleagues)])
     event = Event.objects.create(
         account_id=organizer.account_id,
         organizer=organizer,
@@ -126,8 +152,15 @@ def event_update(event: Event, actor: User, **changes: Any) -> Event:
     """Apply the given fields (absent ones keep their value); ``attendee_ids`` replaces colleagues."""
     event = Event.objects.select_for_update().get(pk=event.pk)
     _check_organizer(event, actor)
+    _refuse_booked(event)
     if event.is_cancelled:
         raise ValidationError({"status": _("A cancelled event cannot be changed.")})
+    _lock_calendars(
+        [
+            event.organizer_id,
+            *event.attendees.filter(user__isnull=False).values_list("user_id", flat=True),
+        ]
+    )
     unknown = set(changes) - set(EDITABLE_FIELDS) - {"attendee_ids"}
     if unknown:
         field = sorted(unknown)[0]
@@ -154,6 +187,7 @@ def event_update(event: Event, actor: User, **changes: Any) -> Event:
         }
         removed = [a.pk for uid, a in current.items() if uid not in wanted]
         added = [u for uid, u in wanted.items() if uid not in current]
+        _lock_calendars(u.pk for u in added)
         if removed or added:
             significant = True
             Attendee.objects.filter(pk__in=removed).delete()
@@ -165,10 +199,16 @@ def event_update(event: Event, actor: User, **changes: Any) -> Event:
 
 
 @transaction.atomic
-def event_cancel(event: Event, actor: User) -> Event:
-    """Cancel rather than delete: the UID and history stay, attendees can be told."""
+def event_cancel(event: Event, actor: User, *, booked_ok: bool = False) -> Event:
+    """Cancel rather than delete: the UID and history stay, attendees can be told.
+
+    A booked meeting is cancelled only by the booking app (``booked_ok``), which also
+    tells the booker; anyone else gets a Conflict.
+    """
     event = Event.objects.select_for_update().get(pk=event.pk)
     _check_organizer(event, actor)
+    if not booked_ok:
+        _refuse_booked(event)
     if not event.is_cancelled:
         event.status = Event.Status.CANCELLED
         event.sequence += 1

@@ -56,6 +56,19 @@ def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
     return value
 
 
+RATE_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def env_rate(name: str, default: str) -> tuple[int, int]:
+    """A rate limit like ``60/m`` → (60 requests, 60 seconds); periods s, m, h, d."""
+    value = env_str(name, default)
+    assert value is not None
+    count, _, period = value.strip().partition("/")
+    if not count.isdigit() or int(count) < 1 or period not in RATE_PERIODS:
+        raise ConfigError(f"{name}: expected a rate like 60/m (per s, m, h or d), got {value!r}")
+    return int(count), RATE_PERIODS[period]
+
+
 def env_url(name: str, default: str) -> str:
     value = env_str(name, default)
     assert value is not None

@@ -9,6 +9,7 @@ from .config import (
     env_bool,
     env_choice,
     env_int,
+    env_rate,
     env_str,
     env_url,
     load_or_create_secret_key,
@@ -154,6 +155,22 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# Booking links: the video room of a booked meeting ("{room}" becomes a random name; "none":
+# no video link), per-client-address limits on the public pages/API, and how many reverse
+# proxies in front of us append to X-Forwarded-For (0: use the socket's address).
+BOOKING_VIDEO_URL_TEMPLATE = env_str("BOOKING_VIDEO_URL_TEMPLATE", "https://meet.jit.si/{room}")
+if BOOKING_VIDEO_URL_TEMPLATE != "none" and (
+    not BOOKING_VIDEO_URL_TEMPLATE.startswith(("https://", "http://"))
+    or "{room}" not in BOOKING_VIDEO_URL_TEMPLATE
+):
+    raise ConfigError(
+        "BOOKING_VIDEO_URL_TEMPLATE: expected an http(s) URL containing {room}, or none, "
+        f"got {BOOKING_VIDEO_URL_TEMPLATE!r}"
+    )
+BOOKING_SLOTS_RATE = env_rate("BOOKING_SLOTS_RATE", "60/m")
+BOOKING_BOOKINGS_RATE = env_rate("BOOKING_BOOKINGS_RATE", "20/h")
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10)
 
 _cache_url = env_str("CACHE_URL")
 if _cache_url is None:

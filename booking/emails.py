@@ -1,0 +1,231 @@
+"""The mail a booking causes, built with the project's one iCalendar/iMIP builder.
+
+Everything here is called by ``booking.services`` inside the transaction of the change
+(the outbox row commits or rolls back with it). Texts are rendered in the reader's
+language and time zone: the booker's for the booker, the owner's for the owner.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import zoneinfo
+from email.utils import parseaddr
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
+
+from mail.ical import (
+    CalendarEvent,
+    CalendarPerson,
+    InvalidCalendarData,
+    build_calendar,
+    validate_email_address,
+)
+from mail.imip import build_imip_message
+from mail.services import queue_email, queue_message
+
+from .models import Booking
+
+logger = logging.getLogger(__name__)
+
+FALLBACK_SENDER = "noreply@rendezvous.invalid"
+GOOGLE_URL = "https://calendar.google.com/calendar/render"
+OUTLOOK_URL = "https://outlook.live.com/calendar/0/action/compose"
+
+
+def absolute(path: str) -> str:
+    return settings.BASE_URL + path
+
+
+def manage_url(token: str) -> str:
+    return absolute(reverse("booking:manage", args=[token]))
+
+
+def owner_booking_url(booking: Booking) -> str:
+    return absolute(reverse("booking:owner_booking", args=[booking.pk]))
+
+
+def booker_title(booking: Booking) -> str:
+    """The meeting as the booker's calendar names it (in the active language)."""
+    return _("Meeting with %(name)s") % {"name": booking.owner.full_name or booking.owner.email}
+
+
+def format_when(start: dt.datetime, end: dt.datetime, zone_name: str) -> str:
+    """ "Monday, 9 March 2026, 10:00–11:00 (America/New_York)" in the active language."""
+    zone = zoneinfo.ZoneInfo(zone_name)
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    day = formats.date_format(local_start, "l, j F Y")
+    return f"{day}, {local_start:%H:%M}–{local_end:%H:%M} ({zone_name})"
+
+
+def _utc_stamp(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def add_to_calendar_links(booking: Booking) -> dict[str, str]:
+    """ "Add to Google Calendar" / "Add to Outlook.com" links: the meeting in the URL only."""
+    title = booker_title(booking)
+    details = booking.event.video_url or ""
+    google = (
+        GOOGLE_URL
+        + "?"
+        + urlencode(
+            {
+                "action": "TEMPLATE",
+                "text": title,
+                "dates": f"{_utc_stamp(booking.start)}/{_utc_stamp(booking.end)}",
+                "details": details,
+                "location": booking.event.video_url or "",
+            }
+        )
+    )
+    outlook = (
+        OUTLOOK_URL
+        + "?"
+        + urlencode(
+            {
+                "rru": "addevent",
+                "subject": title,
+                "startdt": booking.start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "enddt": booking.end.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "body": details,
+                "location": booking.event.video_url or "",
+            }
+        )
+    )
+    return {"google": google, "outlook": outlook}
+
+
+def calendar_event(booking: Booking) -> CalendarEvent:
+    """The booked meeting as a VEVENT: the owner organizes, the booker attends (accepted)."""
+    event = booking.event
+    owner = booking.owner
+    return CalendarEvent(
+        uid=event.uid,
+        sequence=event.sequence,
+        title=booker_title(booking),
+        start=event.start,
+        end=event.end,
+        timezone=event.timezone,
+        organizer=CalendarPerson(email=owner.email, name=owner.full_name),
+        attendees=[
+            CalendarPerson(email=booking.email, name=booking.name, partstat="ACCEPTED", rsvp=False)
+        ],
+        description=booking.comment,
+        location=event.video_url,
+        url=event.video_url or None,
+        status="CANCELLED" if event.is_cancelled else "CONFIRMED",
+        created=event.created_at,
+        last_modified=event.updated_at,
+    )
+
+
+def ics_for(booking: Booking, method: str = "PUBLISH") -> bytes:
+    """The meeting as a downloadable .ics (PUBLISH: no attendee list, nothing to answer)."""
+    return build_calendar(method, [calendar_event(booking)])
+
+
+def _sender_address() -> str:
+    """DEFAULT_FROM_EMAIL's address, if an iMIP From may carry it.
+
+    A development setup derives it from BASE_URL (``noreply@127.0.0.1``), which is no
+    mail domain; rather than refuse every booking we then send from a reserved
+    ``.invalid`` domain (RFC 2606) and say so in the log.
+    """
+    _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    try:
+        return validate_email_address(address, "DEFAULT_FROM_EMAIL")
+    except InvalidCalendarData:
+        logger.warning(
+            "DEFAULT_FROM_EMAIL %r is not a usable mail address; booking mail is sent from %s",
+            settings.DEFAULT_FROM_EMAIL,
+            FALLBACK_SENDER,
+        )
+        return FALLBACK_SENDER
+
+
+def _from_owner(booking: Booking) -> str:
+    address = _sender_address()
+    label = _("%(name)s via Rendezvous") % {"name": booking.owner.full_name or "Rendezvous"}
+    return f"{label} <{address}>"
+
+
+def queue_booker_confirmation(booking: Booking, token: str) -> None:
+    """iMIP REQUEST with the .ics, the add links and the private manage link."""
+    with translation.override(booking.language):
+        title = booker_title(booking)
+        when = format_when(booking.start, booking.end, booking.timezone)
+        context = {
+            "booking": booking,
+            "title": title,
+            "when": when,
+            "owner_name": booking.owner.full_name,
+            "video_url": booking.event.video_url,
+            "manage_url": manage_url(token),
+            "links": add_to_calendar_links(booking),
+        }
+        message = build_imip_message(
+            method="REQUEST",
+            calendar=build_calendar("REQUEST", [calendar_event(booking)]),
+            subject=_("Confirmed: %(title)s, %(when)s") % {"title": title, "when": when},
+            text=render_to_string("booking/email/booker_confirmed.txt", context),
+            html=None,
+            from_email=_from_owner(booking),
+            to=[booking.email],
+            reply_to=[booking.owner.email],
+        )
+    queue_message(message)
+
+
+def queue_booker_cancellation(booking: Booking, *, by_owner: bool) -> None:
+    """iMIP CANCEL: takes the meeting out of the booker's calendar."""
+    with translation.override(booking.language):
+        title = booker_title(booking)
+        when = format_when(booking.start, booking.end, booking.timezone)
+        context = {
+            "booking": booking,
+            "title": title,
+            "when": when,
+            "owner_name": booking.owner.full_name,
+            "by_owner": by_owner,
+        }
+        message = build_imip_message(
+            method="CANCEL",
+            calendar=build_calendar("CANCEL", [calendar_event(booking)]),
+            subject=_("Cancelled: %(title)s, %(when)s") % {"title": title, "when": when},
+            text=render_to_string("booking/email/booker_cancelled.txt", context),
+            html=None,
+            from_email=_from_owner(booking),
+            to=[booking.email],
+            reply_to=[booking.owner.email],
+        )
+    queue_message(message)
+
+
+def queue_owner_mail(booking: Booking, *, cancelled: bool) -> None:
+    """Tell the owner, in the owner's language and zone, that a meeting was booked/cancelled."""
+    owner = booking.owner
+    with translation.override(owner.language):
+        when = format_when(booking.start, booking.end, owner.timezone)
+        context = {
+            "booking": booking,
+            "title": booking.event.title,
+            "when": when,
+            "url": owner_booking_url(booking),
+            "cancelled": cancelled,
+        }
+        if cancelled:
+            subject = _("Booking cancelled: %(title)s, %(when)s")
+        else:
+            subject = _("New booking: %(title)s, %(when)s")
+        queue_email(
+            to=[owner.email],
+            subject=subject % {"title": booking.event.title, "when": when},
+            text=render_to_string("booking/email/owner_notice.txt", context),
+            reply_to=[booking.email],
+        )
