@@ -144,8 +144,8 @@ def clean_text(value: object, field: str, *, single_line: bool = False) -> str:
 
     Line breaks (CR LF, CR, U+2028, U+2029) become LF, iCalendar's only escaped break; C0
     and C1 controls other than TAB and LF go, so no reader that splits lines on NEL or
-    U+2028 can see a new content line. With ``single_line`` (names) breaks and tabs
-    become spaces. Escaping of ``; , \\`` and newlines is left to the icalendar library.
+    U+2028 can see a new content line. With ``single_line`` (names, written as parameter
+    values) breaks and tabs become spaces and a backslash a slash (see below). Escaping of ``; , \\`` and newlines is left to the icalendar library.
     """
     if value is None:
         return ""
@@ -155,6 +155,11 @@ def clean_text(value: object, field: str, *, single_line: bool = False) -> str:
     text = _CONTROL.sub("", text)
     if single_line:
         text = re.sub(r"[\n\t]", " ", text)
+        # Parameter values (CN=...) have no escapes in RFC 5545, but icalendar's parser
+        # reads a backslash before ; : , as one while its writer leaves it alone: a name
+        # ending in "\" would swallow the next parameter or the mailto: value. A
+        # backslash in a person's name is never meant, so it becomes a slash.
+        text = text.replace("\\", "/")
     return text
 
 
