@@ -7,6 +7,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
@@ -50,6 +51,9 @@ class Event(models.Model):
         _("guests can see the participant list"), default=False
     )
     notify_on_decision = models.BooleanField(_("notify me about decisions"), default=True)
+    # Set once, when the event first gets an external guest; never cleared. The free plan's
+    # quota counts these (cancelling does not give the slot back).
+    guests_first_invited_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -58,6 +62,11 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["organizer", "start"]),
             models.Index(fields=["account", "start"]),
+            models.Index(
+                fields=["account"],
+                condition=models.Q(guests_first_invited_at__isnull=False),
+                name="event_with_guests_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -77,8 +86,48 @@ class Event(models.Model):
         return self.status == self.Status.CANCELLED
 
 
+class Guest(models.Model):
+    """An external person the account invites by e-mail: a contact, never a user.
+
+    One per address and account (stored lower-case, so the match is case-insensitive).
+    Guests cannot sign in; each invitation gives them a capability link instead.
+    """
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="guests")
+    email = models.CharField(_("e-mail"), max_length=254)
+    first_name = models.CharField(_("first name"), max_length=100, blank=True, default="")
+    last_name = models.CharField(_("last name"), max_length=100, blank=True, default="")
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "email"], name="guest_unique_email"),
+            models.CheckConstraint(
+                condition=models.Q(email=Lower("email")),
+                name="guest_email_lower_case",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """ "First Last", or the address when no name was given."""
+        full = f"{self.first_name} {self.last_name}".strip()
+        return full or self.email
+
+
 class Attendee(models.Model):
-    """Someone invited to an event: a colleague (user) now, an external guest later."""
+    """Someone invited to an event: a colleague (``user``) or an external ``guest``.
+
+    Exactly one of the two is set. A guest attendee carries the capability tokens of its
+    invitation (see ``events.guests``): only their SHA-256 digests are stored, and the
+    tokens are re-derived from ``token_salt`` for every update mail. Deleting the row
+    (the guest is removed from the event) kills both links at once.
+    """
 
     class Status(models.TextChoices):
         NEEDS_ACTION = "needs-action", _("Not answered")
@@ -94,19 +143,85 @@ class Attendee(models.Model):
         blank=True,
         related_name="attendances",
     )
+    guest = models.ForeignKey(
+        Guest, on_delete=models.PROTECT, null=True, blank=True, related_name="attendances"
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEEDS_ACTION)
+    # Guests only: random salt the link and reply tokens are derived from, and the digests
+    # of those tokens (lookups go by digest; the tokens themselves are never stored).
+    token_salt = models.CharField(max_length=32, blank=True, default="")
+    rsvp_digest = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    reply_digest = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # Ordering of answers (RFC 5546 §2.1.5): a reply older than the last applied one
+    # (lower SEQUENCE, or same SEQUENCE and earlier DTSTAMP) changes nothing.
+    answered_sequence = models.IntegerField(null=True, blank=True)
+    answered_dtstamp = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=now)
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["event", "user"], name="attendee_unique_user"),
+            models.UniqueConstraint(fields=["event", "guest"], name="attendee_unique_guest"),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(user__isnull=False, guest__isnull=True)
+                    | models.Q(user__isnull=True, guest__isnull=False)
+                ),
+                name="attendee_user_xor_guest",
+            ),
         ]
-        indexes = [models.Index(fields=["user", "event"])]
+        indexes = [models.Index(fields=["user", "event"]), models.Index(fields=["guest", "event"])]
 
     def __str__(self) -> str:
-        return str(self.user) if self.user else "?"
+        if self.user_id:
+            return str(self.user)
+        return str(self.guest) if self.guest_id else "?"
+
+    @property
+    def is_guest(self) -> bool:
+        return self.guest_id is not None
+
+    @property
+    def name(self) -> str:
+        if self.user_id:
+            return self.user.full_name or self.user.email
+        return self.guest.name
+
+    @property
+    def email(self) -> str:
+        return self.user.email if self.user_id else self.guest.email
 
     @property
     def kind(self) -> str:
         return "employee" if self.user_id else "guest"
+
+
+class GuestReplyReceipt(models.Model):
+    """One iMIP REPLY that reached a guest's invitation, whatever became of it.
+
+    ``fingerprint`` (SHA-256 of the Message-ID and the reply's UID, RECURRENCE-ID and
+    attendee) is unique per attendee, so a second delivery of the same mail is recognised
+    and changes nothing.
+    """
+
+    attendee = models.ForeignKey(Attendee, on_delete=models.CASCADE, related_name="receipts")
+    fingerprint = models.CharField(max_length=64)
+    message_id = models.CharField(max_length=255, blank=True, default="")
+    partstat = models.CharField(max_length=20)
+    sequence = models.IntegerField(default=0)
+    dtstamp = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20)
+    received_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attendee", "fingerprint"], name="guest_reply_unique_message"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partstat} ({self.outcome})"
