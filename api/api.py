@@ -6,7 +6,7 @@ from ninja import NinjaAPI
 
 from . import errors
 from .auth import ApiTokenAuth, EmployeeRateThrottle
-from .routers import events, freebusy, me, users
+from .routers import booking, events, freebusy, me, sender_mailboxes, users
 
 #: One instance, so tests (and operators) can see and tune the limit.
 THROTTLE = EmployeeRateThrottle()
@@ -28,5 +28,5 @@ api = NinjaAPI(
 )
 errors.install(api)
 
-for module in (me, users, events, freebusy):
+for module in (me, users, events, freebusy, booking, sender_mailboxes):
     api.add_router("", module.router)

@@ -8,5 +8,6 @@ urlpatterns = [
     path("calendar/", include("events.urls")),
     path("notifications/", include("notifications.urls")),
     path("api/v1/", include("api.urls")),
+    path("", include("booking.urls")),  # /b/<token> (public) and /booking/… (settings)
     path("admin/", admin.site.urls),
 ]

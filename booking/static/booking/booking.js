@@ -1,0 +1,39 @@
+// Booking pages: small enhancements only; every page works without this file.
+document.addEventListener("DOMContentLoaded", () => {
+  const zoneForm = document.querySelector("form[data-zone-form]");
+  if (zoneForm) {
+    const select = zoneForm.querySelector("select[name='tz']");
+    // First visit (no zone chosen yet): show the times in the browser's own zone.
+    if (zoneForm.dataset.zoneGiven !== "1") {
+      let zone = "";
+      try {
+        zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+      } catch (e) {
+        zone = "";
+      }
+      const known = Array.from(select.options).some((o) => o.value === zone);
+      if (zone && known && zone !== select.value) {
+        const url = new URL(window.location.href);
+        url.searchParams.set("tz", zone);
+        window.location.replace(url.toString());
+        return;
+      }
+    }
+    // Changing the zone reloads the page in it; the button stays for keyboard users.
+    select.addEventListener("change", () => zoneForm.submit());
+  }
+  // Settings: copy the freshly made link to the clipboard.
+  for (const button of document.querySelectorAll("button[data-copy]")) {
+    if (!navigator.clipboard) continue;
+    button.hidden = false;
+    button.addEventListener("click", async () => {
+      const input = document.getElementById(button.dataset.copy);
+      try {
+        await navigator.clipboard.writeText(input.value);
+        button.textContent = button.dataset.copied;
+      } catch (e) {
+        input.select();
+      }
+    });
+  }
+});

@@ -1,0 +1,277 @@
+"""The booking pages: public page and booker's page (no account), and the owner's pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.urls import reverse
+
+from booking.models import Booking, BookingLink
+from booking.services import book, configure_link
+from events.models import Event
+from notifications.models import Notification
+
+from .conftest import berlin_at, visitor
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(start: dt.datetime, **overrides) -> dict:
+    data = {
+        "start": start.astimezone(dt.UTC).isoformat(),
+        "name": "Maria Rossi",
+        "email": "maria@example.org",
+        "phone": "",
+        "comment": "",
+        "tz": "Europe/Rome",
+        "request_id": "req-1",
+    }
+    data.update(overrides)
+    return data
+
+
+def assert_token_headers(response):
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert "noindex" in response["X-Robots-Tag"]
+    assert "no-store" in response["Cache-Control"]
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_public_page_shows_month_times_and_form(client, link_token):
+    day = berlin_at(10).date()
+    response = client.get(
+        f"/b/{link_token}",
+        {"tz": "Asia/Kathmandu", "month": day.strftime("%Y-%m"), "day": day.isoformat()},
+    )
+    assert response.status_code == 200
+    assert_token_headers(response)
+    html = response.content.decode()
+    assert "Book a meeting with Alice Owner" in html and "60 minutes" in html
+    assert '<meta name="robots" content="noindex, nofollow">' in html
+    # Days with slots are links; the chosen day's times are radio buttons in Kathmandu time.
+    assert f'data-day="{day.isoformat()}"' in html and 'aria-current="date"' in html
+    times = re.findall(r'<input type="radio" name="start" value="([^"]+)"', html)
+    assert times, html
+    labels = re.findall(r"<span>(\d\d:\d\d)<span", html)
+    assert all(label.endswith(":45") for label in labels)  # Berlin hours seen from +05:45
+    assert 'name="name"' in html and 'type="email"' in html and 'name="comment"' in html
+    assert '<option value="Asia/Kathmandu" selected>' in html
+    # Nothing from elsewhere: no third-party scripts, styles or fonts.
+    for url in re.findall(r'(?:src|href)="([^"]+)"', html):
+        assert not url.startswith(("http:", "https:", "//")), url
+
+
+def test_public_page_without_zone_uses_the_hours_zone(client, link_token):
+    html = client.get(f"/b/{link_token}").content.decode()
+    assert '<option value="Europe/Berlin" selected>' in html
+    assert 'data-zone-given="0"' in html  # the script may switch to the browser's zone
+
+
+def test_booking_by_form_then_confirmation_ics_and_cancel(client, owner, link_token):
+    start = berlin_at(10)
+    response = client.post(f"/b/{link_token}", form_data(start, comment="Bring the offer"))
+    assert response.status_code == 302
+    booking = Booking.objects.get()
+    manage_url = response["Location"]
+    assert manage_url.startswith("/b/manage/") and manage_url.endswith("/?booked=1")
+    assert booking.timezone == "Europe/Rome" and booking.comment == "Bring the offer"
+
+    page = client.get(manage_url)
+    assert page.status_code == 200
+    assert_token_headers(page)
+    html = page.content.decode()
+    assert "You&#x27;re booked" in html or "You're booked" in html
+    assert "Meeting with Alice Owner" in html
+    assert "calendar.google.com" in html and "outlook.live.com" in html
+    assert booking.event.video_url in html
+    # Rome time: 10:00 Berlin is 10:00 Rome too; the page says which zone.
+    assert "10:00–11:00" in html and "Europe/Rome" in html
+
+    token = manage_url.split("/")[3]
+    ics = client.get(f"/b/manage/{token}/meeting.ics")
+    assert ics.status_code == 200 and ics["Content-Type"].startswith("text/calendar")
+    assert "attachment" in ics["Content-Disposition"]
+    assert f"UID:{booking.event.uid}" in ics.content.decode().replace("\r\n ", "")
+    assert_token_headers(ics)
+
+    cancelled = client.post(f"/b/manage/{token}/cancel/")
+    assert cancelled.status_code == 302
+    booking.refresh_from_db()
+    assert booking.status == "cancelled"
+    assert Event.objects.get(pk=booking.event_id).status == "cancelled"
+    assert Notification.objects.filter(user=owner).count() == 2
+    assert "You have cancelled this meeting." in client.get(f"/b/manage/{token}/").content.decode()
+
+
+def test_form_sent_twice_books_once(client, link_token):
+    start = berlin_at(10)
+    first = client.post(f"/b/{link_token}", form_data(start))
+    assert first.status_code == 302
+    second = client.post(f"/b/{link_token}", form_data(start))
+    assert second.status_code == 200
+    assert "This booking was already made" in second.content.decode()
+    assert Booking.objects.count() == 1
+
+
+def test_taken_time_and_bad_fields_rerender_the_page(client, link_token):
+    start = berlin_at(10)
+    book(link_token, visitor(start))
+    taken = client.post(f"/b/{link_token}", form_data(start, request_id="other"))
+    assert taken.status_code == 409
+    assert "This time was just taken. Please choose another." in taken.content.decode()
+    assert_token_headers(taken)
+    bad = client.post(
+        f"/b/{link_token}",
+        form_data(start + dt.timedelta(hours=2), email="nope", name="", request_id="r3"),
+    )
+    assert bad.status_code == 400
+    html = bad.content.decode()
+    assert "Enter a valid e-mail address." in html and "This field is required." in html
+    # What the visitor typed is kept and escaped.
+    hostile = client.post(
+        f"/b/{link_token}",
+        form_data(
+            start + dt.timedelta(hours=2),
+            name="<script>alert(1)</script>",
+            email="x",
+            request_id="r4",
+        ),
+    )
+    assert "<script>alert(1)</script>" not in hostile.content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in hostile.content.decode()
+    assert Booking.objects.count() == 1
+
+
+def test_unknown_revoked_and_malformed_tokens_look_like_any_missing_page(client, owner, link_token):
+    configure_link(owner, new_link=True)
+    baseline = client.get("/no-such-page-at-all")
+    assert baseline.status_code == 404
+    for path in (
+        f"/b/{link_token}",
+        "/b/" + "A" * 43,
+        "/b/x",
+        "/b/manage/" + "B" * 43 + "/",
+        f"/b/manage/{link_token}/meeting.ics",
+    ):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response.content == baseline.content, path
+        assert "Referrer-Policy" not in response or response["Referrer-Policy"] != "no-referrer"
+    post = client.post(f"/b/{link_token}", form_data(berlin_at(10)))
+    assert post.status_code == 404 and post.content == baseline.content
+    assert client.post("/b/manage/" + "B" * 43 + "/cancel/").status_code == 404
+    assert Booking.objects.count() == 0
+
+
+def test_page_rate_limits(client, link_token, settings):
+    settings.BOOKING_SLOTS_RATE = (2, 3600)
+    settings.BOOKING_BOOKINGS_RATE = (1, 86400)
+    assert [client.get(f"/b/{link_token}").status_code for _ in range(2)] == [200, 200]
+    limited = client.get(f"/b/{link_token}")
+    assert limited.status_code == 429 and int(limited["Retry-After"]) >= 1
+    assert_token_headers(limited)
+    assert client.post(f"/b/{link_token}", form_data(berlin_at(10))).status_code == 302
+    again = client.post(f"/b/{link_token}", form_data(berlin_at(12), request_id="r2"))
+    assert again.status_code == 429 and Booking.objects.count() == 1
+
+
+# ---------------------------------------------------------------- the owner's pages
+
+
+def test_owner_pages_need_a_sign_in(client):
+    for name in ("settings", "preview", "owner_bookings"):
+        response = client.get(reverse(f"booking:{name}"))
+        assert response.status_code == 302 and "/accounts/" in response["Location"]
+    assert client.post(reverse("booking:switch_on")).status_code == 302
+    assert BookingLink.objects.count() == 0
+
+
+def test_switch_on_shows_the_link_once_with_copy_and_qr(client, owner):
+    client.force_login(owner)
+    page = client.get(reverse("booking:settings"))
+    assert page.status_code == 200 and "Switch on" in page.content.decode()
+    response = client.post(reverse("booking:switch_on"))
+    html = response.content.decode()
+    url = re.search(r'id="booking-url" class="token" value="([^"]+)"', html).group(1)
+    assert url.startswith("http://testserver/b/")
+    assert "<svg" in html and "data-copy" in html
+    assert "no-store" in response["Cache-Control"]
+    token = url.rsplit("/", 1)[1]
+    assert client.get(f"/b/{token}").status_code == 200
+    # The settings page does not show it again.
+    assert token not in client.get(reverse("booking:settings")).content.decode()
+    # A new link kills the old one; switching off kills the new one.
+    newer = client.post(reverse("booking:switch_on"), {"new": "1"}).content.decode()
+    new_token = re.search(r'value="http://testserver/b/([^"]+)"', newer).group(1)
+    assert client.get(f"/b/{token}").status_code == 404
+    client.post(reverse("booking:switch_off"))
+    assert client.get(f"/b/{new_token}").status_code == 404
+    client.post(reverse("booking:switch_on"))
+    for old in (token, new_token):
+        assert client.get(f"/b/{old}").status_code == 404
+
+
+def test_settings_form_saves_and_names_bad_fields(client, owner):
+    client.force_login(owner)
+    data = {
+        "duration_minutes": "30",
+        "use_working_hours": "",
+        "timezone": "America/New_York",
+        "buffer_before_minutes": "5",
+        "buffer_after_minutes": "10",
+        "min_notice_minutes": "60",
+        "horizon_days": "30",
+        "daily_limit": "4",
+        "hours_mon": "09:00-12:00, 13:00-17:00",
+        "hours_tue": "",
+        "hours_wed": "10:00-11:00",
+        "hours_thu": "",
+        "hours_fri": "",
+        "hours_sat": "",
+        "hours_sun": "",
+    }
+    assert client.post(reverse("booking:settings"), data).status_code == 302
+    link = BookingLink.objects.get(owner=owner)
+    assert link.duration_minutes == 30 and link.timezone == "America/New_York"
+    assert link.hours["mon"] == [["09:00", "12:00"], ["13:00", "17:00"]]
+    assert (link.daily_limit, link.horizon_days, link.buffer_after_minutes) == (4, 30, 10)
+    assert not link.is_on  # saving settings does not switch the link on
+    bad = client.post(reverse("booking:settings"), {**data, "hours_wed": "10:00-09:00"})
+    assert bad.status_code == 400
+    assert "wed: range 1: end 09:00 is not after start 10:00" in bad.content.decode()
+    garbled = client.post(reverse("booking:settings"), {**data, "hours_fri": "nine to five"})
+    assert garbled.status_code == 400 and "Write ranges like" in garbled.content.decode()
+    assert BookingLink.objects.get(owner=owner).hours["wed"] == [["10:00", "11:00"]]
+    # Back to the working hours.
+    client.post(reverse("booking:settings"), {**data, "use_working_hours": "on"})
+    assert BookingLink.objects.get(owner=owner).hours is None
+
+
+def test_preview_needs_no_token_and_books_nothing(client, owner, link_token):
+    client.force_login(owner)
+    response = client.get(reverse("booking:preview"))
+    html = response.content.decode()
+    assert response.status_code == 200 and "Preview" in html
+    assert link_token not in html
+    assert re.search(r'<button type="submit"\s+disabled>', html)
+
+
+def test_owner_booking_page_shows_the_booker_and_declines(client, owner, colleague, link_token):
+    outcome = book(link_token, visitor(berlin_at(10), name="<b>Mallory</b>", phone="+1 555 0100"))
+    booking = outcome.booking
+    client.force_login(colleague)
+    assert client.get(reverse("booking:owner_booking", args=[booking.pk])).status_code == 404
+    assert client.post(reverse("booking:decline", args=[booking.pk])).status_code == 404
+    client.force_login(owner)
+    listing = client.get(reverse("booking:owner_bookings")).content.decode()
+    assert "&lt;b&gt;Mallory&lt;/b&gt;" in listing and "<b>Mallory</b>" not in listing
+    page = client.get(reverse("booking:owner_booking", args=[booking.pk])).content.decode()
+    assert 'href="mailto:maria@example.org"' in page and "tel:+1 555 0100" in page
+    assert "Decline this meeting" in page and "<b>Mallory</b>" not in page
+    response = client.post(reverse("booking:decline", args=[booking.pk]))
+    assert response.status_code == 302
+    booking.refresh_from_db()
+    assert booking.status == "declined"
+    assert "Decline this meeting" not in client.get(response["Location"]).content.decode()

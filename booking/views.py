@@ -1,0 +1,395 @@
+"""Booking pages: the employee's settings and bookings, and the public pages a link opens.
+
+Public pages (``/b/<token>`` and the booker's ``/b/manage/<token>/``) work without an
+account and without JavaScript; an unknown, revoked or malformed token is the site's
+plain 404. Every page reached through a token is sent with ``Referrer-Policy:
+no-referrer`` (the token must not leak to the sites it links to), ``noindex`` and
+``no-store``, and a Content-Security-Policy that allows nothing from elsewhere.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import functools
+import secrets
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+import segno
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from events.exceptions import Conflict
+
+from . import emails, ratelimit, selectors, services
+from .forms import BookingForm, LinkSettingsForm, zone_names
+from .models import Booking, BookingLink
+
+PUBLIC_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+
+def token_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Headers for every answer of a page reached by a capability token."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response["Referrer-Policy"] = "no-referrer"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        response["Cache-Control"] = "no-store, private"
+        response["Content-Security-Policy"] = PUBLIC_CSP
+        return response
+
+    return wrapper
+
+
+def _too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
+    response = render(request, "booking/too_many.html", {"retry_after": retry_after}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+# ---------------------------------------------------------------- the public page
+
+
+def _visitor_zone(request: HttpRequest, link: BookingLink) -> tuple[str, bool]:
+    """The visitor's zone from ``?tz=`` (set by the page's script or the zone list)."""
+    name = request.GET.get("tz") or request.POST.get("tz") or ""
+    if name in zone_names():
+        return name, True
+    return link.hours_timezone, False
+
+
+def _month_of(request: HttpRequest, today: dt.date) -> dt.date:
+    text = request.GET.get("month") or request.POST.get("month") or ""
+    try:
+        first = dt.date.fromisoformat(f"{text}-01")
+    except ValueError:
+        return today.replace(day=1)
+    lo = today.replace(day=1)
+    hi = (today + dt.timedelta(days=400)).replace(day=1)
+    return min(max(first, lo), hi)
+
+
+def _add_month(first: dt.date, months: int) -> dt.date:
+    index = first.year * 12 + first.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _public_context(
+    request: HttpRequest,
+    link: BookingLink,
+    *,
+    base_url: str,
+    form: BookingForm | None = None,
+    error: str = "",
+) -> dict[str, Any]:
+    """Month grid, the chosen day's times and the form, all in the visitor's zone."""
+    zone_name, zone_given = _visitor_zone(request, link)
+    zone = zoneinfo.ZoneInfo(zone_name)
+    now = timezone.now()
+    today = now.astimezone(zone).date()
+    month = _month_of(request, today)
+    month_start = dt.datetime(month.year, month.month, 1, tzinfo=zone)
+    next_month = _add_month(month, 1)
+    month_end = dt.datetime(next_month.year, next_month.month, 1, tzinfo=zone)
+    slots = selectors.slots_for_link(link, month_start, month_end, now=now)
+    by_day: dict[dt.date, list] = defaultdict(list)
+    for slot in slots:
+        by_day[slot.start.astimezone(zone).date()].append(slot)
+
+    chosen_text = request.GET.get("day") or request.POST.get("day") or ""
+    try:
+        chosen = dt.date.fromisoformat(chosen_text)
+    except ValueError:
+        chosen = None
+    if chosen not in by_day:
+        chosen = min(by_day) if by_day else None
+
+    def url(**params: Any) -> str:
+        query = {"tz": zone_name, "month": month.strftime("%Y-%m")}
+        query.update({k: v for k, v in params.items() if v is not None})
+        return f"{base_url}?{urlencode(query)}"
+
+    weeks = []
+    for week in calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month):
+        weeks.append(
+            [
+                {
+                    "date": day,
+                    "in_month": day.month == month.month,
+                    "count": len(by_day.get(day, [])),
+                    "selected": day == chosen,
+                    "url": url(day=day.isoformat()) if day in by_day else "",
+                }
+                for day in week
+            ]
+        )
+    rules_horizon = today + dt.timedelta(days=link.horizon_days)
+    selected_start = ""
+    if form is not None and form.is_bound:
+        selected_start = form.data.get("start", "")
+    times = (
+        [
+            {
+                "value": slot.start.astimezone(dt.UTC).isoformat(),
+                "label": slot.start.astimezone(zone).strftime("%H:%M"),
+                "end_label": slot.end.astimezone(zone).strftime("%H:%M"),
+            }
+            for slot in by_day.get(chosen, [])
+        ]
+        if chosen
+        else []
+    )
+    return {
+        "link": link,
+        "owner": link.owner,
+        "zone_name": zone_name,
+        "zone_given": zone_given,
+        "zones": zone_names(),
+        "month": month,
+        "weeks": weeks,
+        "weekday_names": [
+            dt.date(2026, 1, 5 + i) for i in range(7)
+        ],  # a Monday-to-Sunday week, for the day names
+        "prev_url": url(month=_add_month(month, -1).strftime("%Y-%m"))
+        if month > today.replace(day=1)
+        else "",
+        "next_url": url(month=next_month.strftime("%Y-%m")) if next_month <= rules_horizon else "",
+        "chosen": chosen,
+        "times": times,
+        "selected_start": selected_start,
+        "has_slots": bool(slots),
+        "form": form or BookingForm(),
+        "request_id": secrets.token_urlsafe(16),
+        "error": error,
+        "base_url": base_url,
+    }
+
+
+@token_page
+@require_http_methods(["GET", "POST"])
+def public_page(request: HttpRequest, token: str) -> HttpResponse:
+    link = selectors.link_for_token(token)
+    base_url = reverse("booking:public", args=[token])
+    if request.method == "GET":
+        wait = ratelimit.hit("slots", request)
+        if wait is not None:
+            return _too_many(request, wait)
+        context = _public_context(request, link, base_url=base_url)
+        return render(request, "booking/public.html", context)
+
+    wait = ratelimit.hit("bookings", request)
+    if wait is not None:
+        return _too_many(request, wait)
+    form = BookingForm(request.POST)
+    form.is_valid()  # every field is optional text: the service names what is missing
+    zone_name, _given = _visitor_zone(request, link)
+    outcome = services.book(
+        token,
+        services.BookingRequest(
+            start=form.start_instant() or form.cleaned_data.get("start") or None,
+            name=form.cleaned_data.get("name", ""),
+            email=form.cleaned_data.get("email", ""),
+            phone=form.cleaned_data.get("phone", ""),
+            comment=form.cleaned_data.get("comment", ""),
+            timezone=zone_name,
+        ),
+        language=translation.get_language() or "en",
+        idempotency_key=(request.POST.get("request_id") or None),
+    )
+    if outcome.status_code == 201 and outcome.manage_token:
+        return redirect(reverse("booking:manage", args=[outcome.manage_token]) + "?booked=1")
+    if outcome.status_code == 201:  # the same form sent twice: the first one booked
+        return render(
+            request,
+            "booking/already_booked.html",
+            {"booking": outcome.booking, "title": outcome.body["title"]},
+        )
+    error = ""
+    if outcome.status_code == 409:
+        error = outcome.body["detail"]
+    else:
+        for item in outcome.body["errors"]:
+            target = item["field"] if item["field"] in form.fields else None
+            if target == "start":
+                error = item["message"]
+            else:
+                form.add_error(target, item["message"])
+    context = _public_context(request, link, base_url=base_url, form=form, error=error)
+    return render(request, "booking/public.html", context, status=outcome.status_code)
+
+
+# ---------------------------------------------------------------- the booker's own page
+
+
+def _booking_facts(booking: Booking) -> dict[str, Any]:
+    zone = zoneinfo.ZoneInfo(booking.timezone)
+    return {
+        "booking": booking,
+        "title": emails.booker_title(booking),
+        "local_start": booking.start.astimezone(zone),
+        "local_end": booking.end.astimezone(zone),
+        "links": emails.add_to_calendar_links(booking),
+    }
+
+
+@token_page
+@require_http_methods(["GET"])
+def manage(request: HttpRequest, token: str) -> HttpResponse:
+    booking = selectors.booking_for_manage_token(token)
+    context = _booking_facts(booking)
+    context.update({"token": token, "just_booked": request.GET.get("booked") == "1"})
+    return render(request, "booking/manage.html", context)
+
+
+@token_page
+@require_http_methods(["GET"])
+def manage_ics(request: HttpRequest, token: str) -> HttpResponse:
+    booking = selectors.booking_for_manage_token(token)
+    response = HttpResponse(emails.ics_for(booking), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="meeting.ics"'
+    return response
+
+
+@token_page
+@require_POST
+def manage_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    services.cancel_by_booker(token)
+    return redirect("booking:manage", token=token)
+
+
+# ---------------------------------------------------------------- the employee's pages
+
+
+def _qr_svg(url: str) -> str:
+    return segno.make(url, error="m").svg_inline(scale=4, dark="#1c2430", light="#fff")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_page(request: HttpRequest) -> HttpResponse:
+    owner = request.user
+    link = selectors.link_for_owner(owner) or BookingLink(owner=owner)
+    if request.method == "POST":
+        form = LinkSettingsForm(request.POST, owner=owner)
+        if form.is_valid():
+            changes = form.changes()
+            if not form.errors:
+                try:
+                    services.configure_link(owner, changes)
+                except ValidationError as exc:
+                    form.apply_service_errors(exc)
+                else:
+                    messages.success(request, _("Your booking settings are saved."))
+                    return redirect("booking:settings")
+        status = 400
+    else:
+        form = LinkSettingsForm(initial=LinkSettingsForm.initial_for(link), owner=owner)
+        status = 200
+    return render(
+        request,
+        "booking/settings.html",
+        {"nav": "booking", "form": form, "link": link},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def switch_on(request: HttpRequest) -> HttpResponse:
+    """Switch on (or mint a new link): the one moment the link itself can be shown."""
+    link, token = services.configure_link(
+        request.user, switch_on=True, new_link=request.POST.get("new") == "1"
+    )
+    if token is None:
+        messages.info(request, _("Your link is already on."))
+        return redirect("booking:settings")
+    url = services.public_link_url(token)
+    form = LinkSettingsForm(initial=LinkSettingsForm.initial_for(link), owner=request.user)
+    response = render(
+        request,
+        "booking/settings.html",
+        {"nav": "booking", "form": form, "link": link, "new_url": url, "qr_svg": _qr_svg(url)},
+    )
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+@login_required
+@require_POST
+def switch_off(request: HttpRequest) -> HttpResponse:
+    services.switch_off(request.user)
+    messages.success(
+        request, _("Your booking link is off. Anyone opening it now sees “not found”.")
+    )
+    return redirect("booking:settings")
+
+
+@login_required
+@require_http_methods(["GET"])
+def preview(request: HttpRequest) -> HttpResponse:
+    """The public page as visitors see it, for the owner (no token needed, nothing bookable)."""
+    link = selectors.link_for_owner(request.user)
+    if link is None:
+        link = BookingLink(owner=request.user)
+    context = _public_context(request, link, base_url=reverse("booking:preview"))
+    context["preview"] = True
+    return render(request, "booking/public.html", context)
+
+
+@login_required
+@require_http_methods(["GET"])
+def owner_bookings(request: HttpRequest) -> HttpResponse:
+    bookings = selectors.bookings_for_owner(request.user).order_by("-start")[:200]
+    return render(
+        request,
+        "booking/owner_bookings.html",
+        {"nav": "booking", "bookings": bookings, "zone": request.user.zone},
+    )
+
+
+@login_required
+@require_http_methods(["GET"])
+def owner_booking(request: HttpRequest, booking_id: int) -> HttpResponse:
+    booking = selectors.get_booking_for_owner(request.user, booking_id)
+    zone = request.user.zone
+    return render(
+        request,
+        "booking/owner_booking.html",
+        {
+            "nav": "booking",
+            "booking": booking,
+            "local_start": booking.start.astimezone(zone),
+            "local_end": booking.end.astimezone(zone),
+        },
+    )
+
+
+@login_required
+@require_POST
+def decline(request: HttpRequest, booking_id: int) -> HttpResponse:
+    booking = selectors.get_booking_for_owner(request.user, booking_id)
+    try:
+        services.decline_booking(request.user, booking)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Declined. %(name)s has been told by e-mail.") % {"name": booking.name}
+        )
+    return redirect("booking:owner_booking", booking_id=booking.pk)
