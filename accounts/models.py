@@ -61,6 +61,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     language = models.CharField(_("language"), max_length=10, default="en")
     working_hours = models.JSONField(_("working hours"), default=default_working_hours)
     is_account_admin = models.BooleanField(_("account admin"), default=False)
+    # Invitations go From this mailbox (mail.senders.sender_for); deleting it clears this.
+    default_sender_mailbox = models.ForeignKey(
+        "mail.SenderMailbox",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("default sender mailbox"),
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=now)

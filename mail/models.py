@@ -7,6 +7,9 @@ that a worker delivers, retries with back-off and finally marks sent or failed.
 
 from __future__ import annotations
 
+from email.utils import formataddr
+
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -60,3 +63,63 @@ class OutboxMessage(models.Model):
     def undelivered_recipients(self) -> list[str]:
         delivered = set(self.delivered_to)
         return [r for r in self.recipients if r not in delivered]
+
+
+class SenderMailbox(models.Model):
+    """An address invitations are sent From, proven to belong to the employee by a code.
+
+    Unconfirmed mailboxes are never used. A ``shared`` mailbox, once confirmed, is usable
+    by every employee of its account (never by another account).
+    """
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="sender_mailboxes"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sender_mailboxes"
+    )
+    name = models.CharField(_("display name"), max_length=200)
+    email = models.EmailField(_("e-mail address"), max_length=254)
+    shared = models.BooleanField(_("available to all employees"), default=False)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("sender mailbox")
+        verbose_name_plural = _("sender mailboxes")
+        ordering = ["name", "email", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "email"], name="sender_mailbox_unique_owner")
+        ]
+        indexes = [models.Index(fields=["account", "shared"], name="mail_sender_account_idx")]
+
+    def __str__(self) -> str:
+        return self.formatted
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+    @property
+    def formatted(self) -> str:
+        """``Name <address>`` for a From header (quoted where the name needs it)."""
+        return formataddr((self.name, self.email), charset="utf-8") if self.name else self.email
+
+
+class MailboxConfirmation(models.Model):
+    """One 6-digit code sent to a mailbox; only its keyed hash is stored."""
+
+    mailbox = models.ForeignKey(
+        SenderMailbox, on_delete=models.CASCADE, related_name="confirmations"
+    )
+    code_digest = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"code for {self.mailbox_id} until {self.expires_at:%Y-%m-%d %H:%M}"
