@@ -23,6 +23,7 @@ from pydantic_core import PydanticCustomError
 
 from accounts.models import User
 from events.models import Attendee, Event
+from mail.senders import sender_for
 from scheduling.intervals import Interval
 
 #: The longest range one list or free/busy request may cover.
@@ -141,6 +142,13 @@ class MeOut(Schema):
     working_hours: dict[str, list[list[str]]]
     account: AccountOut
     is_account_admin: bool
+    default_sender_mailbox_id: int | None = Field(
+        description="My chosen sender mailbox (see /sender-mailboxes), or null."
+    )
+    sender_mailbox_id: int | None = Field(
+        description="The mailbox my invitations go out From now: the default, else my only "
+        "usable one; null when I must add, confirm or choose one."
+    )
 
 
 class MePatch(_Input):
@@ -152,6 +160,9 @@ class MePatch(_Input):
     working_hours: dict[str, list[list[str]]] = Field(
         None,  # type: ignore[arg-type]
         description='Local wall-clock ranges per weekday: {"mon": [["09:00", "18:00"]], ...}',
+    )
+    default_sender_mailbox_id: Id | None = Field(
+        None, description="A confirmed sender mailbox I may use; null clears the choice."
     )
 
 
@@ -186,6 +197,8 @@ def me_out(user: User) -> dict[str, Any]:
         "working_hours": user.working_hours,
         "account": {"id": account.pk, "name": account.name, "plan": account.plan},
         "is_account_admin": user.is_account_admin,
+        "default_sender_mailbox_id": user.default_sender_mailbox_id,
+        "sender_mailbox_id": getattr(sender_for(user), "pk", None),
     }
 
 

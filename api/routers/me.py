@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Router
 
 from accounts.services import update_preferences
+from mail.senders import set_default_sender_mailbox
 
 from ..schemas import MeOut, MePatch, answers, me_out
 
@@ -22,6 +24,11 @@ def get_me(request: HttpRequest) -> dict[str, Any]:
 
 @router.patch("/me", response=answers(200, MeOut, 400, 422), summary="Change my preferences")
 def patch_me(request: HttpRequest, payload: MePatch) -> dict[str, Any]:
-    """Change full_name, timezone, language or working_hours; absent fields stay."""
-    user = update_preferences(request.auth, **payload.dict(exclude_unset=True))
+    """Change full_name, timezone, language, working_hours or default_sender_mailbox_id;
+    absent fields stay. All or nothing: one bad field changes none."""
+    changes = payload.dict(exclude_unset=True)
+    with transaction.atomic():
+        if "default_sender_mailbox_id" in changes:
+            set_default_sender_mailbox(request.auth, changes.pop("default_sender_mailbox_id"))
+        user = update_preferences(request.auth, **changes)
     return me_out(user)

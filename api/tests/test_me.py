@@ -26,6 +26,8 @@ def test_get_me(api, owner, owner_token):
         "working_hours": owner.working_hours,
         "account": {"id": owner.account_id, "name": "Acme", "plan": "free"},
         "is_account_admin": True,
+        "default_sender_mailbox_id": None,
+        "sender_mailbox_id": None,
     }
 
 
