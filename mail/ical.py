@@ -153,6 +153,9 @@ def clean_text(value: object, field: str, *, single_line: bool = False) -> str:
         raise InvalidCalendarData(field, "must be text")
     text = _LINE_BREAKS.sub("\n", value)
     text = _CONTROL.sub("", text)
+    # icalendar's writer reads a literal "\N" in unescaped text as RFC 5545's upper-case
+    # newline escape; say so here, so that what we pass is what gets written.
+    text = text.replace("\\N", "\n")
     if single_line:
         text = re.sub(r"[\n\t]", " ", text)
         # Parameter values (CN=...) have no escapes in RFC 5545, but icalendar's parser
@@ -199,6 +202,10 @@ def _check_uid(value: object, field: str) -> str:
         raise InvalidCalendarData(field, f"longer than {MAX_UID_LENGTH} characters")
     if _CONTROL.search(value) or "\n" in value or "\t" in value:
         raise InvalidCalendarData(field, "must not contain control characters")
+    if value != value.strip():
+        raise InvalidCalendarData(field, "must not start or end with spaces")
+    if "\\" in value:  # the library would read "\N" as a newline: the UID must not change
+        raise InvalidCalendarData(field, "must not contain a backslash")
     return value
 
 

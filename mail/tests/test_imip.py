@@ -9,6 +9,8 @@ from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mail.ical import CalendarEvent, CalendarPerson, InvalidCalendarData, build_calendar
 from mail.imip import build_imip_message
@@ -260,3 +262,23 @@ def test_the_outbox_accepts_the_message_as_built():
         ["text/plain", "text/html", "text/calendar"],
     )
     assert row.recipients == ["guest@example.org"]
+
+
+printable = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), max_size=40)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=printable.filter(lambda n: "<" not in n and ">" not in n), subject=printable)
+def test_any_printable_name_or_subject_adds_no_header_and_no_address(name, subject):
+    message = build(
+        subject=subject,
+        from_email=f"{name} <alice@acme.test>" if name.strip() else "alice@acme.test",
+        to=[f"{name} <guest@example.org>" if name.strip() else "guest@example.org"],
+        reply_to=None,
+    )
+    mail = parsed(message)
+    assert sorted(key.lower() for key in mail) == sorted(
+        ["content-type", "mime-version", "subject", "from", "to", "date", "message-id"]
+    )
+    assert [a.addr_spec for a in mail["To"].addresses] == ["guest@example.org"]
+    assert [a.addr_spec for a in mail["From"].addresses] == ["alice@acme.test"]
