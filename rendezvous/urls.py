@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="events:week", permanent=False)),
     path("accounts/", include("accounts.urls")),
+    path("accounts/settings/sender-mailboxes/", include("mail.urls")),
     path("calendar/", include("events.urls")),
     path("notifications/", include("notifications.urls")),
     path("api/v1/", include("api.urls")),
