@@ -215,7 +215,15 @@ def _check_url(value: object, field: str) -> str:
     return value
 
 
-def _check_rrule(value: object, start: dt.datetime, field: str) -> tuple[vRecur, _RRule]:
+def _check_rrule(
+    value: object, start: dt.datetime, field: str
+) -> tuple[vRecur, dt.date | dt.datetime | None]:
+    """The RRULE as icalendar's vRecur, and its UNTIL (None when COUNT-bound or open).
+
+    dateutil parses it too (it refuses unknown parts and an UNTIL of the wrong kind), but
+    nothing here expands the series: a rule like FREQ=SECONDLY;BYMONTHDAY=30;BYMONTH=2
+    never yields and must not be iterated.
+    """
     if not isinstance(value, str):
         raise InvalidCalendarData(field, "must be RRULE text")
     text = value.strip()
@@ -224,27 +232,24 @@ def _check_rrule(value: object, start: dt.datetime, field: str) -> tuple[vRecur,
     if not text or _CONTROL.search(text) or any(c in text for c in "\n\t :"):
         raise InvalidCalendarData(field, "must be one RRULE value such as FREQ=WEEKLY;BYDAY=MO")
     try:
-        parsed = rrulestr(f"RRULE:{text}", dtstart=start)
         recur = vRecur.from_ical(text)
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+        raise InvalidCalendarData(field, f"not a valid RRULE: {exc}") from exc
+    if "FREQ" not in recur:
+        raise InvalidCalendarData(field, "FREQ is required")
+    for part in ("INTERVAL", "COUNT"):
+        if any(not isinstance(n, int) or n < 1 for n in recur.get(part, [])):
+            raise InvalidCalendarData(field, f"{part} must be a whole number ≥ 1")
+    if "UNTIL" in recur and "COUNT" in recur:
+        raise InvalidCalendarData(field, "UNTIL and COUNT cannot both be given")
+    try:
+        parsed = rrulestr(f"RRULE:{text}", dtstart=start)
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:
         raise InvalidCalendarData(field, f"not a valid RRULE: {exc}") from exc
     if not isinstance(parsed, _RRule):
         raise InvalidCalendarData(field, "must be a single RRULE")
-    return recur, parsed
-
-
-def _series_end(parsed: _RRule) -> dt.datetime | None:
-    """Last instant a series can reach (UNTIL, or the COUNT-th occurrence); None if open."""
-    if parsed._until is not None:
-        return parsed._until
-    if parsed._count is not None:
-        last = None
-        for index, occurrence in enumerate(parsed):
-            last = occurrence
-            if index >= 5000:  # a longer series is as good as open-ended here
-                return None
-        return last
-    return None
+    until = recur.get("UNTIL")
+    return recur, (until[0] if until else None)
 
 
 def _person(person: object, field: str) -> CalendarPerson:
@@ -286,14 +291,17 @@ def _in_zone(value: dt.datetime, zone: zoneinfo.ZoneInfo, tzid: str) -> dt.datet
 def _years_needed(
     instants: Iterable[dt.datetime],
     zone: zoneinfo.ZoneInfo,
-    until: dt.datetime | None,
+    until: dt.date | dt.datetime | None,
     open_ended: bool,
 ) -> tuple[int, int]:
+    """Years a VTIMEZONE must cover: the event's, up to UNTIL or a horizon for a series."""
     years = [value.astimezone(zone).year for value in instants]
     first, last = min(years), max(years)
-    if until is not None:
-        last = max(last, until.astimezone(zone).year if until.tzinfo else until.year)
-    elif open_ended:
+    if isinstance(until, dt.datetime) and until.tzinfo is not None:
+        last = max(last, until.astimezone(zone).year)
+    elif until is not None:
+        last = max(last, until.year)
+    elif open_ended:  # COUNT-bound or endless: not worth expanding the series to know
         last = max(last, first + RECURRENCE_HORIZON_YEARS)
     return first, min(last, first + MAX_TIMEZONE_YEARS)
 
@@ -401,8 +409,7 @@ def _vevent(
         series_start = start.astimezone(zone)
         if event.all_day:
             series_start = dt.datetime.combine(series_start.date(), dt.time(0))
-        recur, parsed = _check_rrule(event.rrule, series_start, name("rrule"))
-        until = _series_end(parsed)
+        recur, until = _check_rrule(event.rrule, series_start, name("rrule"))
         vevent.add("rrule", recur)
     if exdates:
         if event.all_day:

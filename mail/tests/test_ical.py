@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -317,6 +318,14 @@ def test_recurrence_fields_are_emitted_when_set():
     assert max(onsets).year == 2028
 
 
+def test_a_series_that_never_yields_is_not_expanded():
+    rrule = "FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=30;COUNT=1"
+    started = time.monotonic()
+    data = build_calendar("REQUEST", [make_event(rrule=rrule)], dtstamp=STAMP)
+    assert time.monotonic() - started < 2
+    assert "RRULE:FREQ=SECONDLY;COUNT=1;BYMONTHDAY=30;BYMONTH=2" in unfolded(data)
+
+
 def test_all_day_recurrence_uses_dates():
     start = dt.datetime(2026, 5, 4, tzinfo=BERLIN)
     data = build_calendar(
@@ -358,6 +367,10 @@ def test_all_day_series_may_end_on_a_date_but_a_zoned_one_needs_utc_until():
         "BYDAY=MO",
         "FOO=BAR",
         "FREQ=DAILY\r\nBEGIN:VALARM",
+        "FREQ=DAILY;COUNT=0",
+        "FREQ=DAILY;INTERVAL=0",
+        "FREQ=DAILY;COUNT=99999999999999999999",
+        "FREQ=DAILY;COUNT=3;UNTIL=20270101T000000Z",
         "FREQ=DAILY;COUNT=x",
         "",
     ],
