@@ -12,4 +12,6 @@ def notify(user: User, text: str, url: str = "") -> Notification:
 
 
 def mark_all_read(user: User) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
