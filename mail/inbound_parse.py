@@ -176,6 +176,8 @@ def _extract(
 
     if _looks_like_bare_calendar(raw):
         tokens = _tokens(envelope_recipients or (), inbound_domain)
+        if _null_sender(envelope_sender):
+            return InboundResult(IGNORED, BOUNCE, "null envelope sender (<>)", tokens=tokens)
         return _from_calendars([_decode_text(raw, None)], tokens, [], sender=None)
 
     multiparts = raw.lower().count(b"multipart")
@@ -268,7 +270,7 @@ def _automatic(
     Both must be ignored (RFC 3834): answering them can loop, and an out-of-office note
     that quotes our invitation must not count as anyone's answer.
     """
-    if envelope_sender is not None and envelope_sender.strip() in ("", "<>"):
+    if _null_sender(envelope_sender):
         return BOUNCE, "null envelope sender (<>)"
     return_path = message.get_all("Return-Path") or []
     if any(str(value).strip() in ("<>", "") for value in return_path):
@@ -289,6 +291,11 @@ def _automatic(
     if precedence in ("bulk", "auto_reply", "junk"):
         return AUTO_REPLY, f"Precedence: {precedence}"
     return None
+
+
+def _null_sender(envelope_sender: str | None) -> bool:
+    """MAIL FROM:<> is how bounces and other delivery reports arrive (RFC 5321 §4.5.5)."""
+    return envelope_sender is not None and envelope_sender.strip() in ("", "<>")
 
 
 def _looks_like_bare_calendar(raw: bytes) -> bool:

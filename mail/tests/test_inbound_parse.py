@@ -492,6 +492,8 @@ def test_auto_submitted_no_is_a_person():
 def test_null_envelope_sender_is_a_bounce(sender):
     result = extract_replies(own_mail(reply_calendar()), envelope_sender=sender)
     assert (result.outcome, result.reason) == ("ignored", "bounce")
+    bare = extract_replies(reply_calendar(), envelope_sender=sender)
+    assert (bare.outcome, bare.reason) == ("ignored", "bounce")
 
 
 def test_delivery_status_report_is_ignored():
