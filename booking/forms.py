@@ -7,8 +7,6 @@ ValidationErrors are put back next to the fields here.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import zoneinfo
 from typing import Any
 
 from django import forms
@@ -18,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import WEEKDAYS, User
 
 from .models import DURATION_CHOICES, BookingLink
+from .zones import sorted_zone_names
 
 DAY_LABELS = {
     "mon": _("Monday"),
@@ -28,11 +27,6 @@ DAY_LABELS = {
     "sat": _("Saturday"),
     "sun": _("Sunday"),
 }
-
-
-@functools.cache
-def zone_names() -> tuple[str, ...]:
-    return tuple(sorted(zoneinfo.available_timezones()))
 
 
 def format_day_ranges(ranges: list[list[str]]) -> str:
@@ -91,7 +85,7 @@ class LinkSettingsForm(forms.Form):
         self.owner = owner
         self.fields["timezone"].choices = [
             ("", _("My time zone (%(zone)s)") % {"zone": owner.timezone})
-        ] + [(z, z) for z in zone_names()]
+        ] + [(z, z) for z in sorted_zone_names()]
         for day in WEEKDAYS:
             self.fields[f"hours_{day}"] = forms.CharField(
                 label=DAY_LABELS[day],

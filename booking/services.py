@@ -47,6 +47,7 @@ from .models import (
 )
 from .selectors import booking_for_manage_token, link_for_token, rules_for, slots_for_link
 from .slots import compute_slots, normalize_hours
+from .zones import canonical_zone
 
 MAX_NAME = 200
 MAX_PHONE = 40
@@ -274,7 +275,10 @@ def clean_booking_request(request: BookingRequest) -> dict[str, Any]:
     if "phone" not in errors and phone and not _PHONE.match(phone):
         errors["phone"] = _("Use digits, spaces and + ( ) - . / only.")
     comment = _text(errors, "comment", request.comment, MAX_COMMENT, required=False, multiline=True)
-    zone = request.timezone or "UTC"
+    zone = (
+        canonical_zone(request.timezone) if isinstance(request.timezone, str) else request.timezone
+    )
+    zone = zone or "UTC"
     try:
         validate_time_zone(zone)
     except ValidationError:

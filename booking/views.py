@@ -5,6 +5,13 @@ account and without JavaScript; an unknown, revoked or malformed token is the si
 plain 404. Every page reached through a token is sent with ``Referrer-Policy:
 no-referrer`` (the token must not leak to the sites it links to), ``noindex`` and
 ``no-store``, and a Content-Security-Policy that allows nothing from elsewhere.
+
+Their forms are exempt from Django's CSRF check, deliberately: with ``no-referrer`` a
+browser sends ``Origin: null`` on every form POST, which the check refuses. Nothing is
+lost: CSRF protects the authority of a cookie, and these forms carry none. Their
+authority is the capability token in the URL, which a forging site would need to know
+(and with it could call the public API directly anyway). The employee's own pages keep
+the CSRF check.
 """
 
 from __future__ import annotations
@@ -28,13 +35,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from events.exceptions import Conflict
 
 from . import emails, ratelimit, selectors, services
-from .forms import BookingForm, LinkSettingsForm, zone_names
+from .forms import BookingForm, LinkSettingsForm
 from .models import Booking, BookingLink
+from .zones import canonical_zone, sorted_zone_names, zone_names
 
 PUBLIC_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -67,11 +76,15 @@ def _too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
 
 
 def _visitor_zone(request: HttpRequest, link: BookingLink) -> tuple[str, bool]:
-    """The visitor's zone from ``?tz=`` (set by the page's script or the zone list)."""
+    """The visitor's zone from ``?tz=`` (set by the page's script or the zone list).
+
+    The flag says a zone was asked for at all, so the script never reloads the page
+    again for a name we could not use.
+    """
     name = request.GET.get("tz") or request.POST.get("tz") or ""
     if name in zone_names():
-        return name, True
-    return link.hours_timezone, False
+        return canonical_zone(name), True
+    return link.hours_timezone, bool(name)
 
 
 def _month_of(request: HttpRequest, today: dt.date) -> dt.date:
@@ -160,7 +173,7 @@ def _public_context(
         "owner": link.owner,
         "zone_name": zone_name,
         "zone_given": zone_given,
-        "zones": zone_names(),
+        "zones": sorted_zone_names(),
         "month": month,
         "weeks": weeks,
         "weekday_names": [
@@ -181,6 +194,7 @@ def _public_context(
     }
 
 
+@csrf_exempt  # the token is the authority, see the module docstring
 @token_page
 @require_http_methods(["GET", "POST"])
 def public_page(request: HttpRequest, token: str) -> HttpResponse:
@@ -266,6 +280,7 @@ def manage_ics(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
+@csrf_exempt  # the token is the authority, see the module docstring
 @token_page
 @require_POST
 def manage_cancel(request: HttpRequest, token: str) -> HttpResponse:

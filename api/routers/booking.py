@@ -24,9 +24,9 @@ from pydantic import ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
 
 from booking import selectors, services
-from booking.forms import zone_names
 from booking.models import Booking, BookingLink
 from booking.ratelimit import PublicRateThrottle
+from booking.zones import canonical_zone, zone_names
 
 from ..schemas import Instant, _Input, answers
 
@@ -330,7 +330,7 @@ def public_slots(
 ) -> dict[str, Any]:
     """Slots whose start lies in [start, end), in ``tz``."""
     link = selectors.link_for_token(token)
-    zone_name = query.tz or link.hours_timezone
+    zone_name = canonical_zone(query.tz) if query.tz else link.hours_timezone
     zone = zoneinfo.ZoneInfo(zone_name)
     start = _instant(query.start, zone) if query.start is not None else timezone.now()
     end = _instant(query.end, zone) if query.end is not None else start + DEFAULT_SLOTS_RANGE

@@ -275,3 +275,19 @@ def test_owner_booking_page_shows_the_booker_and_declines(client, owner, colleag
     booking.refresh_from_db()
     assert booking.status == "declined"
     assert "Decline this meeting" not in client.get(response["Location"]).content.decode()
+
+
+def test_event_page_of_a_booked_meeting_offers_decline_not_edit(client, owner, link_token):
+    booking = book(link_token, visitor(berlin_at(10))).booking
+    client.force_login(owner)
+    html = client.get(reverse("events:detail", args=[booking.event_id])).content.decode()
+    assert "Booked through your link" in html and "mailto:maria@example.org" in html
+    assert reverse("booking:decline", args=[booking.pk]) in html
+    assert reverse("events:edit", args=[booking.event_id]) not in html
+    assert reverse("events:cancel", args=[booking.event_id]) not in html
+    # An ordinary event still has its buttons.
+    from events.services import event_create
+
+    other = event_create(owner, title="Plain", start=berlin_at(15), end=berlin_at(16))
+    html = client.get(reverse("events:detail", args=[other.pk])).content.decode()
+    assert reverse("events:edit", args=[other.pk]) in html and "Booked through" not in html
