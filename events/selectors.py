@@ -32,7 +32,7 @@ def events_in_range(
         qs = qs.exclude(status=Event.Status.CANCELLED)
     return list(
         qs.select_related("organizer").prefetch_related(
-            Prefetch("attendees", queryset=Attendee.objects.select_related("user"))
+            Prefetch("attendees", queryset=Attendee.objects.select_related("user", "guest"))
         )
     )
 
@@ -42,7 +42,9 @@ def get_event_for_user(user: User, event_id: int) -> Event:
     event = (
         visible_events(user)
         .select_related("organizer")
-        .prefetch_related(Prefetch("attendees", queryset=Attendee.objects.select_related("user")))
+        .prefetch_related(
+            Prefetch("attendees", queryset=Attendee.objects.select_related("user", "guest"))
+        )
         .filter(pk=event_id)
         .first()
     )

@@ -1,0 +1,279 @@
+"""External guests: their contacts, their capability tokens, and the free plan's quota.
+
+Tokens (invariant 3). Each guest attendee gets a random 128-bit ``token_salt``. Its two
+capability tokens are derived from it with the server's secret::
+
+    link token  = base32(HMAC-SHA256(SECRET_KEY, "rsvp:"  + salt))   # /i/<token>/
+    reply token = base32(HMAC-SHA256(SECRET_KEY, "reply:" + salt))   # reply+<token>@INBOUND_DOMAIN
+
+(lower-case, no padding: 52 characters, 256 bits). Only SHA-256 digests of the tokens are
+stored and looked up, so a database dump opens no invitation, yet every update mail can
+carry the same links again. Rotating ``SECRET_KEY`` therefore kills every guest link.
+Removing a guest deletes the attendee row, and with it both digests: the links die at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Account, User
+from mail.ical import InvalidCalendarData, validate_email_address
+
+from .exceptions import PlanLimitReached
+from .models import Attendee, Event, Guest
+
+#: Events with external guests an account on the free plan may create (ever).
+FREE_PLAN_EVENTS_WITH_GUESTS = 10
+MAX_GUESTS_PER_EVENT = 200
+MAX_NAME = 100
+
+_RSVP = "rsvp:"
+_REPLY = "reply:"
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+def _derive(purpose: str, salt: str) -> str:
+    mac = hmac.new(settings.SECRET_KEY.encode(), (purpose + salt).encode(), hashlib.sha256)
+    return base64.b32encode(mac.digest()).decode("ascii").rstrip("=").lower()
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token_fields() -> dict[str, str]:
+    """Fresh salt and the digests of the tokens derived from it, for a new guest attendee."""
+    salt = secrets.token_hex(16)
+    return {
+        "token_salt": salt,
+        "rsvp_digest": token_digest(_derive(_RSVP, salt)),
+        "reply_digest": token_digest(_derive(_REPLY, salt)),
+    }
+
+
+def link_token(attendee: Attendee) -> str:
+    """The token of the guest's page ``/i/<token>/`` (re-derived, never stored)."""
+    return _derive(_RSVP, attendee.token_salt)
+
+
+def reply_token(attendee: Attendee) -> str:
+    """The token of the guest's reply plus-address ``reply+<token>@INBOUND_DOMAIN``."""
+    return _derive(_REPLY, attendee.token_salt)
+
+
+def _by_digest(field: str, token: object) -> Attendee | None:
+    if not isinstance(token, str) or not 26 <= len(token) <= 128:
+        return None
+    return (
+        Attendee.objects.select_related("event", "event__organizer", "guest")
+        .filter(**{field: token_digest(token)}, guest__isnull=False)
+        .first()
+    )
+
+
+def attendee_for_link_token(token: str) -> Attendee | None:
+    """The guest attendee a page link opens, or None for an unknown or revoked token.
+
+    Events are never deleted (cancelled ones keep their page, which says so); a removed
+    guest's row is gone, so its token finds nothing.
+    """
+    return _by_digest("rsvp_digest", token)
+
+
+def attendee_for_reply_token(token: str) -> Attendee | None:
+    """The guest attendee a reply plus-address belongs to, or None."""
+    return _by_digest("reply_digest", token)
+
+
+def reply_address(attendee: Attendee) -> str | None:
+    """``reply+<token>@INBOUND_DOMAIN`` when inbound mail is configured, else None."""
+    domain = settings.INBOUND_DOMAIN
+    if not domain:
+        return None
+    return f"reply+{reply_token(attendee)}@{domain}"
+
+
+def page_url(attendee: Attendee, answer: str | None = None) -> str:
+    url = f"{settings.BASE_URL.rstrip('/')}/i/{link_token(attendee)}/"
+    return f"{url}?answer={answer}" if answer else url
+
+
+# --------------------------------------------------------------------------- contacts
+
+
+@dataclass(frozen=True)
+class GuestInput:
+    """One guest as the organizer typed it, checked."""
+
+    email: str
+    first_name: str
+    last_name: str
+
+
+def _clean_name(value: Any, field: str, errors: dict[str, str]) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        errors[field] = _("Must be text.")
+        return ""
+    value = value.strip()
+    if any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F or c in "\u2028\u2029" for c in value):
+        errors[field] = _("Must be one line without control characters.")
+    elif len(value) > MAX_NAME:
+        errors[field] = _("At most %(limit)d characters (got %(count)d).") % {
+            "limit": MAX_NAME,
+            "count": len(value),
+        }
+    return value
+
+
+def clean_guests(raw: Iterable[Any], organizer: User) -> list[GuestInput]:
+    """Check the ``guests`` list of an event write; one ValidationError names every bad item.
+
+    Addresses must be plain ``local@domain`` (nothing that could become a header or an
+    iCalendar parameter); they are compared lower-case. An employee of the account is
+    invited as a colleague, not as a guest.
+    """
+    if isinstance(raw, str | bytes | dict) or not isinstance(raw, Iterable):
+        raise ValidationError({"guests": _("Give a list of guests.")})
+    items = list(raw)
+    if len(items) > MAX_GUESTS_PER_EVENT:
+        raise ValidationError(
+            {"guests": _("At most %(limit)d guests per event.") % {"limit": MAX_GUESTS_PER_EVENT}}
+        )
+    errors: dict[str, str] = {}
+    cleaned: list[GuestInput] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        prefix = f"guests.{index}."
+        if isinstance(item, GuestInput):
+            item = {"email": item.email, "first_name": item.first_name, "last_name": item.last_name}
+        if not isinstance(item, dict):
+            errors[f"guests.{index}"] = _("Give e-mail, first_name and last_name.")
+            continue
+        unknown = set(item) - {"email", "first_name", "last_name"}
+        if unknown:
+            errors[prefix + sorted(unknown)[0]] = _("Unknown field.")
+            continue
+        email = item.get("email")
+        if not isinstance(email, str) or not email.strip():
+            errors[prefix + "email"] = _("An e-mail address is required.")
+            email = ""
+        else:
+            try:
+                email = validate_email_address(email.strip(), "email").lower()
+            except InvalidCalendarData:
+                errors[prefix + "email"] = _("“%(value)s” is not a valid e-mail address.") % {
+                    "value": email.strip()[:254]
+                }
+                email = ""
+        first = _clean_name(item.get("first_name"), prefix + "first_name", errors)
+        last = _clean_name(item.get("last_name"), prefix + "last_name", errors)
+        if email:
+            if email in seen:
+                errors[prefix + "email"] = _("%(email)s is listed twice.") % {"email": email}
+            seen[email] = index
+            cleaned.append(GuestInput(email, first, last))
+    if seen:
+        employees = set(
+            User.objects.filter(account_id=organizer.account_id, email__in=list(seen)).values_list(
+                "email", flat=True
+            )
+        )
+        for email in sorted(employees):
+            errors.setdefault(
+                f"guests.{seen[email]}.email",
+                _("%(email)s is an employee of your account: invite them as a colleague.")
+                % {"email": email},
+            )
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def upsert_guests(account_id: int, guests: list[GuestInput]) -> dict[str, Guest]:
+    """The account's contacts for these addresses, created or renamed as typed.
+
+    A name left empty keeps the name the contact already has.
+    """
+    existing = {
+        g.email: g
+        for g in Guest.objects.select_for_update().filter(
+            account_id=account_id, email__in=[g.email for g in guests]
+        )
+    }
+    result: dict[str, Guest] = {}
+    for item in guests:
+        guest = existing.get(item.email)
+        if guest is None:
+            guest, _created = Guest.objects.get_or_create(
+                account_id=account_id,
+                email=item.email,
+                defaults={"first_name": item.first_name, "last_name": item.last_name},
+            )
+        else:
+            changed = []
+            for field in ("first_name", "last_name"):
+                value = getattr(item, field)
+                if value and value != getattr(guest, field):
+                    setattr(guest, field, value)
+                    changed.append(field)
+            if changed:
+                guest.save(update_fields=[*changed, "updated_at"])
+        result[item.email] = guest
+    return result
+
+
+def account_contacts(account_id: int):
+    """The account's guests (contacts), ordered by address."""
+    return Guest.objects.filter(account_id=account_id).order_by("email")
+
+
+# --------------------------------------------------------------------------- quota
+
+
+def events_with_guests_used(account: Account) -> int:
+    return Event.objects.filter(account=account, guests_first_invited_at__isnull=False).count()
+
+
+def events_with_guests_left(account: Account) -> int | None:
+    """How many more events with guests the account may create; None: unlimited (paid)."""
+    if account.plan != Account.Plan.FREE:
+        return None
+    return max(FREE_PLAN_EVENTS_WITH_GUESTS - events_with_guests_used(account), 0)
+
+
+def claim_guest_quota(event: Event) -> None:
+    """Count ``event`` against the free plan's quota the first time it gets a guest.
+
+    Called inside the event's transaction. The account row is locked first, so two
+    requests of one account cannot both see the last free slot (invariant 8): the second
+    waits, then counts the first. An event counts once and is never given back.
+    """
+    if event.guests_first_invited_at is not None:
+        return
+    account = Account.objects.select_for_update().get(pk=event.account_id)
+    if account.plan == Account.Plan.FREE:
+        used = events_with_guests_used(account)
+        if used >= FREE_PLAN_EVENTS_WITH_GUESTS:
+            raise PlanLimitReached(
+                _(
+                    "The free plan allows %(limit)d events with external guests, and your "
+                    "account has used them all. Upgrade to invite guests to more events."
+                )
+                % {"limit": FREE_PLAN_EVENTS_WITH_GUESTS}
+            )
+    event.guests_first_invited_at = timezone.now()
