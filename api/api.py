@@ -6,7 +6,7 @@ from ninja import NinjaAPI
 
 from . import errors
 from .auth import ApiTokenAuth, EmployeeRateThrottle
-from .routers import booking, events, freebusy, me, sender_mailboxes, users
+from .routers import booking, events, freebusy, guests, me, sender_mailboxes, users
 
 #: One instance, so tests (and operators) can see and tune the limit.
 THROTTLE = EmployeeRateThrottle()
@@ -19,8 +19,9 @@ api = NinjaAPI(
         "Instants are ISO 8601 with a UTC offset (answers are in UTC); every event "
         "also carries its IANA `timezone`. Every error is "
         '`{"detail": "...", "errors": [{"field": "...", "message": "..."}]}`: '
-        "400 breaks a rule, 401 no valid token, 403 not allowed, 404 not found (or "
-        "not yours), 409 conflict (with `code`), 422 malformed input, 429 slow down."
+        "400 breaks a rule, 401 no valid token, 403 not allowed (with `code` when the plan "
+        "is why), 404 not found (or not yours), 409 conflict (with `code`), 422 malformed "
+        "input, 429 slow down."
     ),
     urls_namespace="api-v1",
     auth=ApiTokenAuth(),
@@ -28,5 +29,5 @@ api = NinjaAPI(
 )
 errors.install(api)
 
-for module in (me, users, events, freebusy, booking, sender_mailboxes):
+for module in (me, users, events, guests, freebusy, booking, sender_mailboxes):
     api.add_router("", module.router)

@@ -1,7 +1,7 @@
 """One error shape for every failure of the API.
 
 Every non-2xx answer is ``{"detail": str, "errors": [{"field": str | None, "message": str}]}``
-(a 409 adds ``"code"``), whether it comes from a service (django ``ValidationError``,
+(a 409, and a 403 the plan causes, add ``"code"``), whether it comes from a service (django ``ValidationError``,
 ``PermissionDenied``, ``Http404``, ``events.exceptions.Conflict``) or from django-ninja
 itself (input validation, authentication, throttling, an unparsable body). Clients can
 then show ``errors`` next to the named fields and ``detail`` everywhere else.
@@ -10,7 +10,8 @@ Status codes:
 
 - 400: the input is well-formed but breaks a business rule (from a service);
 - 401: missing, malformed, unknown or revoked bearer token;
-- 403: the employee may see the resource but not do this to it;
+- 403: the employee may see the resource but not do this to it, or the plan does not
+  allow it (``code: plan_limit_reached``);
 - 404: the resource does not exist *or belongs to someone the caller may not see*
   (one body for both, so ids of other accounts cannot be probed);
 - 409: the request clashes with the current state (``code`` says how);
@@ -126,7 +127,9 @@ def _schema_error(request: HttpRequest, exc: NinjaValidationError, api: NinjaAPI
 
 def _permission_denied(request: HttpRequest, exc: PermissionDenied, api: NinjaAPI):
     detail = str(exc) or _("You are not allowed to do this.")
-    return api.create_response(request, error_body(detail), status=403)
+    # A refusal the plan causes (events.exceptions.PlanLimitReached) says so in ``code``.
+    extra = {"code": exc.code} if isinstance(getattr(exc, "code", None), str) else {}
+    return api.create_response(request, error_body(detail, **extra), status=403)
 
 
 def _not_found(request: HttpRequest, exc: Http404, api: NinjaAPI):

@@ -22,7 +22,7 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, field_v
 from pydantic_core import PydanticCustomError
 
 from accounts.models import User
-from events.models import Attendee, Event
+from events.models import Attendee, Event, Guest
 from mail.senders import sender_for
 from scheduling.intervals import Interval
 
@@ -77,11 +77,18 @@ class FieldErrorOut(Schema):
 
 
 class ErrorOut(Schema):
-    """The one shape of every error (see api/errors.py); a 409 also has ``code``."""
+    """The one shape of every error (see api/errors.py); a 409 (and a 403 caused by the
+    plan) also has ``code``."""
 
     detail: str
     errors: list[FieldErrorOut]
-    code: str | None = Field(None, description="Only on 409: what the conflict is.")
+    code: str | None = Field(
+        None,
+        description=(
+            "On 409: what the conflict is (e.g. sender_mailbox_required); on a 403 that the "
+            "plan causes: plan_limit_reached."
+        ),
+    )
 
 
 def answers(ok: int, schema: Any, *errors: int) -> dict[int, Any]:
@@ -223,11 +230,31 @@ class PersonOut(Schema):
 
 
 class AttendeeOut(Schema):
-    user_id: int | None
+    user_id: int | None = Field(description="The employee's id; null for a guest.")
     email: str
     name: str
     kind: Literal["employee", "guest"]
     status: Literal["needs-action", "accepted", "tentative", "declined"]
+
+
+class GuestIn(_Input):
+    """An external guest, invited by e-mail; the address is the key (case-insensitive)."""
+
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+
+
+class GuestOut(Schema):
+    """One of the account's e-mail contacts (guests are never users)."""
+
+    id: int
+    email: str
+    first_name: str
+    last_name: str
+    name: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
 
 
 class EventOut(Schema):
@@ -265,6 +292,15 @@ class EventIn(_Input):
     attendee_ids: list[Id] = Field(
         default_factory=list, max_length=MAX_ATTENDEES, description="Colleagues to invite."
     )
+    guests: list[GuestIn] = Field(
+        default_factory=list,
+        max_length=MAX_ATTENDEES,
+        description=(
+            "External guests to invite by e-mail (needs a confirmed sender mailbox: 409 "
+            "sender_mailbox_required; on the free plan at most 10 events with guests: 403 "
+            "plan_limit_reached)."
+        ),
+    )
     guests_can_see_participants: bool = False
     notify_on_decision: bool = True
 
@@ -272,7 +308,8 @@ class EventIn(_Input):
 class EventPatch(_Input):
     """Every field optional; an absent field keeps its value, ``null`` is refused.
 
-    ``attendee_ids``, when given, replaces the invited colleagues.
+    ``attendee_ids``, when given, replaces the invited colleagues; ``guests`` replaces the
+    external guests (a guest left out gets a cancellation, a new one an invitation).
     """
 
     title: str = None  # type: ignore[assignment]
@@ -285,6 +322,7 @@ class EventPatch(_Input):
     all_day: bool = None  # type: ignore[assignment]
     transparency: Literal["busy", "free"] = None  # type: ignore[assignment]
     attendee_ids: list[Id] = Field(None, max_length=MAX_ATTENDEES)  # type: ignore[arg-type]
+    guests: list[GuestIn] = Field(None, max_length=MAX_ATTENDEES)  # type: ignore[arg-type]
     guests_can_see_participants: bool = None  # type: ignore[assignment]
     notify_on_decision: bool = None  # type: ignore[assignment]
 
@@ -294,13 +332,35 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 
 def attendee_out(attendee: Attendee) -> dict[str, Any]:
+    """Uses ``attendee.user`` / ``attendee.guest``: load them with the attendee."""
+    if attendee.guest_id:
+        guest = attendee.guest
+        return {
+            "user_id": None,
+            "email": guest.email,
+            "name": guest.name,
+            "kind": "guest",
+            "status": attendee.status,
+        }
     user = attendee.user
     return {
         "user_id": attendee.user_id,
         "email": user.email if user else "",
         "name": user.full_name if user else "",
-        "kind": attendee.kind,
+        "kind": "employee",
         "status": attendee.status,
+    }
+
+
+def guest_out(guest: Guest) -> dict[str, Any]:
+    return {
+        "id": guest.pk,
+        "email": guest.email,
+        "first_name": guest.first_name,
+        "last_name": guest.last_name,
+        "name": guest.name,
+        "created_at": guest.created_at,
+        "updated_at": guest.updated_at,
     }
 
 

@@ -33,9 +33,16 @@ def list_events(request: HttpRequest, query: Query[EventsQuery]) -> list[dict[st
     return [event_out(e) for e in found]
 
 
-@router.post("/events", response=answers(201, EventOut, 400, 409, 422), summary="Create an event")
+@router.post(
+    "/events", response=answers(201, EventOut, 400, 403, 409, 422), summary="Create an event"
+)
 def create_event(request: HttpRequest, payload: EventIn) -> Status:
-    """I become the organizer; ``attendee_ids`` invites colleagues of my account."""
+    """I become the organizer; ``attendee_ids`` invites colleagues of my account, ``guests``
+    external people by e-mail (each gets an iMIP invitation From my sender mailbox).
+
+    409 ``sender_mailbox_required``: guests need a confirmed sender mailbox first.
+    403 ``plan_limit_reached``: the free plan's 10 events with guests are used up.
+    """
     event = event_create(request.auth, **payload.dict())
     return Status(201, event_out(get_event_for_user(request.auth, event.pk)))
 
@@ -51,7 +58,11 @@ def get_event(request: HttpRequest, event_id: int) -> dict[str, Any]:
     summary="Change an event",
 )
 def patch_event(request: HttpRequest, event_id: int, payload: EventPatch) -> dict[str, Any]:
-    """Organizer only. Absent fields keep their value; SEQUENCE grows on significant changes."""
+    """Organizer only. Absent fields keep their value; SEQUENCE grows on significant changes.
+
+    Guests are told what they can see of a change (an update, an invitation, or a
+    cancellation for a guest left out of ``guests``); errors as for POST.
+    """
     event = get_event_for_user(request.auth, event_id)
     event_update(event, request.auth, **payload.dict(exclude_unset=True))
     return event_out(get_event_for_user(request.auth, event_id))
@@ -64,7 +75,7 @@ def patch_event(request: HttpRequest, event_id: int, payload: EventPatch) -> dic
 )
 def delete_event(request: HttpRequest, event_id: int) -> dict[str, Any]:
     """Organizer only. The event is cancelled, not erased: its UID and history stay,
-    so attendees can be told. Answers 200 with the cancelled event (``status`` is
+    so attendees can be told (every guest gets an iMIP CANCEL). Answers 200 with the cancelled event (``status`` is
     ``"cancelled"``); cancelling again is harmless and answers the same.
     """
     event = get_event_for_user(request.auth, event_id)
