@@ -1,0 +1,11 @@
+"""Public pages of external guests: ``/i/<token>/…`` (the token is the only credential)."""
+
+from django.urls import path
+
+from . import guest_views
+
+app_name = "guest"
+urlpatterns = [
+    path("<str:token>/", guest_views.guest_page, name="page"),
+    path("<str:token>/event.ics", guest_views.guest_ics, name="ics"),
+]

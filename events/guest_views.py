@@ -1,0 +1,121 @@
+"""The guest's own page ``/i/<token>/``: one event, one guest, nothing else.
+
+The token in the URL is the guest's only credential (invariant 3): an unknown, revoked
+(guest removed) or malformed token is the same 404 as a missing page. The page never
+changes anything on GET — mail scanners and link previews open links — answers are a
+POST with Django's CSRF protection. Responses are not cached, not indexed, and send no
+referrer to other sites (the token is in the URL).
+
+Which participants a guest sees follows the event's "guests can see the participant
+list" switch: when off, only the organizer and the guest themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods
+
+from . import guests as guest_lib
+from . import invitations, services
+from .models import Attendee
+
+ANSWERS = {
+    "accepted": gettext_lazy("Accept"),
+    "tentative": gettext_lazy("Maybe"),
+    "declined": gettext_lazy("Decline"),
+}
+
+
+def _attendee_or_404(token: str) -> Attendee:
+    attendee = guest_lib.attendee_for_link_token(token)
+    if attendee is None:
+        raise Http404("No such invitation.")
+    return attendee
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    # same-origin rather than no-referrer: with no-referrer browsers send "Origin: null"
+    # on the answer POST, which the CSRF check must refuse. Other sites get no referrer.
+    response["Referrer-Policy"] = "same-origin"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    add_never_cache_headers(response)
+    return response
+
+
+def _everyone(attendee: Attendee) -> list[Attendee]:
+    event = attendee.event
+    rows = list(Attendee.objects.filter(event=event).select_related("user", "guest"))
+    return sorted(rows, key=lambda a: (a.user_id != event.organizer_id, a.pk))
+
+
+def _attachments(attendee: Attendee, token: str) -> list[dict]:
+    related = getattr(attendee.event, "attachments", None)
+    if related is None:
+        return []
+    return [
+        {"name": a.filename, "size": a.size, "url": f"/i/{token}/attachments/{a.pk}/"}
+        for a in related.all()
+    ]
+
+
+@require_http_methods(["GET", "POST"])
+def guest_page(request: HttpRequest, token: str) -> HttpResponse:
+    attendee = _attendee_or_404(token)
+    event = attendee.event
+    if request.method == "POST":
+        status = request.POST.get("status", "")
+        try:
+            services.guest_respond(attendee, status)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Thank you, your answer was saved and the organizer told."))
+        return _private(redirect("guest:page", token=token))
+
+    everyone = _everyone(attendee)
+    me = next(a for a in everyone if a.pk == attendee.pk)
+    if event.guests_can_see_participants:
+        people = everyone
+    else:
+        people = [a for a in everyone if a.user_id == event.organizer_id or a.pk == me.pk]
+    zone = event.zone
+    proposed = request.GET.get("answer")
+    if proposed not in ANSWERS or event.is_cancelled:
+        proposed = None
+    response = render(
+        request,
+        "events/guest_page.html",
+        {
+            "event": event,
+            "me": me,
+            "people": people,
+            "token": token,
+            "start": event.start.astimezone(zone),
+            "end": event.end.astimezone(zone),
+            "all_day_last": event.end.astimezone(zone) - dt.timedelta(microseconds=1),
+            "answers": ANSWERS,
+            "proposed": proposed,
+            "proposed_label": ANSWERS[proposed] if proposed else "",
+            "attachments": _attachments(attendee, token),
+            "organizer_name": event.organizer.full_name or event.organizer.email,
+        },
+    )
+    return _private(response)
+
+
+@require_GET
+def guest_ics(request: HttpRequest, token: str) -> HttpResponse:
+    """The event as a file for "add to my calendar" (METHOD:PUBLISH: nothing to answer)."""
+    attendee = _attendee_or_404(token)
+    data = invitations.guest_ics(attendee.event, attendee, _everyone(attendee))
+    response = HttpResponse(data, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="event.ics"'
+    return _private(response)
