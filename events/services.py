@@ -361,7 +361,7 @@ def guest_respond(attendee: Attendee, status: str) -> Attendee:
     if status not in GUEST_ANSWERS:
         raise ValidationError({"status": _("Choose accepted, tentative or declined.")})
     attendee = (
-        Attendee.objects.select_for_update()
+        Attendee.objects.select_for_update(of=("self",))  # PostgreSQL: not the outer-joined guest
         .select_related("event", "event__organizer", "guest")
         .get(pk=attendee.pk, guest__isnull=False)
     )
@@ -431,7 +431,7 @@ def _apply_guest_reply(
     if found is None:
         return "unknown_token", None
     attendee = (
-        Attendee.objects.select_for_update()
+        Attendee.objects.select_for_update(of=("self",))  # PostgreSQL: not the outer-joined guest
         .select_related("event", "event__organizer", "guest")
         .filter(pk=found.pk)
         .first()

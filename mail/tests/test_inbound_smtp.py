@@ -12,6 +12,7 @@ then applied or ignored (and logged): refusing it would only bounce it back to t
 
 from __future__ import annotations
 
+import email.policy
 import logging
 import os
 import signal
@@ -90,7 +91,7 @@ def reply_mail(to: str = PLUS, **headers: str) -> bytes:
         message[name.replace("_", "-")] = value
     message.set_content("Gina has accepted.")
     message.add_alternative(reply_calendar(), subtype="calendar", params={"method": "REPLY"})
-    return message.as_bytes()
+    return message.as_bytes(policy=email.policy.SMTP)  # CRLF, as on the wire
 
 
 def plain_mail(to: str = PLUS) -> bytes:
@@ -99,7 +100,7 @@ def plain_mail(to: str = PLUS) -> bytes:
     message["To"] = to
     message["Subject"] = "hello"
     message.set_content("no calendar here")
-    return message.as_bytes()
+    return message.as_bytes(policy=email.policy.SMTP)  # CRLF, as on the wire
 
 
 def assert_alive(listener: Listener, recorder: Recorder) -> None:
@@ -456,3 +457,161 @@ def test_command_runs_as_a_process_and_stops_on_sigterm(tmp_path):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+def _invite_gina(owner):
+    """A confirmed sender mailbox, an event with one guest, and the REQUEST she received."""
+    import datetime as dt
+    import email as email_lib
+    import email.policy as email_policy
+    import zoneinfo
+
+    from icalendar import Calendar
+
+    from events.services import event_create
+    from mail import senders
+    from mail.models import OutboxMessage
+    from mail.tests.test_senders import last_code
+
+    mailbox = senders.add_sender_mailbox(owner, name="Alice at Acme", email="alice@mail.acme.test")
+    senders.confirm_sender_mailbox(owner, mailbox.pk, last_code("alice@mail.acme.test"))
+    berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+    event = event_create(
+        owner,
+        title="Contract review",
+        start=dt.datetime(2026, 6, 3, 10, tzinfo=berlin),
+        end=dt.datetime(2026, 6, 3, 11, tzinfo=berlin),
+        timezone="Europe/Berlin",
+        guests=[{"email": GUEST, "first_name": "Gina", "last_name": "Guest"}],
+    )
+    (row,) = [r for r in OutboxMessage.objects.order_by("id") if GUEST in r.recipients]
+    invitation = email_lib.message_from_bytes(row.raw_bytes, policy=email_policy.default)
+    part = next(p for p in invitation.walk() if p.get_content_type() == "text/calendar")
+    (vevent,) = Calendar.from_ical(part.get_payload(decode=True)).walk("VEVENT")
+    return event, invitation, vevent
+
+
+def _client_reply(
+    vevent, partstat: str, *, dtstamp: str, message_id: str, **headers
+) -> tuple[bytes, str]:
+    """What a mail client sends back (METHOD:REPLY) and the ORGANIZER address it goes to."""
+    organizer = str(vevent["ORGANIZER"])
+    address = organizer.split(":", 1)[1]
+    calendar = (
+        "BEGIN:VCALENDAR\r\nPRODID:-//Mail Client//EN\r\nVERSION:2.0\r\nMETHOD:REPLY\r\n"
+        "BEGIN:VEVENT\r\n"
+        f"UID:{vevent['UID']}\r\nSEQUENCE:{int(vevent.get('SEQUENCE', 0))}\r\n"
+        f"DTSTAMP:{dtstamp}\r\nDTSTART:20260603T080000Z\r\nDTEND:20260603T090000Z\r\n"
+        f"ORGANIZER;CN=Alice:{organizer}\r\n"
+        f"ATTENDEE;PARTSTAT={partstat};CN=Gina Guest:MAILTO:{GUEST.upper()}\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    message = EmailMessage()
+    message["From"] = f"Gina Guest <{GUEST}>"
+    message["To"] = address
+    message["Subject"] = f"{partstat.title()}: Contract review"
+    message["Message-ID"] = message_id
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(f"Gina has answered: {partstat}.")
+    message.add_alternative(calendar, subtype="calendar", params={"method": "REPLY"})
+    return message.as_bytes(policy=email.policy.SMTP), address  # CRLF, as on the wire
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_through_the_listener_changes_the_guests_answer_once(
+    listener, recorder, owner, caplog
+):
+    from events.models import Attendee
+    from mail.models import OutboxMessage
+    from notifications.models import Notification
+
+    caplog.set_level(logging.INFO)
+    event, invitation, vevent = _invite_gina(owner)
+    organizer = str(vevent["ORGANIZER"])
+    assert organizer.lower().startswith("mailto:reply+") and organizer.endswith(f"@{DOMAIN}")
+    assert organizer.split(":", 1)[1] in str(invitation["Reply-To"])
+    gina = Attendee.objects.get(event=event, guest__email=GUEST)
+    assert gina.status == Attendee.Status.NEEDS_ACTION
+
+    raw, address = _client_reply(
+        vevent, "ACCEPTED", dtstamp="20260520T100000Z", message_id="<accept-1@client.example>"
+    )
+    with connect(listener) as client:
+        assert client.sendmail(GUEST, [address], raw) == {}
+    wait_for(lambda: recorder.results)
+    assert recorder.results == [["applied"]]
+    gina.refresh_from_db()
+    assert gina.status == Attendee.Status.ACCEPTED
+    assert Notification.objects.filter(user=owner, text__contains="accepted").count() == 1
+    mails = OutboxMessage.objects.count()
+
+    # The same message delivered again (MTAs retry) changes nothing and tells nobody.
+    with connect(listener) as client:
+        assert client.sendmail(GUEST, [address], raw) == {}
+    wait_for(lambda: len(recorder.results) == 2)
+    assert recorder.results[1] == ["duplicate"]
+    gina.refresh_from_db()
+    assert gina.status == Attendee.Status.ACCEPTED
+    assert Notification.objects.filter(user=owner).count() == 1
+    assert OutboxMessage.objects.count() == mails
+
+    # An auto-reply quoting a DECLINED calendar, and an older answer: both change nothing.
+    auto, _ = _client_reply(
+        vevent,
+        "DECLINED",
+        dtstamp="20260521T100000Z",
+        message_id="<ooo@client.example>",
+        Auto_Submitted="auto-replied",
+    )
+    older, _ = _client_reply(
+        vevent, "DECLINED", dtstamp="20260519T100000Z", message_id="<old@client.example>"
+    )
+    with connect(listener) as client:
+        client.sendmail(GUEST, [address], auto)
+        client.sendmail(GUEST, [address], older)
+    wait_for(lambda: len(recorder.results) == 4)
+    assert recorder.results[2:] == [["auto-reply"], ["stale"]]
+    gina.refresh_from_db()
+    assert gina.status == Attendee.Status.ACCEPTED
+
+    # A newer answer is applied.
+    later, _ = _client_reply(
+        vevent, "DECLINED", dtstamp="20260522T100000Z", message_id="<decline@client.example>"
+    )
+    with connect(listener) as client:
+        client.sendmail(GUEST, [address], later)
+    wait_for(lambda: len(recorder.results) == 5)
+    assert recorder.results[4] == ["applied"]
+    gina.refresh_from_db()
+    assert gina.status == Attendee.Status.DECLINED
+    assert_alive(listener, recorder)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_naming_someone_else_or_sent_to_a_removed_guest_changes_nothing(
+    listener, recorder, owner
+):
+    from events.models import Attendee
+    from events.services import event_update
+
+    event, _invitation, vevent = _invite_gina(owner)
+    raw, address = _client_reply(
+        vevent, "ACCEPTED", dtstamp="20260520T100000Z", message_id="<x-1@client.example>"
+    )
+    forged = raw.replace(GUEST.upper().encode(), b"MALLORY@EVIL.TEST")
+    with connect(listener) as client:
+        client.sendmail("mallory@evil.test", [address], forged)
+    wait_for(lambda: recorder.results)
+    assert recorder.results == [["wrong_attendee"]]
+    assert Attendee.objects.get(event=event, guest__email=GUEST).status == "needs-action"
+
+    event_update(event, owner, guests=[])  # Gina removed: her plus-address dies with her
+    with connect(listener) as client:
+        client.sendmail(GUEST, [address], raw)
+    wait_for(lambda: len(recorder.results) == 2)
+    assert recorder.results[1] == ["unknown_token"]
+    assert not Attendee.objects.filter(event=event, guest__isnull=False).exists()
