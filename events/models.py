@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 import zoneinfo
 
@@ -225,3 +226,36 @@ class GuestReplyReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partstat} ({self.outcome})"
+
+
+def attachment_storage_name(instance: Attachment, filename: str) -> str:
+    """A random storage name: the uploader's file name never reaches the file system."""
+    return f"attachments/{secrets.token_hex(16)}"
+
+
+class Attachment(models.Model):
+    """A file attached to an event; guests download it through their own link.
+
+    The file lives in the default storage (``DATA_DIR/uploads``) under a random name; the
+    original name, cleaned, is kept only for the download's Content-Disposition.
+    """
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_storage_name, max_length=200)
+    filename = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=100, default="application/octet-stream")
+    size = models.PositiveBigIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -120,6 +120,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 MEDIA_ROOT = DATA_DIR / "uploads"
+# MEDIA_URL stays unset: uploads are never served as static files, only through views
+# that check who may read them (events.attachment_views).
+# The largest file one may attach to an event, in bytes (default 25 MB).
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024, minimum=1)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
