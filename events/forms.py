@@ -243,6 +243,85 @@ class EventForm(PageFormMixin, forms.Form):
         }
 
 
+class GuestForm(PageFormMixin, forms.Form):
+    """One external guest row of the event form; an empty row is ignored."""
+
+    email = forms.EmailField(
+        label=_("Guest's e-mail"),
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    first_name = forms.CharField(label=_("First name"), required=False, max_length=100)
+    last_name = forms.CharField(label=_("Last name"), required=False, max_length=100)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not data.get("email") and (data.get("first_name") or data.get("last_name")):
+            self.add_error("email", gettext("Enter the guest's e-mail address."))
+        return data
+
+
+class BaseGuestFormSet(forms.BaseFormSet):
+    def guests(self) -> list[dict]:
+        """The filled-in rows, in order, as the services take them (removed rows left out)."""
+        rows = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if not data.get("email") or (self.can_delete and data.get("DELETE")):
+                continue
+            rows.append(
+                {
+                    "email": data["email"],
+                    "first_name": data.get("first_name", ""),
+                    "last_name": data.get("last_name", ""),
+                }
+            )
+        return rows
+
+    def apply_service_errors(self, errors: dict[str, list[str]]) -> list[str]:
+        """Put ``guests.N.field`` errors of the service next to row N; return the rest."""
+        kept = [form for form in self.forms if form in self._kept_forms()]
+        rest: list[str] = []
+        for key, messages in errors.items():
+            parts = key.split(".")
+            if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(kept):
+                form = kept[int(parts[1])]
+                field = parts[2] if parts[2] in form.fields else None
+                form.add_error(field, messages)
+            else:
+                rest.extend(messages)
+        return rest
+
+    def _kept_forms(self) -> list[forms.Form]:
+        return [
+            form
+            for form in self.forms
+            if (getattr(form, "cleaned_data", None) or {}).get("email")
+            and not (self.can_delete and form.cleaned_data.get("DELETE"))
+        ]
+
+
+GuestFormSet = forms.formset_factory(
+    GuestForm, formset=BaseGuestFormSet, extra=1, can_delete=True, max_num=200, absolute_max=200
+)
+
+
+def guest_formset(data=None, *, event: Event | None = None) -> BaseGuestFormSet:
+    initial = None
+    if event is not None and data is None:
+        initial = [
+            {
+                "email": a.guest.email,
+                "first_name": a.guest.first_name,
+                "last_name": a.guest.last_name,
+            }
+            for a in event.attendees.all()
+            if a.guest_id
+        ]
+    return GuestFormSet(data, initial=initial, prefix="guests")
+
+
 class RespondForm(PageFormMixin, forms.Form):
     status = forms.ChoiceField(
         label=_("Your answer"),

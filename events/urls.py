@@ -11,4 +11,5 @@ urlpatterns = [
     path("events/<int:event_id>/edit/", views.event_edit, name="edit"),
     path("events/<int:event_id>/cancel/", views.event_cancel, name="cancel"),
     path("events/<int:event_id>/respond/", views.event_respond, name="respond"),
+    path("guests/", views.guest_contacts, name="guests"),
 ]

@@ -12,6 +12,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,10 +21,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import apply_service_errors
+from mail.senders import sender_for
 
+from . import guests as guest_lib
 from . import selectors, services
-from .exceptions import Conflict
-from .forms import SERVICE_FIELD_MAP, EventForm, RespondForm
+from .exceptions import Conflict, PlanLimitReached
+from .forms import SERVICE_FIELD_MAP, EventForm, RespondForm, guest_formset
 from .models import Event
 from .week import layout_week, monday_of, week_bounds
 
@@ -81,20 +84,77 @@ def _save_notes(request: HttpRequest, form: EventForm) -> None:
         messages.info(request, note.message())
 
 
+def _split_guest_errors(form: EventForm, guests_formset, exc: ValidationError) -> None:
+    """Service errors about ``guests.N.field`` go to row N; the others to the event form."""
+    if not hasattr(exc, "error_dict"):
+        apply_service_errors(form, exc, SERVICE_FIELD_MAP)
+        return
+    guest_errors = {k: v for k, v in exc.message_dict.items() if k.startswith("guests")}
+    others = {k: v for k, v in exc.message_dict.items() if not k.startswith("guests")}
+    rest = (
+        guests_formset.apply_service_errors(guest_errors)
+        if guests_formset is not None
+        else [m for messages in guest_errors.values() for m in messages]
+    )
+    for message in rest:
+        form.add_error(None, message)
+    if others:
+        apply_service_errors(form, ValidationError(others), SERVICE_FIELD_MAP)
+
+
+def _posted_guests(request: HttpRequest):
+    """The posted guest rows, or None when the post has no guest section at all (a client
+    that does not know about guests): then the event's guests stay as they are."""
+    if "guests-TOTAL_FORMS" not in request.POST:
+        return None
+    return guest_formset(request.POST)
+
+
+def _save_event(request: HttpRequest, form: EventForm, guests_formset, event: Event | None):
+    """Call the service; on a refusal put the reason on the form and return None."""
+    kwargs = form.service_kwargs()
+    if guests_formset is not None:
+        kwargs["guests"] = guests_formset.guests()
+    try:
+        if event is None:
+            return services.event_create(request.user, **kwargs)
+        return services.event_update(event, request.user, **kwargs)
+    except ValidationError as exc:
+        _split_guest_errors(form, guests_formset, exc)
+    except Conflict as exc:
+        form.add_error(None, exc.message)
+        form.conflict_code = exc.code
+    except PlanLimitReached as exc:
+        form.add_error(None, exc.message)
+        form.conflict_code = exc.code
+    return None
+
+
+def _form_context(request: HttpRequest, form: EventForm, guests_formset, event) -> dict:
+    account = request.user.account
+    return {
+        "nav": "calendar",
+        "form": form,
+        "guests_formset": guests_formset or guest_formset(event=event),
+        "event": event,
+        "sender_mailbox": sender_for(request.user),
+        "guests_left": guest_lib.events_with_guests_left(account),
+        "guests_limit": guest_lib.FREE_PLAN_EVENTS_WITH_GUESTS,
+        "event_counted": bool(event and event.guests_first_invited_at),
+        "conflict_code": getattr(form, "conflict_code", None),
+    }
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def event_create(request: HttpRequest) -> HttpResponse:
     user = request.user
     if request.method == "POST":
         form = EventForm(request.POST, organizer=user)
-        if form.is_valid():
-            try:
-                event = services.event_create(user, **form.service_kwargs())
-            except ValidationError as exc:
-                apply_service_errors(form, exc, SERVICE_FIELD_MAP)
-            except Conflict as exc:
-                form.add_error(None, exc.message)
-            else:
+        guests_formset = _posted_guests(request)
+        if form.is_valid() & (guests_formset is None or guests_formset.is_valid()):
+            event = _save_event(request, form, guests_formset, None)
+            if event is not None:
                 _save_notes(request, form)
                 messages.success(request, _("“%(title)s” was added.") % {"title": event.title})
                 return redirect(_week_url(event.start.astimezone(user.zone).date()))
@@ -104,11 +164,12 @@ def event_create(request: HttpRequest) -> HttpResponse:
         form = EventForm(
             organizer=user, initial=EventForm.initial_for_new(user, day, timezone.now())
         )
+        guests_formset = guest_formset()
         status = 200
     return render(
         request,
         "events/event_form.html",
-        {"nav": "calendar", "form": form, "event": None},
+        _form_context(request, form, guests_formset, None),
         status=status,
     )
 
@@ -130,25 +191,22 @@ def event_edit(request: HttpRequest, event_id: int) -> HttpResponse:
         return redirect("events:detail", event_id=event.pk)
     if request.method == "POST":
         form = EventForm(request.POST, organizer=request.user)
-        if form.is_valid():
-            try:
-                event = services.event_update(event, request.user, **form.service_kwargs())
-            except ValidationError as exc:
-                apply_service_errors(form, exc, SERVICE_FIELD_MAP)
-            except Conflict as exc:
-                form.add_error(None, exc.message)
-            else:
+        guests_formset = _posted_guests(request)
+        if form.is_valid() & (guests_formset is None or guests_formset.is_valid()):
+            saved = _save_event(request, form, guests_formset, event)
+            if saved is not None:
                 _save_notes(request, form)
                 messages.success(request, _("Your changes were saved."))
-                return redirect("events:detail", event_id=event.pk)
+                return redirect("events:detail", event_id=saved.pk)
         status = 400
     else:
         form = EventForm(organizer=request.user, initial=EventForm.initial_for_event(event))
+        guests_formset = guest_formset(event=event)
         status = 200
     return render(
         request,
         "events/event_form.html",
-        {"nav": "calendar", "form": form, "event": event},
+        _form_context(request, form, guests_formset, event),
         status=status,
     )
 
@@ -217,5 +275,23 @@ def event_cancel(request: HttpRequest, event_id: int) -> HttpResponse:
             "nav": "calendar",
             "event": event,
             "local_start": event.start.astimezone(request.user.zone),
+        },
+    )
+
+
+@login_required
+def guest_contacts(request: HttpRequest) -> HttpResponse:
+    """The account's guests (e-mail contacts): who, and on how many events."""
+    contacts = guest_lib.account_contacts(request.user.account_id).annotate(
+        events=Count("attendances", distinct=True)
+    )
+    return render(
+        request,
+        "events/guest_contacts.html",
+        {
+            "nav": "guests",
+            "contacts": contacts,
+            "guests_left": guest_lib.events_with_guests_left(request.user.account),
+            "guests_limit": guest_lib.FREE_PLAN_EVENTS_WITH_GUESTS,
         },
     )
