@@ -38,6 +38,7 @@ def test_switch_on_book_from_a_phone_and_find_it_in_the_week(
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     sign_in(page, live_server.url, owner, next_path="/booking/")
     page.get_by_role("button", name="Switch on").click()
+    page.locator("#booking-url").wait_for(state="visible")
     link = page.locator("#booking-url").input_value()
     assert re.fullmatch(re.escape(live_server.url) + r"/b/[A-Za-z0-9_-]{43}", link)
     assert page.locator("figure.qr svg").is_visible()
@@ -95,7 +96,12 @@ def test_switch_on_book_from_a_phone_and_find_it_in_the_week(
     )
     assert block.is_visible()
     block.click()
-    assert page.get_by_role("heading", name="Meeting with Maria Rossi").is_visible()
+    page.wait_for_url(f"{live_server.url}/calendar/events/{booking.event_id}/")
+    page.get_by_role("heading", name="Meeting with Maria Rossi").wait_for(state="visible")
+    assert page.get_by_text("Booked through your link").is_visible()
+    assert page.get_by_role("button", name="Decline this meeting").is_visible()
+    assert page.get_by_role("link", name="Edit").count() == 0
+    page.screenshot(path=str(screenshot_dir / "rendezvous-booking-event.png"), full_page=True)
     assert page.get_by_role("link", name=booking.event.video_url).is_visible()
 
 
