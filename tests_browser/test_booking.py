@@ -21,6 +21,14 @@ BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 KATHMANDU = zoneinfo.ZoneInfo("Asia/Kathmandu")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Other tests in this process counted requests from 127.0.0.1 in the same cache."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def open_first_free_day(page) -> None:
     """Click the first day with free times (this month, else the next)."""
     days = page.locator("a.day.has-slots")
