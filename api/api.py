@@ -6,7 +6,16 @@ from ninja import NinjaAPI
 
 from . import errors
 from .auth import ApiTokenAuth, EmployeeRateThrottle
-from .routers import booking, events, freebusy, guests, me, sender_mailboxes, users
+from .routers import (
+    attachments,
+    booking,
+    events,
+    freebusy,
+    guests,
+    me,
+    sender_mailboxes,
+    users,
+)
 
 #: One instance, so tests (and operators) can see and tune the limit.
 THROTTLE = EmployeeRateThrottle()
@@ -29,5 +38,5 @@ api = NinjaAPI(
 )
 errors.install(api)
 
-for module in (me, users, events, guests, freebusy, booking, sender_mailboxes):
+for module in (me, users, events, attachments, guests, freebusy, booking, sender_mailboxes):
     api.add_router("", module.router)

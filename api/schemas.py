@@ -22,7 +22,7 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, field_v
 from pydantic_core import PydanticCustomError
 
 from accounts.models import User
-from events.models import Attendee, Event, Guest
+from events.models import Attachment, Attendee, Event, Guest
 from mail.senders import sender_for
 from scheduling.intervals import Interval
 
@@ -257,6 +257,14 @@ class GuestOut(Schema):
     updated_at: dt.datetime
 
 
+class AttachmentOut(Schema):
+    id: int
+    filename: str = Field(description="The original name, cleaned; downloads use it.")
+    content_type: str = Field(description="Guessed from the name; risky types download as bytes.")
+    size: int = Field(description="Bytes.")
+    created_at: dt.datetime
+
+
 class EventOut(Schema):
     id: int
     uid: str
@@ -276,7 +284,9 @@ class EventOut(Schema):
     attendees: list[AttendeeOut]
     guests_can_see_participants: bool
     notify_on_decision: bool
-    attachments: list[dict[str, Any]] = Field(description="Not available yet: always [].")
+    attachments: list[AttachmentOut] = Field(
+        description="Files attached by the organizer (see /events/{id}/attachments)."
+    )
 
 
 class EventIn(_Input):
@@ -386,7 +396,17 @@ def event_out(event: Event) -> dict[str, Any]:
         "attendees": [attendee_out(a) for a in event.attendees.all()],
         "guests_can_see_participants": event.guests_can_see_participants,
         "notify_on_decision": event.notify_on_decision,
-        "attachments": [],
+        "attachments": [attachment_out(a) for a in event.attachments.all()],
+    }
+
+
+def attachment_out(attachment: Attachment) -> dict[str, Any]:
+    return {
+        "id": attachment.pk,
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "created_at": attachment.created_at,
     }
 
 

@@ -2,10 +2,15 @@
 
 from django.urls import path
 
-from . import guest_views
+from . import attachment_views, guest_views
 
 app_name = "guest"
 urlpatterns = [
     path("<str:token>/", guest_views.guest_page, name="page"),
     path("<str:token>/event.ics", guest_views.guest_ics, name="ics"),
+    path(
+        "<str:token>/attachments/<int:attachment_id>/",
+        attachment_views.guest_attachment_download,
+        name="attachment",
+    ),
 ]

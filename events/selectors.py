@@ -32,7 +32,8 @@ def events_in_range(
         qs = qs.exclude(status=Event.Status.CANCELLED)
     return list(
         qs.select_related("organizer").prefetch_related(
-            Prefetch("attendees", queryset=Attendee.objects.select_related("user", "guest"))
+            Prefetch("attendees", queryset=Attendee.objects.select_related("user", "guest")),
+            "attachments",
         )
     )
 
@@ -43,7 +44,8 @@ def get_event_for_user(user: User, event_id: int) -> Event:
         visible_events(user)
         .select_related("organizer")
         .prefetch_related(
-            Prefetch("attendees", queryset=Attendee.objects.select_related("user", "guest"))
+            Prefetch("attendees", queryset=Attendee.objects.select_related("user", "guest")),
+            "attachments",
         )
         .filter(pk=event_id)
         .first()

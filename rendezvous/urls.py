@@ -7,6 +7,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("accounts/settings/sender-mailboxes/", include("mail.urls")),
     path("calendar/", include("events.urls")),
+    path("calendar/", include("events.attachment_urls")),
     path("i/", include("events.guest_urls")),  # a guest's own page: /i/<token>/
     path("notifications/", include("notifications.urls")),
     path("api/v1/", include("api.urls")),
