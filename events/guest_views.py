@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from . import guests as guest_lib
 from . import invitations, services
-from .models import Attendee
+from .models import Attachment, Attendee
 
 ANSWERS = {
     "accepted": gettext_lazy("Accept"),
@@ -57,12 +58,9 @@ def _everyone(attendee: Attendee) -> list[Attendee]:
 
 
 def _attachments(attendee: Attendee, token: str) -> list[dict]:
-    related = getattr(attendee.event, "attachments", None)
-    if related is None:
-        return []
     return [
-        {"name": a.filename, "size": a.size, "url": f"/i/{token}/attachments/{a.pk}/"}
-        for a in related.all()
+        {"name": a.filename, "size": a.size, "url": reverse("guest:attachment", args=[token, a.pk])}
+        for a in Attachment.objects.filter(event=attendee.event).order_by("created_at", "id")
     ]
 
 

@@ -44,7 +44,7 @@ from notifications.services import notify
 
 from . import guests as guest_tokens
 from .exceptions import Conflict
-from .models import Attendee, Event
+from .models import Attachment, Attendee, Event
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -249,13 +249,16 @@ def format_when(event: Event) -> str:
 
 
 def _attachments(event: Event, attendee: Attendee) -> list[dict[str, Any]]:
-    related = getattr(event, "attachments", None)
-    if related is None:
-        return []
-    base = guest_tokens.page_url(attendee)
+    """Each file of the event, linked through this guest's own token."""
+    base = settings.BASE_URL.rstrip("/")
+    token = guest_tokens.link_token(attendee)
     return [
-        {"name": a.filename, "size": a.size, "url": f"{base}attachments/{a.pk}/"}
-        for a in related.all()
+        {
+            "name": a.filename,
+            "size": a.size,
+            "url": base + reverse("guest:attachment", args=[token, a.pk]),
+        }
+        for a in Attachment.objects.filter(event=event).order_by("created_at", "id")
     ]
 
 

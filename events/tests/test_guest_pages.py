@@ -244,3 +244,35 @@ def test_html_in_every_field_is_escaped(client, owner, mailbox):
     html = client.get(f"/i/{token}/").content.decode()
     assert "<script>alert(1)</script>" not in html
     assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 4
+
+
+def test_guest_page_lists_attachments_and_a_token_opens_only_its_events_files(
+    client, owner, event, gina, page, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from events.attachments import attachment_add
+
+    settings.MEDIA_ROOT = tmp_path / "uploads"
+    mine = attachment_add(
+        event, owner, SimpleUploadedFile("agenda.pdf", b"%PDF-1.4\n", "application/pdf")
+    )
+    other = event_create(owner, title="Other", start=at(2, 10), end=at(2, 11), guests=[HUGO])
+    theirs = attachment_add(
+        other, owner, SimpleUploadedFile("secret.pdf", b"%PDF-1.4\nsecret", "application/pdf")
+    )
+    html = client.get(page).content.decode()
+    assert f'href="{page}attachments/{mine.pk}/"' in html and "agenda.pdf" in html
+    assert "secret.pdf" not in html
+    download = client.get(f"{page}attachments/{mine.pk}/")
+    assert download.status_code == 200
+    assert download["X-Content-Type-Options"] == "nosniff"
+    assert download["Content-Disposition"].startswith("attachment")
+    body = not_found_body(client)
+    # Gina's token with another event's attachment id: the same 404 as anything unknown.
+    foreign = client.get(f"{page}attachments/{theirs.pk}/")
+    assert foreign.status_code == 404 and foreign.content == body
+    # Hugo's token on the other event does not open Gina's event's file either.
+    hugo_other = Attendee.objects.get(event=other, guest__email=HUGO["email"])
+    cross = client.get(f"/i/{guest_lib.link_token(hugo_other)}/attachments/{mine.pk}/")
+    assert cross.status_code == 404 and cross.content == body
