@@ -11,6 +11,7 @@ token, another event's attachment, a deleted file) is the same ``None`` → the 
 
 from __future__ import annotations
 
+import io
 import logging
 import mimetypes
 import re
@@ -20,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
 from django.db import transaction
 from django.http import Http404
 from django.template.defaultfilters import filesizeformat
@@ -100,6 +102,37 @@ def stored_type(filename: str) -> str:
 def download_type(attachment: Attachment) -> str:
     """What the download says it is: the stored type if harmless, else octet-stream."""
     return attachment.content_type if attachment.content_type in SAFE_TYPES else OCTET_STREAM
+
+
+class OversizedUpload(UploadedFile):
+    """Stands for a file that passed ATTACHMENT_MAX_BYTES while it was being received: its
+    size is known, its content was dropped, so ``attachment_add`` refuses it by size."""
+
+    def __init__(self, name: str, size: int, content_type: str | None) -> None:
+        super().__init__(
+            file=io.BytesIO(), name=name, content_type=content_type or OCTET_STREAM, size=size
+        )
+
+
+class AttachmentSizeLimitHandler(FileUploadHandler):
+    """First in FILE_UPLOAD_HANDLERS: nothing beyond ATTACHMENT_MAX_BYTES reaches memory
+    or disk. Past the limit the bytes are only counted, and the upload becomes an
+    ``OversizedUpload`` that is refused with its real size."""
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        super().new_file(*args, **kwargs)
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        self.received = start + len(raw_data)
+        if self.received > settings.ATTACHMENT_MAX_BYTES:
+            return None  # the handlers after this one never see it
+        return raw_data
+
+    def file_complete(self, file_size: int) -> UploadedFile | None:
+        if file_size > settings.ATTACHMENT_MAX_BYTES:
+            return OversizedUpload(self.file_name or "", file_size, self.content_type)
+        return None  # the next handler (memory or temporary file) supplies the file
 
 
 def _check_organizer(event: Event, actor: User) -> None:

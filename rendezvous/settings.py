@@ -124,6 +124,12 @@ MEDIA_ROOT = DATA_DIR / "uploads"
 # that check who may read them (events.attachment_views).
 # The largest file one may attach to an event, in bytes (default 25 MB).
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024, minimum=1)
+# The first handler stops storing an upload once it passes ATTACHMENT_MAX_BYTES.
+FILE_UPLOAD_HANDLERS = [
+    "events.attachments.AttachmentSizeLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

@@ -148,3 +148,20 @@ def test_needs_a_token(client, api, event):
     )
     assert response.status_code == 401
     assert not Attachment.objects.exists()
+
+
+def test_an_oversized_upload_is_counted_not_stored(client, event, owner_token, settings, uploads):
+    """Past the limit the bytes are only counted: the refusal names the real size and
+    nothing (not even a truncated copy) is kept."""
+    settings.ATTACHMENT_MAX_BYTES = 100_000
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 10_000  # larger uploads would go to temp files
+    response = post_file(client, owner_token, event.pk, name="big.bin", content=b"x" * 300_000)
+    assert response.status_code == 400
+    assert errors_by_field(response.json()) == {
+        "file": "The file is 293.0\xa0KB; at most 97.7\xa0KB are allowed."
+    }
+    assert not Attachment.objects.exists()
+    assert not uploads.exists() or not any(uploads.rglob("*"))
+    # Just within the limit it is stored whole.
+    response = post_file(client, owner_token, event.pk, name="ok.bin", content=b"y" * 100_000)
+    assert response.status_code == 201 and response.json()["size"] == 100_000

@@ -383,3 +383,20 @@ def test_invitation_mail_links_each_attachment_to_the_guests_own_download(event,
     (mail,) = mails_to(GINA["email"])
     token = guest_token(event, GINA["email"])
     assert f"/i/{token}/attachments/{attachment.pk}/" in text_body(mail)
+
+
+def test_the_upload_handler_passes_nothing_beyond_the_limit(settings):
+    settings.ATTACHMENT_MAX_BYTES = 10
+    handler = attachments.AttachmentSizeLimitHandler()
+    handler.new_file("file", "a.txt", "text/plain", 100)
+    assert handler.receive_data_chunk(b"12345", 0) == b"12345"
+    assert handler.receive_data_chunk(b"67890", 5) == b"67890"
+    assert handler.receive_data_chunk(b"X", 10) is None
+    assert handler.receive_data_chunk(b"Y" * 50, 11) is None
+    oversized = handler.file_complete(61)
+    assert isinstance(oversized, attachments.OversizedUpload)
+    assert (oversized.name, oversized.size, oversized.read()) == ("a.txt", 61, b"")
+    within = attachments.AttachmentSizeLimitHandler()
+    within.new_file("file", "b.txt", "text/plain", 10)
+    within.receive_data_chunk(b"0123456789", 0)
+    assert within.file_complete(10) is None  # the next handler supplies the real file
