@@ -263,6 +263,11 @@ class GuestForm(PageFormMixin, forms.Form):
 
 
 class BaseGuestFormSet(forms.BaseFormSet):
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = _("Remove")
+
     def guests(self) -> list[dict]:
         """The filled-in rows, in order, as the services take them (removed rows left out)."""
         rows = []
