@@ -142,11 +142,31 @@ def visible_attendees(event: Event, attendee: Attendee, everyone: Sequence[Atten
 
 
 def _people(
-    event: Event, attendee: Attendee, everyone: Sequence[Attendee], sender: Sender
+    event: Event,
+    attendee: Attendee,
+    everyone: Sequence[Attendee],
+    sender: Sender,
+    *,
+    only_this_guest: bool = False,
 ) -> tuple[CalendarPerson, list[CalendarPerson]]:
+    """ORGANIZER and the ATTENDEE list this guest may see.
+
+    The organizer also appears as an accepted CHAIR attendee (as Google and Outlook write
+    it), except in the CANCEL to a removed guest, which names that guest alone (RFC 5546
+    §3.2.5: the attendees being removed).
+    """
     organizer = CalendarPerson(
         email=_organizer_address(attendee, sender), name=sender.organizer_name
     )
+    if only_this_guest:
+        return organizer, [
+            CalendarPerson(
+                email=attendee.email,
+                name=attendee.name,
+                partstat=PARTSTAT[attendee.status],
+                rsvp=False,
+            )
+        ]
     people = [
         CalendarPerson(
             email=organizer.email,
@@ -169,9 +189,14 @@ def _people(
 
 
 def guest_calendar_event(
-    event: Event, attendee: Attendee, everyone: Sequence[Attendee], sender: Sender
+    event: Event,
+    attendee: Attendee,
+    everyone: Sequence[Attendee],
+    sender: Sender,
+    *,
+    only_this_guest: bool = False,
 ) -> CalendarEvent:
-    organizer, people = _people(event, attendee, everyone, sender)
+    organizer, people = _people(event, attendee, everyone, sender, only_this_guest=only_this_guest)
     return CalendarEvent(
         uid=event.uid,
         sequence=event.sequence,
@@ -305,9 +330,10 @@ def queue_guest_mail(
     method = "CANCEL" if kind in ("cancelled", "removed") else "REQUEST"
     people_pool = [attendee] if kind == "removed" else everyone
     with translation.override(event.organizer.language or settings.LANGUAGE_CODE):
-        calendar = build_calendar(
-            method, [guest_calendar_event(event, attendee, people_pool, sender)]
+        vevent = guest_calendar_event(
+            event, attendee, people_pool, sender, only_this_guest=kind == "removed"
         )
+        calendar = build_calendar(method, [vevent])
         context = _guest_context(event, attendee, people_pool, sender, kind)
         prefix = "invitation" if method == "REQUEST" else "cancellation"
         subject, text, html = _render(prefix, context)

@@ -348,8 +348,8 @@ def test_removed_guest_gets_a_cancel_naming_only_that_guest(owner, invited):
     vevent = vevent_of(mail)
     assert str(vevent["STATUS"]) == "CANCELLED"
     assert int(vevent["SEQUENCE"]) == 1
-    organizer = str(vevent["ORGANIZER"]).lower().removeprefix("mailto:")
-    assert sorted(attendee_addresses(vevent)) == sorted([organizer, HUGO["email"]])
+    assert attendee_addresses(vevent) == [HUGO["email"]]  # that guest alone
+    assert "ORGANIZER" in vevent
     assert guest_lib.attendee_for_link_token(hugo_link) is None  # the link died at once
     assert Guest.objects.filter(email=HUGO["email"]).exists()  # the contact stays
 
