@@ -24,6 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -240,6 +241,29 @@ def upsert_guests(account_id: int, guests: list[GuestInput]) -> dict[str, Guest]
 def account_contacts(account_id: int):
     """The account's guests (contacts), ordered by address."""
     return Guest.objects.filter(account_id=account_id).order_by("email")
+
+
+def rename_guest(actor: User, guest_id: Any, *, first_name: Any, last_name: Any) -> Guest:
+    """Any employee of the account corrects a contact's names (the address is the key).
+
+    A contact of another account, or an unknown id, is the same 404. Mail already sent
+    keeps the old name; later invitations and updates use the new one.
+    """
+    try:
+        pk = int(guest_id)
+    except (TypeError, ValueError):
+        raise Http404("No such guest.") from None
+    errors: dict[str, str] = {}
+    first = _clean_name(first_name, "first_name", errors)
+    last = _clean_name(last_name, "last_name", errors)
+    if errors:
+        raise ValidationError(errors)
+    guest = Guest.objects.select_for_update().filter(account_id=actor.account_id, pk=pk).first()
+    if guest is None:
+        raise Http404("No such guest.")
+    guest.first_name, guest.last_name = first, last
+    guest.save(update_fields=["first_name", "last_name", "updated_at"])
+    return guest
 
 
 # --------------------------------------------------------------------------- quota

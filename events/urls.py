@@ -12,4 +12,5 @@ urlpatterns = [
     path("events/<int:event_id>/cancel/", views.event_cancel, name="cancel"),
     path("events/<int:event_id>/respond/", views.event_respond, name="respond"),
     path("guests/", views.guest_contacts, name="guests"),
+    path("guests/<int:guest_id>/rename/", views.guest_contact_rename, name="guest_rename"),
 ]

@@ -12,6 +12,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -295,3 +296,22 @@ def guest_contacts(request: HttpRequest) -> HttpResponse:
             "guests_limit": guest_lib.FREE_PLAN_EVENTS_WITH_GUESTS,
         },
     )
+
+
+@login_required
+@require_POST
+def guest_contact_rename(request: HttpRequest, guest_id: int) -> HttpResponse:
+    """Correct a contact's names (POST with CSRF); errors come back as a message."""
+    try:
+        with transaction.atomic():
+            guest = guest_lib.rename_guest(
+                request.user,
+                guest_id,
+                first_name=request.POST.get("first_name", ""),
+                last_name=request.POST.get("last_name", ""),
+            )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Saved: %(name)s.") % {"name": guest.name})
+    return redirect("events:guests")

@@ -196,3 +196,46 @@ def test_guests_are_not_employees(client, owner, mailbox):
     client.force_login(owner)
     html = client.get(reverse("accounts:employees")).content.decode()
     assert GINA["email"] not in html
+
+
+def test_any_employee_renames_a_contact_of_the_account(client, owner, colleague, mailbox):
+    from events.models import Guest
+
+    event_create(owner, title="A", start=at(1, 10), end=at(1, 11), guests=[GINA])
+    guest = Guest.objects.get()
+    client.force_login(colleague)
+    url = reverse("events:guest_rename", args=[guest.pk])
+    response = client.post(url, {"first_name": "Regina", "last_name": "Gast"}, follow=True)
+    assert "Saved: Regina Gast." in response.content.decode()
+    guest.refresh_from_db()
+    assert (guest.first_name, guest.last_name, guest.email) == ("Regina", "Gast", GINA["email"])
+    assert client.get(url).status_code == 405  # a GET changes nothing
+
+    response = client.post(url, {"first_name": "Two\nlines", "last_name": ""}, follow=True)
+    assert "Must be one line" in response.content.decode()
+    guest.refresh_from_db()
+    assert guest.first_name == "Regina"
+
+
+def test_a_contact_of_another_account_cannot_be_renamed(client, owner, stranger, mailbox):
+    from events.models import Guest
+
+    event_create(owner, title="A", start=at(1, 10), end=at(1, 11), guests=[GINA])
+    guest = Guest.objects.get()
+    client.force_login(stranger)
+    url = reverse("events:guest_rename", args=[guest.pk])
+    assert client.post(url, {"first_name": "Hacked"}).status_code == 404
+    assert client.post(reverse("events:guest_rename", args=[99999]), {}).status_code == 404
+    guest.refresh_from_db()
+    assert guest.first_name == "Gina"
+
+
+def test_rename_needs_csrf(owner, mailbox):
+    from events.models import Guest
+
+    event_create(owner, title="A", start=at(1, 10), end=at(1, 11), guests=[GINA])
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(owner)
+    url = reverse("events:guest_rename", args=[Guest.objects.get().pk])
+    assert strict.post(url, {"first_name": "X"}).status_code == 403
+    assert Guest.objects.get().first_name == "Gina"
