@@ -3,6 +3,8 @@
 Capability tokens are never stored: a link keeps the SHA-256 digest of its current token
 (``None`` while switched off) and a booking keeps the digest of the booker's manage token.
 Minting a new token replaces the digest, so every older token stops matching at once.
+The link's token is derived from a random salt and SECRET_KEY (accounts.tokens.derive_token),
+so its owner can be shown the same link and QR code again without it being stored.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ MAX_BUFFER_MINUTES = 240
 MAX_MIN_NOTICE_MINUTES = 60 * 24 * 30
 MAX_HORIZON_DAYS = 365
 MAX_DAILY_LIMIT = 50
+LINK_TOKEN_PURPOSE = "booking-link:"
 
 
 class BookingLink(models.Model):
@@ -30,6 +33,7 @@ class BookingLink(models.Model):
     )
     token_digest = models.CharField(max_length=64, unique=True, null=True, blank=True)
     token_created_at = models.DateTimeField(null=True, blank=True)
+    token_salt = models.CharField(max_length=32, blank=True, default="")
     duration_minutes = models.PositiveSmallIntegerField(
         _("meeting length"),
         choices=[(d, d) for d in DURATION_CHOICES],
@@ -59,6 +63,14 @@ class BookingLink(models.Model):
     @property
     def is_on(self) -> bool:
         return self.token_digest is not None
+
+    def current_token(self) -> str | None:
+        """The link's token while it is on (re-derived, never stored)."""
+        if not self.is_on or not self.token_salt:
+            return None
+        from accounts.tokens import derive_token
+
+        return derive_token(LINK_TOKEN_PURPOSE, self.token_salt)
 
     @property
     def hours_timezone(self) -> str:

@@ -23,7 +23,7 @@ from scheduling.intervals import Interval
 from .models import Booking, BookingLink
 from .slots import Rules, busy_query_range, compute_slots, offered_range
 
-#: Tokens we mint are 43 characters; anything far longer is not worth hashing.
+#: Tokens we mint are 43 (manage) or 52 (link) characters; far longer is not worth hashing.
 MAX_TOKEN_LENGTH = 100
 
 

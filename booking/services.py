@@ -27,7 +27,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.tokens import digest, new_token
+from accounts.tokens import derive_token, digest, new_salt, new_token
 from events.exceptions import Conflict
 from events.services import event_cancel, event_create
 from events.validation import validate_time_zone
@@ -37,6 +37,7 @@ from notifications.services import notify
 from . import emails
 from .models import (
     DURATION_CHOICES,
+    LINK_TOKEN_PURPOSE,
     MAX_BUFFER_MINUTES,
     MAX_DAILY_LIMIT,
     MAX_HORIZON_DAYS,
@@ -158,8 +159,9 @@ def configure_link(
 
     A token is minted when the link was off and ``switch_on`` is asked, or whenever
     ``new_link`` is: the new digest replaces the old one, so every older link dies at
-    once. The token is returned only here (we keep its digest), so the caller shows it
-    now. Settings are checked before anything is written.
+    once. The minted token is returned (and ``link.current_token()`` re-derives it later,
+    so the owner can see the link and its QR code again). Settings are checked before
+    anything is written.
     """
     cleaned = clean_link_settings(changes or {})
     link, _created = BookingLink.objects.select_for_update().get_or_create(owner=owner)
@@ -167,7 +169,8 @@ def configure_link(
         setattr(link, field, value)
     token = None
     if new_link or (switch_on and not link.is_on):
-        token = new_token()
+        link.token_salt = new_salt()
+        token = derive_token(LINK_TOKEN_PURPOSE, link.token_salt)
         link.token_digest = digest(token)
         link.token_created_at = timezone.now()
     link.save()
@@ -182,7 +185,8 @@ def switch_off(owner: User) -> BookingLink | None:
     if link is not None and link.is_on:
         link.token_digest = None
         link.token_created_at = None
-        link.save(update_fields=["token_digest", "token_created_at", "updated_at"])
+        link.token_salt = ""
+        link.save(update_fields=["token_digest", "token_created_at", "token_salt", "updated_at"])
     return link
 
 

@@ -316,33 +316,46 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     else:
         form = LinkSettingsForm(initial=LinkSettingsForm.initial_for(link), owner=owner)
         status = 200
-    return render(
-        request,
-        "booking/settings.html",
-        {"nav": "booking", "form": form, "link": link},
-        status=status,
-    )
+    return _render_settings(request, form, link, status=status)
+
+
+def _render_settings(
+    request: HttpRequest,
+    form: LinkSettingsForm,
+    link: BookingLink,
+    *,
+    status: int = 200,
+    just_made: bool = False,
+) -> HttpResponse:
+    """The settings page; while the link is on it shows the link, Copy and its QR code."""
+    token = link.current_token()
+    url = services.public_link_url(token) if token else None
+    context = {
+        "nav": "booking",
+        "form": form,
+        "link": link,
+        "link_url": url,
+        "qr_svg": _qr_svg(url) if url else "",
+        "just_made": just_made,
+    }
+    response = render(request, "booking/settings.html", context, status=status)
+    if url:
+        response["Cache-Control"] = "no-store, private"
+    return response
 
 
 @login_required
 @require_POST
 def switch_on(request: HttpRequest) -> HttpResponse:
-    """Switch on (or mint a new link): the one moment the link itself can be shown."""
+    """Switch on, or mint a new link (which kills the old one at once)."""
     link, token = services.configure_link(
         request.user, switch_on=True, new_link=request.POST.get("new") == "1"
     )
     if token is None:
         messages.info(request, _("Your link is already on."))
         return redirect("booking:settings")
-    url = services.public_link_url(token)
     form = LinkSettingsForm(initial=LinkSettingsForm.initial_for(link), owner=request.user)
-    response = render(
-        request,
-        "booking/settings.html",
-        {"nav": "booking", "form": form, "link": link, "new_url": url, "qr_svg": _qr_svg(url)},
-    )
-    response["Cache-Control"] = "no-store, private"
-    return response
+    return _render_settings(request, form, link, just_made=True)
 
 
 @login_required

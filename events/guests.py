@@ -14,10 +14,7 @@ Removing a guest deletes the attendee row, and with it both digests: the links d
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, User
+from accounts.tokens import derive_token, new_salt
 from mail.ical import InvalidCalendarData, validate_email_address
 
 from .exceptions import PlanLimitReached
@@ -47,8 +45,7 @@ _REPLY = "reply:"
 
 
 def _derive(purpose: str, salt: str) -> str:
-    mac = hmac.new(settings.SECRET_KEY.encode(), (purpose + salt).encode(), hashlib.sha256)
-    return base64.b32encode(mac.digest()).decode("ascii").rstrip("=").lower()
+    return derive_token(purpose, salt)
 
 
 def token_digest(token: str) -> str:
@@ -57,7 +54,7 @@ def token_digest(token: str) -> str:
 
 def new_token_fields() -> dict[str, str]:
     """Fresh salt and the digests of the tokens derived from it, for a new guest attendee."""
-    salt = secrets.token_hex(16)
+    salt = new_salt()
     return {
         "token_salt": salt,
         "rsvp_digest": token_digest(_derive(_RSVP, salt)),

@@ -42,9 +42,7 @@ DEFAULT_SLOTS_RANGE = dt.timedelta(days=31)
 
 class BookingLinkOut(Schema):
     enabled: bool
-    url: str | None = Field(
-        description="The public link: only in the answer that made it (we keep a digest only)."
-    )
+    url: str | None = Field(description="The public link while it is on (null when off).")
     token_created_at: dt.datetime | None
     duration_minutes: int
     hours: dict[str, list[list[str]]] = Field(description="Bookable hours in effect.")
@@ -190,10 +188,11 @@ class PublicBookingOut(Schema):
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def link_out(link: BookingLink, url: str | None = None) -> dict[str, Any]:
+def link_out(link: BookingLink) -> dict[str, Any]:
+    token = link.current_token()
     return {
         "enabled": link.is_on,
-        "url": url,
+        "url": services.public_link_url(token) if token else None,
         "token_created_at": link.token_created_at,
         "duration_minutes": link.duration_minutes,
         "hours": link.effective_hours,
@@ -239,7 +238,7 @@ def _schema_error(field: str, message: str) -> NinjaValidationError:
 
 @router.get("/booking-link", response=answers(200, BookingLinkOut), summary="My booking link")
 def get_link(request: HttpRequest) -> dict[str, Any]:
-    """Settings and whether the link is on. The link itself is shown only when made."""
+    """Settings, whether the link is on, and its public URL while it is."""
     link = selectors.link_for_owner(request.auth) or BookingLink(owner=request.auth)
     return link_out(link)
 
@@ -252,12 +251,12 @@ def get_link(request: HttpRequest) -> dict[str, Any]:
 def put_link(request: HttpRequest, payload: BookingLinkIn) -> dict[str, Any]:
     """Switches the link on (minting a link if it was off) and applies the given settings.
 
-    ``url`` is in the answer only when a link was minted: now, or with ``new_link``.
+    ``new_link: true`` mints a new URL and kills the old one at once.
     """
     changes = payload.dict(exclude_unset=True)
     new_link = bool(changes.pop("new_link", False))
-    link, token = services.configure_link(request.auth, changes, switch_on=True, new_link=new_link)
-    return link_out(link, services.public_link_url(token) if token else None)
+    link, _token = services.configure_link(request.auth, changes, switch_on=True, new_link=new_link)
+    return link_out(link)
 
 
 @router.delete(

@@ -54,15 +54,16 @@ def test_link_defaults_switch_on_settings_and_off(client, owner, owner_token):
     token = data["url"].rsplit("/b/", 1)[1]
     assert len(token) >= 43  # 256 random bits
     assert client.get(f"/b/{token}").status_code == 200
-    # Changing settings keeps the link (and cannot show it again).
+    # Changing settings keeps the link, and it can be read again.
     again = call(client, "put", "/booking-link", owner_token, {"buffer_after_minutes": 10}).json()
-    assert again["url"] is None and again["enabled"] and again["duration_minutes"] == 30
+    assert again["url"] == data["url"] and again["enabled"] and again["duration_minutes"] == 30
+    assert call(client, "get", "/booking-link", owner_token).json()["url"] == data["url"]
     assert client.get(f"/b/{token}").status_code == 200
     # new_link: a new link, the old one dead.
     fresh = call(client, "put", "/booking-link", owner_token, {"new_link": True}).json()["url"]
     assert fresh and client.get(f"/b/{token}").status_code == 404
     off = call(client, "delete", "/booking-link", owner_token).json()
-    assert off["enabled"] is False and off["duration_minutes"] == 30
+    assert off["enabled"] is False and off["url"] is None and off["duration_minutes"] == 30
     assert client.get(fresh.removeprefix("http://testserver")).status_code == 404
 
 

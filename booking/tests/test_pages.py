@@ -188,7 +188,7 @@ def test_owner_pages_need_a_sign_in(client):
     assert BookingLink.objects.count() == 0
 
 
-def test_switch_on_shows_the_link_once_with_copy_and_qr(client, owner):
+def test_switch_on_shows_the_link_with_copy_and_qr(client, owner):
     client.force_login(owner)
     page = client.get(reverse("booking:settings"))
     assert page.status_code == 200 and "Switch on" in page.content.decode()
@@ -200,8 +200,11 @@ def test_switch_on_shows_the_link_once_with_copy_and_qr(client, owner):
     assert "no-store" in response["Cache-Control"]
     token = url.rsplit("/", 1)[1]
     assert client.get(f"/b/{token}").status_code == 200
-    # The settings page does not show it again.
-    assert token not in client.get(reverse("booking:settings")).content.decode()
+    # The settings page shows the same link again (derived, not stored), with its QR code.
+    again = client.get(reverse("booking:settings"))
+    assert url in again.content.decode() and "<svg" in again.content.decode()
+    assert "no-store" in again["Cache-Control"]
+    assert token not in "".join(str(v) for v in BookingLink.objects.values_list()[0])
     # A new link kills the old one; switching off kills the new one.
     newer = client.post(reverse("booking:switch_on"), {"new": "1"}).content.decode()
     new_token = re.search(r'value="http://testserver/b/([^"]+)"', newer).group(1)
