@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import zoneinfo
+from collections.abc import Callable
 from email.utils import parseaddr
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -157,33 +159,43 @@ def _from_owner(booking: Booking) -> str:
 
 def queue_booker_confirmation(booking: Booking, token: str) -> None:
     """iMIP REQUEST with the .ics, the add links and the private manage link."""
-    with translation.override(booking.language):
-        title = booker_title(booking)
-        when = format_when(booking.start, booking.end, booking.timezone)
-        context = {
-            "booking": booking,
-            "title": title,
-            "when": when,
-            "owner_name": booking.owner.full_name,
+    _queue_booker_imip(
+        booking,
+        "REQUEST",
+        template="booking/email/booker_confirmed.txt",
+        subject=lambda title, when: (
+            _("Confirmed: %(title)s, %(when)s") % {"title": title, "when": when}
+        ),
+        extra={
             "video_url": booking.event.video_url,
             "manage_url": manage_url(token),
             "links": add_to_calendar_links(booking),
-        }
-        message = build_imip_message(
-            method="REQUEST",
-            calendar=build_calendar("REQUEST", [calendar_event(booking)]),
-            subject=_("Confirmed: %(title)s, %(when)s") % {"title": title, "when": when},
-            text=render_to_string("booking/email/booker_confirmed.txt", context),
-            html=None,
-            from_email=_from_owner(booking),
-            to=[booking.email],
-            reply_to=[booking.owner.email],
-        )
-    queue_message(message)
+        },
+    )
 
 
 def queue_booker_cancellation(booking: Booking, *, by_owner: bool) -> None:
     """iMIP CANCEL: takes the meeting out of the booker's calendar."""
+    _queue_booker_imip(
+        booking,
+        "CANCEL",
+        template="booking/email/booker_cancelled.txt",
+        subject=lambda title, when: (
+            _("Cancelled: %(title)s, %(when)s") % {"title": title, "when": when}
+        ),
+        extra={"by_owner": by_owner},
+    )
+
+
+def _queue_booker_imip(
+    booking: Booking,
+    method: str,
+    *,
+    template: str,
+    subject: Callable[[str, str], str],
+    extra: dict[str, Any],
+) -> None:
+    """One iMIP mail to the booker, written in the booker's language and zone."""
     with translation.override(booking.language):
         title = booker_title(booking)
         when = format_when(booking.start, booking.end, booking.timezone)
@@ -192,13 +204,13 @@ def queue_booker_cancellation(booking: Booking, *, by_owner: bool) -> None:
             "title": title,
             "when": when,
             "owner_name": booking.owner.full_name,
-            "by_owner": by_owner,
+            **extra,
         }
         message = build_imip_message(
-            method="CANCEL",
-            calendar=build_calendar("CANCEL", [calendar_event(booking)]),
-            subject=_("Cancelled: %(title)s, %(when)s") % {"title": title, "when": when},
-            text=render_to_string("booking/email/booker_cancelled.txt", context),
+            method=method,
+            calendar=build_calendar(method, [calendar_event(booking)]),
+            subject=subject(title, when),
+            text=render_to_string(template, context),
             html=None,
             from_email=_from_owner(booking),
             to=[booking.email],
