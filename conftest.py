@@ -80,3 +80,17 @@ def colleague_token(colleague) -> str:
 @pytest.fixture
 def stranger_token(stranger) -> str:
     return _token_for(stranger)
+
+
+def pytest_runtest_setup(item):
+    """``@pytest.mark.postgres_only``: skipped on SQLite, whose in-memory test database
+    cannot be shared between the concurrent connections these tests open."""
+    if item.get_closest_marker("postgres_only") is None:
+        return
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "needs PostgreSQL: concurrent connections to one shared database "
+            "(run with DATABASE_URL=postgres://...)"
+        )

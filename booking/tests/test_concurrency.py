@@ -14,7 +14,7 @@ import threading
 import time
 
 import pytest
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connections, transaction
 from django.test import Client
 
 from booking.models import Booking
@@ -22,19 +22,11 @@ from booking.services import book, configure_link
 from events.models import Event
 from events.services import attendee_respond, event_create
 from mail.models import OutboxMessage
+from testsupport.concurrency import race
 
 from .conftest import WIDE_HOURS, api_body, berlin_at, visitor
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "needs PostgreSQL: concurrent connections to one shared database "
-            "(run with DATABASE_URL=postgres://...)"
-        )
 
 
 @pytest.fixture
@@ -42,40 +34,27 @@ def token(owner) -> str:
     return configure_link(owner, {"hours": WIDE_HOURS, "min_notice_minutes": 0}, switch_on=True)[1]
 
 
-def race(bodies: list[dict], token: str) -> list[int]:
-    """POST every body at once from its own thread and connection; the status codes."""
-    barrier = threading.Barrier(len(bodies))
-    statuses: list[int] = [0] * len(bodies)
-    errors: list[BaseException] = []
+def race_bookings(bodies: list[dict], token: str) -> list[int]:
+    """POST every body at once, each from its own thread and connection; the status codes."""
 
-    def run(index: int, body: dict) -> None:
-        try:
-            client = Client()
-            barrier.wait(timeout=30)
-            response = client.post(
+    def post(body: dict) -> int:
+        return (
+            Client()
+            .post(
                 f"/api/v1/public/booking/{token}/bookings",
                 data=json.dumps(body),
                 content_type="application/json",
             )
-            statuses[index] = response.status_code
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+            .status_code
+        )
 
-    threads = [threading.Thread(target=run, args=(i, b)) for i, b in enumerate(bodies)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
-    return statuses
+    return race([lambda body=body: post(body) for body in bodies])
 
 
 def test_fifty_concurrent_bookings_of_one_slot_exactly_one_wins(token):
     start = berlin_at(10)
     bodies = [api_body(start, email=f"visitor{i}@example.org") for i in range(50)]
-    statuses = race(bodies, token)
+    statuses = race_bookings(bodies, token)
     assert sorted(statuses) == [201] + [409] * 49
     (booking,) = Booking.objects.all()
     assert Event.objects.count() == 1 and booking.start == start
@@ -89,7 +68,7 @@ def test_overlapping_slots_one_wins(owner, token):
     configure_link(owner, {"buffer_after_minutes": 30, "buffer_before_minutes": 30})
     ten, eleven = berlin_at(10), berlin_at(11)
     bodies = [api_body(ten if i % 2 else eleven, email=f"v{i}@example.org") for i in range(20)]
-    statuses = race(bodies, token)
+    statuses = race_bookings(bodies, token)
     assert sorted(statuses) == [201] + [409] * 19
     assert Booking.objects.count() == 1
 
@@ -97,7 +76,7 @@ def test_overlapping_slots_one_wins(owner, token):
 def test_back_to_back_slots_both_succeed(token):
     ten, eleven = berlin_at(10), berlin_at(11)
     bodies = [api_body(ten if i % 2 else eleven, email=f"v{i}@example.org") for i in range(20)]
-    statuses = race(bodies, token)
+    statuses = race_bookings(bodies, token)
     assert sorted(statuses) == [201, 201] + [409] * 18
     assert sorted(b.start for b in Booking.objects.all()) == [ten, eleven]
 

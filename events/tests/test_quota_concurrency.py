@@ -9,29 +9,19 @@ transaction with BEGIN IMMEDIATE anyway), so these tests run on PostgreSQL only.
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
-from django.db import connection, connections
 from django.test import Client
 
 from accounts.services import create_api_token
 from events.models import Attendee, Event
 from events.services import event_create
 from mail.models import OutboxMessage
+from testsupport.concurrency import race
 
 from .guest_helpers import at, make_mailbox
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "needs PostgreSQL: concurrent connections to one shared database "
-            "(run with DATABASE_URL=postgres://...)"
-        )
 
 
 def shared_mailbox_and_staff(owner, count: int) -> list:
@@ -52,30 +42,6 @@ def shared_mailbox_and_staff(owner, count: int) -> list:
         )
         for i in range(count)
     ]
-
-
-def race(calls: list) -> list:
-    """Run every call at once, each in its own thread and connection; their results."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-    errors: list[BaseException] = []
-
-    def run(index: int, call) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = call()
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
-    return results
 
 
 def test_twenty_concurrent_creations_at_nine_of_ten_exactly_one_succeeds(owner):

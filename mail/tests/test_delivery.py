@@ -98,10 +98,7 @@ def test_nothing_is_sent_before_commit(transactional_db, smtp_settings, run_work
     """A worker polling while the causing transaction is open sees neither row nor task."""
     import threading
 
-    from django.db import connection, connections
-
-    if connection.vendor != "postgresql":
-        pytest.skip("the in-memory SQLite test database has no concurrent readers")
+    from django.db import connections
 
     seen: list[int] = []
     queued = threading.Event()
@@ -471,28 +468,10 @@ def test_attempts_that_keep_dying_end_as_failed(transactional_db, smtp_settings,
 @pytest.mark.postgres_only
 def test_concurrent_deliveries_of_one_row_send_it_once(transactional_db, smtp_settings):
     """Two workers (the task and ``deliver_outbox``, say) race for the same row."""
-    import threading
+    from testsupport.concurrency import race
 
-    from django.db import connection, connections
-
-    if connection.vendor != "postgresql":
-        pytest.skip("needs concurrent database connections")
     row = queue()
-    barrier = threading.Barrier(4)
-    outcomes: list[Outcome] = []
-
-    def worker() -> None:
-        try:
-            barrier.wait(5)
-            outcomes.append(deliver_outbox_message(row.pk))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race([lambda: deliver_outbox_message(row.pk)] * 4)
 
     assert sorted(outcomes) == sorted([Outcome.SENT] + [Outcome.SKIPPED] * 3)
     assert len(smtp_settings.messages) == 1

@@ -1,0 +1,1 @@
+"""Helpers shared by the test suites of several apps (not shipped behaviour)."""
