@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from events.validation import validate_time_zone
 
+from .emails import queue_welcome_mail
 from .models import Account, ApiToken, User
 from .tokens import digest, new_token
 
@@ -121,7 +122,7 @@ def add_employee(
             validate_password(password)
         except ValidationError as exc:
             raise ValidationError({"password": exc.messages}) from None
-    return User.objects.create_user(
+    employee = User.objects.create_user(
         email,
         password,
         account_id=admin.account_id,
@@ -130,6 +131,10 @@ def add_employee(
         language=language,
         is_account_admin=bool(is_account_admin),
     )
+    # Same transaction: the employee and the mail that lets them set a password exist
+    # together or not at all, whichever way (page, API, command) they were added.
+    queue_welcome_mail(employee, invited_by=admin)
+    return employee
 
 
 @transaction.atomic

@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -19,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import services
-from .emails import queue_welcome_mail
 from .forms import (
     ApiTokenForm,
     EmailAuthenticationForm,
@@ -147,18 +145,14 @@ def employees(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                # One transaction: the employee and the mail that lets them set a
-                # password exist together or not at all.
-                with transaction.atomic():
-                    employee = services.add_employee(
-                        admin,
-                        email=data["email"],
-                        full_name=data["full_name"],
-                        timezone_name=data["timezone"],
-                        language=data["language"],
-                        is_account_admin=data["is_account_admin"],
-                    )
-                    queue_welcome_mail(employee, invited_by=admin)
+                employee = services.add_employee(
+                    admin,
+                    email=data["email"],
+                    full_name=data["full_name"],
+                    timezone_name=data["timezone"],
+                    language=data["language"],
+                    is_account_admin=data["is_account_admin"],
+                )
             except ValidationError as exc:
                 apply_service_errors(form, exc, {"timezone_name": "timezone"})
             else:

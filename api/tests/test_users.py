@@ -56,6 +56,17 @@ def test_admin_adds_an_employee_to_their_own_account(api, owner, owner_token):
     assert "dana@acme.test" in [u["email"] for u in api.json("GET", "/users", owner_token)[1]]
 
 
+def test_an_employee_added_through_the_api_gets_the_welcome_mail(api, owner, owner_token):
+    from mail.models import OutboxMessage
+
+    status, _body = api.json(
+        "POST", "/users", owner_token, {"email": "erin@acme.test", "full_name": "Erin New"}
+    )
+    assert status == 201
+    (row,) = OutboxMessage.objects.all()
+    assert row.recipients == ["erin@acme.test"] and b"/accounts/" in bytes(row.raw)
+
+
 def test_a_non_admin_cannot_add_employees(api, colleague, colleague_token):
     before = User.objects.count()
     status, body = api.json(
