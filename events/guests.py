@@ -21,6 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -240,6 +241,7 @@ def account_contacts(account_id: int):
     return Guest.objects.filter(account_id=account_id).order_by("email")
 
 
+@transaction.atomic
 def rename_guest(actor: User, guest_id: Any, *, first_name: Any, last_name: Any) -> Guest:
     """Any employee of the account corrects a contact's names (the address is the key).
 

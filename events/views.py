@@ -12,7 +12,6 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -303,13 +302,12 @@ def guest_contacts(request: HttpRequest) -> HttpResponse:
 def guest_contact_rename(request: HttpRequest, guest_id: int) -> HttpResponse:
     """Correct a contact's names (POST with CSRF); errors come back as a message."""
     try:
-        with transaction.atomic():
-            guest = guest_lib.rename_guest(
-                request.user,
-                guest_id,
-                first_name=request.POST.get("first_name", ""),
-                last_name=request.POST.get("last_name", ""),
-            )
+        guest = guest_lib.rename_guest(
+            request.user,
+            guest_id,
+            first_name=request.POST.get("first_name", ""),
+            last_name=request.POST.get("last_name", ""),
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
