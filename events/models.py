@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import uuid
 import zoneinfo
@@ -11,6 +12,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
+
+from scheduling.recurrence import UNBOUNDED, Series, parse_rule
 
 
 def new_uid() -> str:
@@ -33,7 +36,9 @@ class Event(models.Model):
     organizer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="organized_events"
     )
-    uid = models.CharField(max_length=255, unique=True, default=new_uid, editable=False)
+    # Shared by a series and its changed occurrences (RFC 5545: one UID, told apart by
+    # RECURRENCE-ID); unique among series and single events (constraint below).
+    uid = models.CharField(max_length=255, default=new_uid, editable=False)
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True, default="")
     location = models.CharField(_("place"), max_length=500, blank=True, default="")
@@ -42,7 +47,23 @@ class Event(models.Model):
     end = models.DateTimeField(_("end"))
     timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
     all_day = models.BooleanField(_("all day"), default=False)
+    # RRULE value (canonical, without "RRULE:"), set on a series only.
     recurrence = models.TextField(_("repeat"), null=True, blank=True)
+    # Starts (UTC ISO 8601) of occurrences taken out of the series (EXDATE).
+    exdates = models.JSONField(_("excluded dates"), default=list, blank=True)
+    # End of the last occurrence (``end`` for a single event, UNBOUNDED for a series
+    # without end). Kept by save(); window queries select on start < window end and
+    # series_end > window start, so only events that can touch the window are read.
+    series_end = models.DateTimeField(editable=False)
+    # A changed occurrence: the series it belongs to and the original start it replaces.
+    series = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="exceptions"
+    )
+    recurrence_id = models.DateTimeField(null=True, blank=True)
+    # "This and following" made this series out of another; the quota counts them once.
+    split_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CONFIRMED)
     transparency = models.CharField(
         _("show as"), max_length=4, choices=Transparency.choices, default=Transparency.BUSY
@@ -63,6 +84,12 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["organizer", "start"]),
             models.Index(fields=["account", "start"]),
+            models.Index(fields=["start"], name="event_start_idx"),
+            models.Index(
+                fields=["series_end"],
+                condition=models.Q(recurrence__isnull=False),
+                name="event_series_end_idx",
+            ),
             models.Index(
                 fields=["account"],
                 condition=models.Q(guests_first_invited_at__isnull=False),
@@ -72,11 +99,57 @@ class Event(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(end__gt=models.F("start")), name="event_end_after_start"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["uid"], condition=models.Q(series__isnull=True), name="event_unique_uid"
+            ),
+            models.UniqueConstraint(
+                fields=["series", "recurrence_id"],
+                condition=models.Q(series__isnull=False),
+                name="event_unique_occurrence",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(series__isnull=True, recurrence_id__isnull=True)
+                | models.Q(
+                    series__isnull=False, recurrence_id__isnull=False, recurrence__isnull=True
+                ),
+                name="event_exception_has_recurrence_id",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        self.series_end = self.compute_series_end()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"start", "end", "recurrence"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "series_end"}
+        super().save(*args, **kwargs)
+
+    def as_series(self) -> Series | None:
+        """The engine's view of this event's recurrence; None for a single event."""
+        if not self.recurrence:
+            return None
+        return Series(
+            rule=parse_rule(self.recurrence),
+            start=self.start,
+            duration=self.end - self.start,
+            tz=self.zone,
+            all_day=self.all_day,
+            exdates=frozenset(dt.datetime.fromisoformat(d) for d in self.exdates or ()),
+        )
+
+    def compute_series_end(self) -> dt.datetime:
+        """What ``series_end`` must hold (also for rows written with bulk_create)."""
+        series = self.as_series()
+        if series is None:
+            return self.end
+        return series.last_end() or UNBOUNDED
+
+    @property
+    def is_series(self) -> bool:
+        return bool(self.recurrence)
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Iterable
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import User
-from scheduling.intervals import Interval, merge
 
 from .models import Attendee, Event
+from .occurrences import Occurrence, busy_blocks, busy_intervals, expand, window_q
+
+__all__ = [
+    "busy_blocks",
+    "busy_intervals",
+    "events_in_range",
+    "get_event_for_organizer",
+    "get_event_for_user",
+    "occurrences_in_range",
+    "visible_events",
+]
 
 
 def visible_events(user: User) -> QuerySet[Event]:
@@ -27,7 +35,8 @@ def visible_events(user: User) -> QuerySet[Event]:
 def events_in_range(
     user: User, start: dt.datetime, end: dt.datetime, *, include_cancelled: bool = False
 ) -> list[Event]:
-    qs = visible_events(user).filter(start__lt=end, end__gt=start)
+    """Events (single, series, changed occurrences) that can touch the window; not expanded."""
+    qs = visible_events(user).filter(window_q(start, end))
     if not include_cancelled:
         qs = qs.exclude(status=Event.Status.CANCELLED)
     return list(
@@ -62,30 +71,10 @@ def get_event_for_organizer(user: User, event_id: int) -> Event:
     return event
 
 
-def busy_intervals(
-    users: Iterable[User], start: dt.datetime, end: dt.datetime
-) -> dict[int, list[Interval]]:
-    """Merged busy time per user in one query.
-
-    Busy = not cancelled, shown as busy, and organized by the user or attended without
-    having declined.
-    """
-    user_ids = [u.pk for u in users]
-    result: dict[int, list[Interval]] = {uid: [] for uid in user_ids}
-    rows = (
-        Attendee.objects.filter(
-            user_id__in=user_ids,
-            event__start__lt=end,
-            event__end__gt=start,
-            event__transparency=Event.Transparency.BUSY,
-        )
-        .exclude(event__status=Event.Status.CANCELLED)
-        .exclude(status=Attendee.Status.DECLINED)
-        .values_list("user_id", "event__start", "event__end")
+def occurrences_in_range(
+    user: User, start: dt.datetime, end: dt.datetime, *, include_cancelled: bool = False
+) -> list[Occurrence]:
+    """What the user (organizer or invited) has on in the window, series expanded."""
+    return expand(
+        events_in_range(user, start, end, include_cancelled=include_cancelled), start, end
     )
-    raw: dict[int, list[Interval]] = defaultdict(list)
-    for user_id, ev_start, ev_end in rows:
-        raw[user_id].append(Interval(max(ev_start, start), min(ev_end, end)))
-    for user_id, intervals in raw.items():
-        result[user_id] = merge(intervals)
-    return result

@@ -1,0 +1,236 @@
+"""Events as they happen in a window: single events, series expanded, changed occurrences.
+
+Every reader of "what is on in this window" (week view, event list, free/busy, booking
+slots, planner) comes here, so a weekly stand-up counts the same everywhere.
+
+How a window is read: one query selects events that can touch it (``start < window end``
+and ``series_end > window start``, both indexed; a single event's ``series_end`` is its
+end), a second finds the series' changed occurrences whose original start falls in the
+window. Series are expanded in the window only (``scheduling.recurrence``), minus their
+EXDATEs and minus the occurrences a changed copy replaces; the changed copies are events
+of their own and come through the first query where they now lie.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from accounts.models import User
+from scheduling.intervals import Interval, merge
+
+from .models import Attendee, Event
+from .validation import MAX_EVENT_LENGTH
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One happening of an event in a window.
+
+    ``event`` is the single event, the series (for a plain occurrence) or the changed
+    occurrence's own row. ``recurrence_id`` is the original start of an occurrence of a
+    series (RFC 5545 RECURRENCE-ID), None for a single event.
+    """
+
+    event: Event
+    start: dt.datetime
+    end: dt.datetime
+    recurrence_id: dt.datetime | None = None
+
+    @property
+    def series_id(self) -> int | None:
+        """The series this occurrence belongs to (None for a single event)."""
+        if self.event.series_id:
+            return self.event.series_id
+        return self.event.pk if self.event.recurrence else None
+
+    @property
+    def is_exception(self) -> bool:
+        return self.event.series_id is not None
+
+
+@dataclass(frozen=True)
+class BusyBlock:
+    """Busy time of one person; ``title``/``event_id`` only when the viewer may see the event."""
+
+    start: dt.datetime
+    end: dt.datetime
+    title: str | None = None
+    event_id: int | None = None
+
+
+def window_q(start: dt.datetime, end: dt.datetime, prefix: str = "") -> Q:
+    """Events that can touch ``[start, end)``: single ones by their own bounds, series by theirs.
+
+    A single event lasts at most MAX_EVENT_LENGTH, so ``start`` is also bounded from
+    below: the start index alone narrows the scan to the window, however many events
+    lie outside it.
+    """
+    p = prefix
+    single = Q(
+        **{
+            f"{p}recurrence__isnull": True,
+            f"{p}start__gte": start - MAX_EVENT_LENGTH,
+            f"{p}start__lt": end,
+            f"{p}end__gt": start,
+        }
+    )
+    series = Q(
+        **{f"{p}recurrence__isnull": False, f"{p}start__lt": end, f"{p}series_end__gt": start}
+    )
+    return single | series
+
+
+def replaced_occurrences(
+    series_ids: Iterable[int], start: dt.datetime, end: dt.datetime
+) -> dict[int, set[dt.datetime]]:
+    """Original starts, per series, of occurrences near the window that a changed copy replaces."""
+    ids = list(series_ids)
+    found: dict[int, set[dt.datetime]] = defaultdict(set)
+    if not ids:
+        return found
+    rows = Event.objects.filter(
+        series_id__in=ids,
+        recurrence_id__gte=start - MAX_EVENT_LENGTH,
+        recurrence_id__lt=end,
+    ).values_list("series_id", "recurrence_id")
+    for series_id, recurrence_id in rows:
+        found[series_id].add(recurrence_id)
+    return found
+
+
+def expand(events: Iterable[Event], start: dt.datetime, end: dt.datetime) -> list[Occurrence]:
+    """The occurrences of ``events`` overlapping ``[start, end)``, sorted by start.
+
+    Series are expanded here; changed occurrences (rows with ``series_id``) stand for
+    themselves. One extra query finds which occurrences of the series were replaced.
+    """
+    events = list(events)
+    replaced = replaced_occurrences((e.pk for e in events if e.recurrence), start, end)
+    out: list[Occurrence] = []
+    for event in events:
+        if event.recurrence:
+            series = event.as_series()
+            gone = replaced.get(event.pk, set())
+            duration = event.end - event.start
+            for occurrence_start in series.occurrences(start, end):
+                if occurrence_start in gone:
+                    continue
+                occurrence_end = (
+                    series.occurrence_end(occurrence_start)
+                    if event.all_day
+                    else occurrence_start + duration
+                )
+                out.append(Occurrence(event, occurrence_start, occurrence_end, occurrence_start))
+        elif event.start < end and event.end > start:
+            out.append(Occurrence(event, event.start, event.end, event.recurrence_id))
+    out.sort(key=lambda o: (o.start, o.end, o.event.pk))
+    return out
+
+
+def occurrence_of(event: Event, recurrence_id: dt.datetime) -> Occurrence | None:
+    """The occurrence of series ``event`` that originally starts at ``recurrence_id``.
+
+    The changed copy when there is one; None when the series has no such occurrence
+    (never had, or excluded).
+    """
+    exception = event.exceptions.filter(recurrence_id=recurrence_id).first()
+    if exception is not None:
+        return Occurrence(exception, exception.start, exception.end, recurrence_id)
+    series = event.as_series()
+    if series is None or not series.is_occurrence(recurrence_id):
+        return None
+    return Occurrence(event, recurrence_id, series.occurrence_end(recurrence_id), recurrence_id)
+
+
+def _busy_rows(user_ids: list[int], start: dt.datetime, end: dt.datetime):
+    """(user_id, event) for every event that keeps one of the users busy near the window.
+
+    Busy = not cancelled, shown as busy, and organized or attended without having
+    declined. One query for the events, then the series' replaced occurrences.
+    """
+    rows = (
+        Attendee.objects.filter(user_id__in=user_ids, event__transparency=Event.Transparency.BUSY)
+        .filter(window_q(start, end, prefix="event__"))
+        .exclude(event__status=Event.Status.CANCELLED)
+        .exclude(status=Attendee.Status.DECLINED)
+        .select_related("event")
+        .only(
+            "user_id",
+            "event__id",
+            "event__title",
+            "event__organizer_id",
+            "event__start",
+            "event__end",
+            "event__timezone",
+            "event__all_day",
+            "event__recurrence",
+            "event__exdates",
+            "event__series_id",
+            "event__recurrence_id",
+        )
+    )
+    return [(row.user_id, row.event) for row in rows]
+
+
+def _user_occurrences(
+    user_ids: list[int], start: dt.datetime, end: dt.datetime
+) -> dict[int, list[Occurrence]]:
+    rows = _busy_rows(user_ids, start, end)
+    events = {event.pk: event for _, event in rows}
+    by_event: dict[int, list[Occurrence]] = defaultdict(list)
+    for occurrence in expand(events.values(), start, end):
+        by_event[occurrence.event.pk].append(occurrence)
+    result: dict[int, list[Occurrence]] = {uid: [] for uid in user_ids}
+    for user_id, event in rows:
+        result[user_id].extend(by_event.get(event.pk, ()))
+    return result
+
+
+def busy_intervals(
+    users: Iterable[User], start: dt.datetime, end: dt.datetime
+) -> dict[int, list[Interval]]:
+    """Merged busy time per user in ``[start, end)``, recurring events included."""
+    user_ids = [u.pk for u in users]
+    per_user = _user_occurrences(user_ids, start, end)
+    return {
+        uid: merge(Interval(max(o.start, start), min(o.end, end)) for o in occurrences)
+        for uid, occurrences in per_user.items()
+    }
+
+
+def busy_blocks(
+    users: Iterable[User], start: dt.datetime, end: dt.datetime, viewer: User
+) -> dict[int, list[BusyBlock]]:
+    """Busy time per user, unmerged, titled only where ``viewer`` takes part in the event.
+
+    The viewer sees a title when they organize the event or are invited to it; for any
+    other event the block says only "busy" (no title, no id).
+    """
+    user_ids = [u.pk for u in users]
+    per_user = _user_occurrences(user_ids, start, end)
+    event_ids = {o.event.pk for occurrences in per_user.values() for o in occurrences}
+    seen = set(
+        Attendee.objects.filter(event_id__in=event_ids, user=viewer).values_list(
+            "event_id", flat=True
+        )
+    )
+    result: dict[int, list[BusyBlock]] = {}
+    for uid, occurrences in per_user.items():
+        blocks = []
+        for o in occurrences:
+            visible = o.event.pk in seen or o.event.organizer_id == viewer.pk
+            blocks.append(
+                BusyBlock(
+                    max(o.start, start),
+                    min(o.end, end),
+                    o.event.title if visible else None,
+                    o.event.pk if visible else None,
+                )
+            )
+        result[uid] = sorted(blocks, key=lambda b: (b.start, b.end))
+    return result
