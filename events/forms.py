@@ -16,20 +16,31 @@ stored from local midnight of the first day to local midnight after the last one
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import PageFormMixin, time_zone_choices
 from accounts.models import User
+from scheduling.recurrence import (
+    MAX_COUNT,
+    MAX_INTERVAL,
+    RecurrenceError,
+    Rule,
+    describe_rule,
+    parse_rule,
+)
 
 from .models import Event
 
 #: Service field name -> form field that shows its error.
-SERVICE_FIELD_MAP = {"start": "start_date", "end": "end_date"}
+SERVICE_FIELD_MAP = {"start": "start_date", "end": "end_date", "recurrence": "repeat"}
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,305 @@ def resolve_local(
     if aware.utcoffset() != naive.replace(tzinfo=zone, fold=1).utcoffset():
         return aware, TimeNote("fold", naive, aware, zone.key)
     return aware, None
+
+
+# ------------------------------------------------------------------ repeat control
+#
+# The control is a handful of plain fields (it works without JavaScript) that stand for
+# the common rules; the form turns them into RRULE text (canonical, through the engine's
+# parse_rule) and reads a stored rule back into them. A rule the control cannot show
+# (written through the API, say) is offered as "keep as is", so saving other fields never
+# rewrites it.
+
+DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+REPEAT_KEEP = "keep"
+REPEAT_CHOICES = [
+    ("", _("Does not repeat")),
+    ("DAILY", _("Daily")),
+    ("WEEKLY", _("Weekly")),
+    ("MONTHLY", _("Monthly")),
+    ("YEARLY", _("Yearly")),
+]
+WEEKDAY_CHOICES = list(
+    zip(
+        DAY_CODES,
+        (
+            _("Monday"),
+            _("Tuesday"),
+            _("Wednesday"),
+            _("Thursday"),
+            _("Friday"),
+            _("Saturday"),
+            _("Sunday"),
+        ),
+        strict=True,
+    )
+)
+ENDS_CHOICES = [
+    ("never", _("Never")),
+    ("until", _("On a date")),
+    ("count", _("After a number of times")),
+]
+_ORDINALS = {
+    1: _("first"),
+    2: _("second"),
+    3: _("third"),
+    4: _("fourth"),
+    5: _("fifth"),
+}
+_DATE_UNTIL = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_TIME_UNTIL = re.compile(r"^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(Z?)$")
+_NUMBERED_DAY = re.compile(r"^([+-]?\d)(MO|TU|WE|TH|FR|SA|SU)$")
+
+
+def nth_weekday(day: dt.date) -> int:
+    """Which same weekday of its month ``day`` is: 1 for the first Monday, 2 for the second..."""
+    return (day.day - 1) // 7 + 1
+
+
+def is_last_weekday(day: dt.date) -> bool:
+    """Whether no later same weekday follows in the month (the "last Friday")."""
+    return (day + dt.timedelta(days=7)).month != day.month
+
+
+def monthly_choices(day: dt.date | None) -> list[tuple[str, str]]:
+    """The three monthly options, named after the start date when it is known."""
+    if day is None:
+        return [
+            ("day", gettext("On the same day of the month")),
+            ("weekday", gettext("On the same weekday of the month (e.g. the second Tuesday)")),
+            ("last", gettext("On the last such weekday of the month")),
+        ]
+    weekday = str(WEEKDAY_CHOICES[day.weekday()][1])
+    return [
+        ("day", gettext("On day %(day)d") % {"day": day.day}),
+        (
+            "weekday",
+            gettext("On the %(nth)s %(weekday)s")
+            % {"nth": _ORDINALS[nth_weekday(day)], "weekday": weekday},
+        ),
+        ("last", gettext("On the last %(weekday)s") % {"weekday": weekday}),
+    ]
+
+
+@dataclass(frozen=True)
+class RepeatChoice:
+    """What the repeat control says, field by field (irrelevant fields already dropped)."""
+
+    freq: str  # "" (does not repeat), DAILY, WEEKLY, MONTHLY or YEARLY
+    interval: int = 1
+    weekdays: tuple[str, ...] = ()
+    monthly: str = ""
+    ends: str = "never"
+    until: dt.date | None = None
+    count: int | None = None
+
+    @classmethod
+    def make(
+        cls,
+        freq: str,
+        *,
+        interval: int | None = 1,
+        weekdays: Iterable[str] = (),
+        monthly: str | None = "",
+        ends: str | None = "never",
+        until: dt.date | None = None,
+        count: int | None = None,
+    ) -> RepeatChoice:
+        """Normalised: only the parts that matter for ``freq`` and ``ends`` are kept, so two
+        choices that mean the same rule compare equal."""
+        if not freq:
+            return cls("")
+        ends = ends or "never"
+        return cls(
+            freq,
+            interval or 1,
+            tuple(c for c in DAY_CODES if c in set(weekdays)) if freq == "WEEKLY" else (),
+            (monthly or "day") if freq == "MONTHLY" else "",
+            ends,
+            until if ends == "until" else None,
+            count if ends == "count" else None,
+        )
+
+    def initial(self) -> dict:
+        """The form fields' initial values."""
+        return {
+            "repeat": self.freq,
+            "repeat_interval": self.interval,
+            "repeat_weekdays": list(self.weekdays),
+            "repeat_monthly": self.monthly or "day",
+            "repeat_ends": self.ends,
+            "repeat_until": self.until,
+            "repeat_count": self.count,
+        }
+
+
+def build_rule(choice: RepeatChoice, start: dt.datetime, all_day: bool) -> Rule | None:
+    """The rule the control stands for, for a series starting at ``start`` (aware, in the
+    event's zone); None for "does not repeat".
+
+    Raises ValidationError naming the control's field when the choice cannot describe a
+    series starting there (the start must be the first occurrence).
+    """
+    if not choice.freq:
+        return None
+    day = start.date()
+    code = DAY_CODES[day.weekday()]
+    weekday_name = str(WEEKDAY_CHOICES[day.weekday()][1])
+    parts = [("FREQ", choice.freq)]
+    if choice.interval > 1:
+        parts.append(("INTERVAL", str(choice.interval)))
+    if choice.ends == "count" and choice.count:
+        parts.append(("COUNT", str(choice.count)))
+    elif choice.ends == "until" and choice.until:
+        if choice.until < day:
+            raise ValidationError(
+                {"repeat_until": gettext("The series cannot end before its first day.")}
+            )
+        if all_day:
+            parts.append(("UNTIL", choice.until.strftime("%Y%m%d")))
+        else:
+            # The whole last day counts; RFC 5545 wants UTC when the start has a zone.
+            last, _note = resolve_local(choice.until, dt.time(23, 59, 59), start.tzinfo)
+            parts.append(("UNTIL", last.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")))
+    if choice.freq == "WEEKLY":
+        days = choice.weekdays or (code,)
+        if code not in days:
+            raise ValidationError(
+                {
+                    "repeat_weekdays": gettext(
+                        "Tick %(weekday)s too: the first meeting is on the start date (%(date)s)."
+                    )
+                    % {"weekday": weekday_name, "date": day.isoformat()}
+                }
+            )
+        parts.append(("BYDAY", ",".join(days)))
+    elif choice.freq == "MONTHLY":
+        if choice.monthly == "weekday":
+            parts.append(("BYDAY", f"{nth_weekday(day)}{code}"))
+        elif choice.monthly == "last":
+            if not is_last_weekday(day):
+                raise ValidationError(
+                    {
+                        "repeat_monthly": gettext(
+                            "%(date)s is not the last %(weekday)s of its month; choose "
+                            "another option or move the start."
+                        )
+                        % {"date": day.isoformat(), "weekday": weekday_name}
+                    }
+                )
+            parts.append(("BYDAY", f"-1{code}"))
+        else:
+            parts.append(("BYMONTHDAY", str(day.day)))
+    try:
+        return parse_rule(";".join(f"{k}={v}" for k, v in parts))
+    except RecurrenceError as exc:
+        raise ValidationError({"repeat": str(exc)}) from None
+
+
+def _until_date(text: str, start: dt.datetime, all_day: bool) -> dt.date | None:
+    """The last day an occurrence may start on, read from UNTIL.
+
+    A bound cut by "this and following" lies just before the next occurrence (08:59:59
+    for a 09:00 meeting), so a time of day earlier than the start's means the day before;
+    built back as "until the end of that day" it keeps the same occurrences.
+    """
+    if match := _DATE_UNTIL.match(text):
+        try:
+            return dt.date(*(int(g) for g in match.groups()))
+        except ValueError:
+            return None
+    match = _TIME_UNTIL.match(text)
+    if match is None:
+        return None
+    try:
+        moment = dt.datetime(*(int(g) for g in match.groups()[:6]))
+    except ValueError:
+        return None
+    if match.group(7) == "Z":
+        moment = moment.replace(tzinfo=dt.UTC).astimezone(start.tzinfo).replace(tzinfo=None)
+    if not all_day and moment.time() < start.replace(tzinfo=None).time():
+        return moment.date() - dt.timedelta(days=1)
+    return moment.date()
+
+
+def read_rule(rule: Rule, start: dt.datetime, all_day: bool) -> RepeatChoice | None:
+    """The control's reading of a stored rule, or None when the control cannot show it."""
+    names = {name for name, _value in rule.parts} - {"FREQ", "INTERVAL", "COUNT", "UNTIL"}
+    if rule.get("WKST") not in (None, "MO"):
+        return None
+    names.discard("WKST")
+    day = start.date()
+    code = DAY_CODES[day.weekday()]
+    weekdays: tuple[str, ...] = ()
+    monthly = ""
+    if rule.freq == "DAILY" and not names:
+        pass
+    elif rule.freq == "WEEKLY" and names <= {"BYDAY"}:
+        weekdays = tuple((rule.get("BYDAY") or code).split(","))
+        if not set(weekdays) <= set(DAY_CODES):
+            return None
+    elif rule.freq == "MONTHLY" and not names:
+        monthly = "day"
+    elif rule.freq == "MONTHLY" and names == {"BYMONTHDAY"}:
+        if rule.get("BYMONTHDAY") != str(day.day):
+            return None
+        monthly = "day"
+    elif rule.freq == "MONTHLY" and names == {"BYDAY"}:
+        match = _NUMBERED_DAY.match(rule.get("BYDAY") or "")
+        if match is None or match.group(2) != code:
+            return None
+        number = int(match.group(1))
+        if number == -1 and is_last_weekday(day):
+            monthly = "last"
+        elif number == nth_weekday(day):
+            monthly = "weekday"
+        else:
+            return None
+    elif rule.freq == "YEARLY" and (
+        not names
+        or (
+            names == {"BYMONTH", "BYMONTHDAY"}
+            and rule.get("BYMONTH") == str(day.month)
+            and rule.get("BYMONTHDAY") == str(day.day)
+        )
+    ):
+        pass
+    else:
+        return None
+    until = None
+    if rule.until:
+        until = _until_date(rule.until, start, all_day)
+        if until is None:
+            return None
+    return RepeatChoice.make(
+        rule.freq,
+        interval=rule.interval,
+        weekdays=weekdays,
+        monthly=monthly,
+        ends="count" if rule.count else "until" if rule.until else "never",
+        until=until,
+        count=rule.count,
+    )
+
+
+#: A prefill link names at most this many colleagues (the rest are ignored).
+MAX_PREFILL_ATTENDEES = 200
+
+
+def _prefill_instant(text: str) -> dt.datetime | None:
+    """An aware instant from a query parameter, or None (a prefill never fails)."""
+    # A "+" that was not percent-encoded arrives as a space.
+    text = text.strip().replace(" ", "+")
+    if not text or len(text) > 40:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None or moment.utcoffset() is None or not 1900 <= moment.year <= 2999:
+        return None
+    return moment
 
 
 class ColleagueChoiceField(forms.ModelMultipleChoiceField):
@@ -141,8 +451,68 @@ class EventForm(PageFormMixin, forms.Form):
     notify_on_decision = forms.BooleanField(
         label=_("Notify me about decisions"), required=False, initial=True
     )
+    repeat = forms.ChoiceField(label=_("Repeats"), choices=REPEAT_CHOICES, required=False)
+    repeat_interval = forms.IntegerField(
+        label=_("Every"),
+        min_value=1,
+        max_value=MAX_INTERVAL,
+        required=False,
+        initial=1,
+        help_text=_("1: every day, week, month or year; 2: every other one; and so on."),
+    )
+    repeat_weekdays = forms.MultipleChoiceField(
+        label=_("On these days"),
+        choices=WEEKDAY_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Weekly only. The start date's weekday must be one of them."),
+    )
+    repeat_monthly = forms.ChoiceField(
+        label=_("Each month"),
+        choices=lambda: monthly_choices(None),
+        required=False,
+        initial="day",
+        widget=forms.RadioSelect,
+    )
+    repeat_ends = forms.ChoiceField(
+        label=_("Ends"),
+        choices=ENDS_CHOICES,
+        required=False,
+        initial="never",
+        widget=forms.RadioSelect,
+    )
+    repeat_until = forms.DateField(
+        label=_("Repeat until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("The last day that may have an occurrence."),
+    )
+    repeat_count = forms.IntegerField(
+        label=_("Number of occurrences"), min_value=1, max_value=MAX_COUNT, required=False
+    )
 
-    def __init__(self, *args, organizer: User, **kwargs) -> None:
+    #: The fields of the repeat control (ignored when the control does not apply).
+    REPEAT_FIELDS = (
+        "repeat",
+        "repeat_interval",
+        "repeat_weekdays",
+        "repeat_monthly",
+        "repeat_ends",
+        "repeat_until",
+        "repeat_count",
+    )
+
+    def __init__(
+        self,
+        *args,
+        organizer: User,
+        series: Event | None = None,
+        repeat_enabled: bool = True,
+        **kwargs,
+    ) -> None:
+        """``series``: the stored event whose rule the control shows (edit "all");
+        ``repeat_enabled``: False when the change is for one occurrence or the following
+        ones, where the rule is not changed and the control's fields are ignored."""
         super().__init__(*args, **kwargs)
         self.organizer = organizer
         self.time_notes: list[TimeNote] = []
@@ -151,6 +521,65 @@ class EventForm(PageFormMixin, forms.Form):
         ).exclude(pk=organizer.pk)
         if not self.is_bound and "timezone" not in self.initial:
             self.initial["timezone"] = organizer.timezone
+        self.series = series
+        self.repeat_enabled = repeat_enabled
+        self.repeat_choice: RepeatChoice | None = None
+        self.stored_rule: Rule | None = None
+        self.stored_choice: RepeatChoice | None = None
+        self.stored_description = ""
+        if series is not None and series.recurrence:
+            self.stored_rule = parse_rule(series.recurrence)
+            self.stored_description = describe_rule(self.stored_rule, series.all_day, series.zone)
+            self.stored_choice = read_rule(self.stored_rule, self._series_start(), series.all_day)
+            if self.stored_choice is None:
+                keep = gettext("Keep as is: %(rule)s") % {"rule": self.stored_description}
+                self.fields["repeat"].choices = [(REPEAT_KEEP, keep), *REPEAT_CHOICES]
+        self.fields["repeat_monthly"].choices = monthly_choices(self._repeat_day())
+        if not self.is_bound:
+            self._initial_repeat()
+
+    @property
+    def repeat_texts(self) -> dict:
+        """Words the page script needs to relabel the control when the start date changes."""
+        return {
+            "units": {
+                "DAILY": gettext("days"),
+                "WEEKLY": gettext("weeks"),
+                "MONTHLY": gettext("months"),
+                "YEARLY": gettext("years"),
+            },
+            "weekdays": [str(name) for _code, name in WEEKDAY_CHOICES],
+            "ordinals": [str(_ORDINALS[n]) for n in range(1, 6)],
+            "day": gettext("On day %(day)d"),
+            "weekday": gettext("On the %(nth)s %(weekday)s"),
+            "last": gettext("On the last %(weekday)s"),
+        }
+
+    def _series_start(self) -> dt.datetime:
+        return self.series.start.astimezone(self.series.zone)
+
+    def _repeat_day(self) -> dt.date | None:
+        """The day the rule is built around: the series' first day, else the start date."""
+        if self.stored_rule is not None:
+            return self._series_start().date()
+        if self.is_bound:
+            try:
+                return dt.date.fromisoformat(self.data.get(self.add_prefix("start_date"), ""))
+            except (TypeError, ValueError):
+                return None
+        day = self.initial.get("start_date")
+        return day if isinstance(day, dt.date) else None
+
+    def _initial_repeat(self) -> None:
+        if any(name in self.initial for name in self.REPEAT_FIELDS):
+            return
+        if self.stored_choice is not None:
+            self.initial.update(self.stored_choice.initial())
+        elif self.stored_rule is not None:
+            self.initial["repeat"] = REPEAT_KEEP
+        day = self._repeat_day()
+        if day is not None and not self.initial.get("repeat_weekdays"):
+            self.initial["repeat_weekdays"] = [DAY_CODES[day.weekday()]]
 
     @classmethod
     def initial_for_new(cls, user: User, day: dt.date | None, now: dt.datetime) -> dict:
@@ -170,10 +599,55 @@ class EventForm(PageFormMixin, forms.Form):
         }
 
     @classmethod
-    def initial_for_event(cls, event: Event) -> dict:
+    def prefill(cls, user: User, query) -> dict:
+        """Initial values from a link (``?start=&end=&attendees=1,2``), e.g. the planner's.
+
+        Only a prefill: a start or end that is not an ISO 8601 instant with an offset, an
+        end not after the start, and ids that are not active colleagues of the user's own
+        account are left out without a word; the form is checked again on saving.
+        """
+        initial: dict = {}
+        start = _prefill_instant(query.get("start", ""))
+        if start is not None:
+            end = _prefill_instant(query.get("end", ""))
+            if end is None or end <= start:
+                end = start + dt.timedelta(hours=1)
+            local_start, local_end = start.astimezone(user.zone), end.astimezone(user.zone)
+            initial.update(
+                {
+                    "start_date": local_start.date(),
+                    "start_time": local_start.time().replace(tzinfo=None),
+                    "end_date": local_end.date(),
+                    "end_time": local_end.time().replace(tzinfo=None),
+                    "timezone": user.timezone,
+                }
+            )
+        ids = [
+            int(part)
+            for part in query.get("attendees", "").split(",")[:MAX_PREFILL_ATTENDEES]
+            if re.fullmatch(r"[0-9]{1,12}", part.strip())
+        ]
+        if ids:
+            initial["attendee_ids"] = list(
+                User.objects.filter(account_id=user.account_id, is_active=True, pk__in=ids)
+                .exclude(pk=user.pk)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+        return initial
+
+    @classmethod
+    def initial_for_event(
+        cls,
+        event: Event,
+        *,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+    ) -> dict:
+        """The form filled from ``event``; ``start``/``end`` show one occurrence's times."""
         zone = event.zone
-        start = event.start.astimezone(zone)
-        end = event.end.astimezone(zone)
+        start = (start or event.start).astimezone(zone)
+        end = (end or event.end).astimezone(zone)
         initial = {
             "title": event.title,
             "start_date": start.date(),
@@ -201,6 +675,7 @@ class EventForm(PageFormMixin, forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        self._clean_repeat(data)
         zone_name = data.get("timezone")
         if not zone_name:
             return data
@@ -224,6 +699,56 @@ class EventForm(PageFormMixin, forms.Form):
             if note:
                 self.time_notes.append(note)
         return data
+
+    def _clean_repeat(self, data: dict) -> None:
+        if not self.repeat_enabled:
+            for name in self.REPEAT_FIELDS:
+                self._errors.pop(name, None)
+            return
+        repeat = data.get("repeat") or ""
+        if repeat == REPEAT_KEEP:
+            return
+        ends = data.get("repeat_ends") or "never"
+        missing = {
+            "until": ("repeat_until", gettext("Enter the last day of the series.")),
+            "count": ("repeat_count", gettext("Enter how many times it happens.")),
+        }
+        if repeat and ends in missing:
+            name, message = missing[ends]
+            if data.get(name) is None and name not in self._errors:
+                self.add_error(name, message)
+        self.repeat_choice = RepeatChoice.make(
+            repeat,
+            interval=data.get("repeat_interval"),
+            weekdays=data.get("repeat_weekdays") or (),
+            monthly=data.get("repeat_monthly"),
+            ends=ends,
+            until=data.get("repeat_until"),
+            count=data.get("repeat_count"),
+        )
+
+    def recurrence_for(self, start: dt.datetime) -> str | None:
+        """RRULE text for a series whose first occurrence is ``start`` (aware, in the
+        event's zone), or None when it does not repeat.
+
+        The stored rule comes back unchanged when "keep as is" is chosen, or when neither
+        the control nor the first day changed (so a saved form never rewrites a rule
+        someone else wrote, and guests are not sent a needless update). Raises
+        ValidationError naming a field of the control.
+        """
+        if not self.repeat_enabled:
+            raise ValueError("The repeat control is off for this change.")
+        if self.cleaned_data.get("repeat") == REPEAT_KEEP and self.stored_rule is not None:
+            return str(self.stored_rule)
+        choice = self.repeat_choice or RepeatChoice("")
+        if (
+            self.stored_rule is not None
+            and choice == self.stored_choice
+            and start.date() == self._series_start().date()
+        ):
+            return str(self.stored_rule)
+        rule = build_rule(choice, start, bool(self.cleaned_data.get("all_day")))
+        return str(rule) if rule is not None else None
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
@@ -336,3 +861,33 @@ class RespondForm(PageFormMixin, forms.Form):
             ("declined", _("Decline")),
         ],
     )
+
+
+SCOPE_CHOICES = [
+    ("this", _("This occurrence")),
+    ("following", _("This and all following")),
+    ("all", _("All occurrences")),
+]
+
+
+class ScopeForm(PageFormMixin, forms.Form):
+    """Which occurrences of a series a change or a cancellation is for."""
+
+    scope = forms.ChoiceField(
+        label=_("Apply to"),
+        choices=SCOPE_CHOICES,
+        initial="this",
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, label: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if label:
+            self.fields["scope"].label = label
+
+    @property
+    def chosen(self) -> str:
+        """The chosen scope; "this" (the default) when nothing valid was sent."""
+        if self.is_bound and self.is_valid():
+            return self.cleaned_data["scope"]
+        return "this"

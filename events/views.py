@@ -8,6 +8,8 @@ id is the same 404.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,18 +19,29 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import apply_service_errors
 from mail.senders import sender_for
+from scheduling.recurrence import describe_rule, parse_rule
 
 from . import guests as guest_lib
 from . import selectors, services
 from .exceptions import Conflict, PlanLimitReached
-from .forms import SERVICE_FIELD_MAP, EventForm, RespondForm, guest_formset
+from .forms import (
+    SERVICE_FIELD_MAP,
+    EventForm,
+    RespondForm,
+    ScopeForm,
+    guest_formset,
+    resolve_local,
+)
 from .models import Event
-from .week import layout_week, monday_of, week_bounds
+from .occurrences import Occurrence, occurrence_of
+from .week import layout_week, monday_of, occurrence_param, week_bounds
 
 #: Weeks outside these years are refused: nobody plans there, and datetime arithmetic at
 #: the edges of year 1..9999 would overflow.
@@ -49,6 +62,112 @@ def _week_url(day: dt.date) -> str:
     return reverse("events:week_of", args=[monday_of(day).isoformat()])
 
 
+def _parse_occurrence(text: str) -> dt.datetime:
+    """``?occurrence=``: an occurrence's original start, an ISO 8601 instant with offset.
+
+    Anything else is a page that does not exist (404), like an occurrence the series
+    never had.
+    """
+    text = text.strip().replace(" ", "+")  # a "+" that was not percent-encoded
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise Http404("Not an instant.") from None
+    if moment.utcoffset() is None or not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise Http404("Not an instant.")
+    return moment.astimezone(dt.UTC)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an event page is about: an event as a whole, or one occurrence of a series.
+
+    ``event`` is the row whose fields are shown: the single event, the series, or the
+    changed copy of an occurrence. For an occurrence, ``series`` is its series (what
+    changes and cancellations are applied to, with ``occurrence.recurrence_id``).
+    """
+
+    event: Event
+    occurrence: Occurrence | None = None
+    series: Event | None = None
+
+    @property
+    def start(self) -> dt.datetime:
+        return self.occurrence.start if self.occurrence else self.event.start
+
+    @property
+    def end(self) -> dt.datetime:
+        return self.occurrence.end if self.occurrence else self.event.end
+
+    @property
+    def query(self) -> str:
+        """``?occurrence=...`` for links and forms about this occurrence, else empty."""
+        if self.occurrence is None:
+            return ""
+        return "?occurrence=" + occurrence_param(self.occurrence.recurrence_id)
+
+    @property
+    def rule_event(self) -> Event | None:
+        """The event whose RRULE applies here (the series), None for a single event."""
+        if self.occurrence is not None:
+            return self.series
+        return self.event if self.event.recurrence else None
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.event.is_cancelled or bool(self.series and self.series.is_cancelled)
+
+
+def _target(request: HttpRequest, event_id: int) -> Target:
+    """The event or occurrence a page names; 404 for anything the user may not see.
+
+    ``/events/<series>/?occurrence=<start>`` is one occurrence of a series (its changed
+    copy when there is one); the id of a changed copy is that occurrence by itself.
+    An occurrence the series does not have (any more) is a 404.
+    """
+    user = request.user
+    event = selectors.get_event_for_user(user, event_id)
+    raw = request.GET.get("occurrence")
+    if event.series_id is not None:
+        recurrence_id = event.recurrence_id
+        if raw is not None and _parse_occurrence(raw) != recurrence_id:
+            raise Http404("No such occurrence.")
+        series = Event.objects.get(pk=event.series_id, account_id=event.account_id)
+        occurrence = Occurrence(event, event.start, event.end, recurrence_id)
+        return Target(event, occurrence, series)
+    if raw is None:
+        return Target(event)
+    recurrence_id = _parse_occurrence(raw)
+    occurrence = occurrence_of(event, recurrence_id) if event.recurrence else None
+    if occurrence is None:
+        raise Http404("No such occurrence.")
+    if occurrence.event.pk != event.pk:
+        # A changed copy replaces it; it has its own participants.
+        copy = selectors.get_event_for_user(user, occurrence.event.pk)
+        occurrence = Occurrence(copy, copy.start, copy.end, recurrence_id)
+    return Target(occurrence.event, occurrence, event)
+
+
+def _target_url(target: Target) -> str:
+    return reverse("events:detail", args=[target.event.pk]) + target.query
+
+
+def _saved_url(saved: Event) -> str:
+    """Where to go after saving: a changed occurrence's own page, else the event's."""
+    url = reverse("events:detail", args=[saved.pk])
+    if saved.series_id and saved.recurrence_id:
+        url += "?occurrence=" + occurrence_param(saved.recurrence_id)
+    return url
+
+
+def _organizer_target(request: HttpRequest, event_id: int) -> Target:
+    """404 for anyone who cannot see it; 403 for a colleague who sees but does not own it."""
+    target = _target(request, event_id)
+    if target.event.organizer_id != request.user.pk:
+        raise PermissionDenied(_("Only the organizer can change this event."))
+    return target
+
+
 @login_required
 def week(request: HttpRequest, day: str | None = None) -> HttpResponse:
     user = request.user
@@ -58,10 +177,10 @@ def week(request: HttpRequest, day: str | None = None) -> HttpResponse:
     start, end = week_bounds(monday, zone)
     # One day of margin each side: all-day events are dates in their *own* zone, which
     # may sit up to a day away from the viewer's midnight.
-    events = selectors.events_in_range(
+    occurrences = selectors.occurrences_in_range(
         user, start - dt.timedelta(days=1), end + dt.timedelta(days=1)
     )
-    days = layout_week(events, monday, zone, today=today, viewer_id=user.pk)
+    days = layout_week(occurrences, monday, zone, today=today, viewer_id=user.pk)
     return render(
         request,
         "events/week.html",
@@ -110,15 +229,76 @@ def _posted_guests(request: HttpRequest):
     return guest_formset(request.POST)
 
 
-def _save_event(request: HttpRequest, form: EventForm, guests_formset, event: Event | None):
-    """Call the service; on a refusal put the reason on the form and return None."""
+def _shift_series(series: Event, occurrence: Occurrence, kwargs: dict) -> None:
+    """ "All occurrences", changed from one occurrence's page: move the series' first
+    occurrence by the change made to this one.
+
+    The form shows this occurrence's date and time, but the series must keep its first
+    day (else the earlier occurrences would be lost). The shift is taken on the wall
+    clock, so 09:00 → 10:00 moves every occurrence to 10:00 local, summer and winter.
+    Unchanged times are not sent at all.
+    """
+    new_start, new_end = kwargs.pop("start"), kwargs.pop("end")
+    zone = zoneinfo.ZoneInfo(kwargs["timezone"])
+    if (
+        new_start == occurrence.start
+        and new_end == occurrence.end
+        and kwargs["timezone"] == series.timezone
+        and bool(kwargs["all_day"]) == series.all_day
+    ):
+        return
+    old_local = occurrence.start.astimezone(series.zone).replace(tzinfo=None)
+    new_local = new_start.astimezone(zone).replace(tzinfo=None)
+    first = series.start.astimezone(series.zone).replace(tzinfo=None) + (new_local - old_local)
+    start, _note = resolve_local(first.date(), first.time(), zone)
+    if kwargs["all_day"]:
+        days = (new_end.astimezone(zone).date() - new_start.astimezone(zone).date()).days
+        end, _note = resolve_local(first.date() + dt.timedelta(days=days), dt.time(0), zone)
+    else:
+        end = start + (new_end - new_start)
+    kwargs["start"], kwargs["end"] = start, end
+
+
+def _service_call(request: HttpRequest, form: EventForm, guests_formset, target, scope: str):
+    """The keyword arguments for the service (recurrence included), per page and scope."""
     kwargs = form.service_kwargs()
     if guests_formset is not None:
         kwargs["guests"] = guests_formset.guests()
+    zone = zoneinfo.ZoneInfo(kwargs["timezone"])
+    if target is None or target.occurrence is None:
+        stored = target.event.recurrence if target is not None else None
+        rule = form.recurrence_for(kwargs["start"].astimezone(zone))
+        if rule is not None or stored:
+            kwargs["recurrence"] = rule
+        return kwargs
+    occurrence = target.occurrence
+    if scope == "all":
+        _shift_series(target.series, occurrence, kwargs)
+        kwargs["recurrence"] = form.recurrence_for(
+            kwargs.get("start", target.series.start).astimezone(zone)
+        )
+    elif kwargs["start"] == occurrence.start and kwargs["end"] == occurrence.end:
+        del kwargs["start"], kwargs["end"]
+    kwargs["scope"] = scope
+    kwargs["occurrence"] = occurrence.recurrence_id
+    return kwargs
+
+
+def _save_event(
+    request: HttpRequest,
+    form: EventForm,
+    guests_formset,
+    target: Target | None,
+    scope: str = "all",
+):
+    """Call the service; on a refusal put the reason on the form and return None."""
     try:
-        if event is None:
+        kwargs = _service_call(request, form, guests_formset, target, scope)
+        if target is None:
             return services.event_create(request.user, **kwargs)
-        return services.event_update(event, request.user, **kwargs)
+        if target.occurrence is not None:
+            return services.event_update(target.series, request.user, **kwargs)
+        return services.event_update(target.event, request.user, **kwargs)
     except ValidationError as exc:
         _split_guest_errors(form, guests_formset, exc)
     except Conflict as exc:
@@ -130,13 +310,19 @@ def _save_event(request: HttpRequest, form: EventForm, guests_formset, event: Ev
     return None
 
 
-def _form_context(request: HttpRequest, form: EventForm, guests_formset, event) -> dict:
+def _form_context(
+    request: HttpRequest, form: EventForm, guests_formset, target: Target | None, scope_form=None
+) -> dict:
     account = request.user.account
+    event = target.event if target else None
     return {
         "nav": "calendar",
         "form": form,
         "guests_formset": guests_formset or guest_formset(event=event),
         "event": event,
+        "target": target,
+        "scope_form": scope_form,
+        "occurrence_text": _occurrence_text(request, target) if target else "",
         "sender_mailbox": sender_for(request.user),
         "guests_left": guest_lib.events_with_guests_left(account),
         "guests_limit": guest_lib.FREE_PLAN_EVENTS_WITH_GUESTS,
@@ -161,9 +347,9 @@ def event_create(request: HttpRequest) -> HttpResponse:
         status = 400
     else:
         day = _parse_day(request.GET["date"]) if request.GET.get("date") else None
-        form = EventForm(
-            organizer=user, initial=EventForm.initial_for_new(user, day, timezone.now())
-        )
+        initial = EventForm.initial_for_new(user, day, timezone.now())
+        initial.update(EventForm.prefill(user, request.GET))
+        form = EventForm(organizer=user, initial=initial)
         guests_formset = guest_formset()
         status = 200
     return render(
@@ -174,68 +360,118 @@ def event_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _organizer_event(request: HttpRequest, event_id: int) -> Event:
-    """404 for anyone who cannot see it; 403 for a colleague who sees but does not own it."""
-    event = selectors.get_event_for_user(request.user, event_id)
-    if event.organizer_id != request.user.pk:
-        raise PermissionDenied(_("Only the organizer can change this event."))
-    return event
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def event_edit(request: HttpRequest, event_id: int) -> HttpResponse:
-    event = _organizer_event(request, event_id)
-    if event.is_cancelled:
+    """Edit an event, a whole series, or (``?occurrence=``) one occurrence, the following
+    ones or all of them, as the "Apply to" choice says (default: this occurrence)."""
+    target = _organizer_target(request, event_id)
+    if target.is_cancelled:
         messages.error(request, _("A cancelled event cannot be changed."))
-        return redirect("events:detail", event_id=event.pk)
+        return redirect(_target_url(target))
+    scope_form = None
+    scope = "all"
     if request.method == "POST":
-        form = EventForm(request.POST, organizer=request.user)
+        if target.occurrence is not None:
+            scope_form = ScopeForm(request.POST)
+            scope = scope_form.chosen
+        form = EventForm(
+            request.POST,
+            organizer=request.user,
+            series=target.rule_event,
+            repeat_enabled=scope == "all",
+        )
         guests_formset = _posted_guests(request)
-        if form.is_valid() & (guests_formset is None or guests_formset.is_valid()):
-            saved = _save_event(request, form, guests_formset, event)
+        valid = form.is_valid() & (guests_formset is None or guests_formset.is_valid())
+        if scope_form is not None and not scope_form.is_valid():
+            valid = False
+        if valid:
+            saved = _save_event(request, form, guests_formset, target, scope)
             if saved is not None:
                 _save_notes(request, form)
                 messages.success(request, _("Your changes were saved."))
-                return redirect("events:detail", event_id=saved.pk)
+                if target.occurrence is not None and scope == "all":
+                    return redirect("events:detail", event_id=target.series.pk)
+                return redirect(_saved_url(saved))
         status = 400
     else:
-        form = EventForm(organizer=request.user, initial=EventForm.initial_for_event(event))
-        guests_formset = guest_formset(event=event)
+        if target.occurrence is not None:
+            scope_form = ScopeForm()
+        initial = EventForm.initial_for_event(target.event, start=target.start, end=target.end)
+        form = EventForm(organizer=request.user, initial=initial, series=target.rule_event)
+        guests_formset = guest_formset(event=target.event)
         status = 200
     return render(
         request,
         "events/event_form.html",
-        _form_context(request, form, guests_formset, event),
+        _form_context(request, form, guests_formset, target, scope_form),
         status=status,
     )
 
 
+def _occurrence_text(request: HttpRequest, target: Target) -> str:
+    """ "Monday 4 May 2026, 09:00–10:00" in the viewer's zone (dates only when all day)."""
+    if target.occurrence is None:
+        return ""
+    zone = request.user.zone
+    if target.event.all_day:
+        event_zone = target.event.zone
+        first = target.start.astimezone(event_zone)
+        last = target.end.astimezone(event_zone) - dt.timedelta(microseconds=1)
+        if first.date() == last.date():
+            return date_format(first, "l j F Y")
+        return f"{date_format(first, 'l j F Y')} – {date_format(last, 'l j F Y')}"
+    start, end = target.start.astimezone(zone), target.end.astimezone(zone)
+    first = date_format(start, "l j F Y")
+    if start.date() == end.date():
+        return f"{first}, {start:%H:%M}–{end:%H:%M}"
+    return f"{first}, {start:%H:%M} – {date_format(end, 'l j F Y')}, {end:%H:%M}"
+
+
+def _rule_text(target: Target) -> str:
+    event = target.rule_event
+    if event is None or not event.recurrence:
+        return ""
+    return describe_rule(parse_rule(event.recurrence), event.all_day, event.zone)
+
+
 @login_required
 def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
-    event = selectors.get_event_for_user(request.user, event_id)
+    target = _target(request, event_id)
+    event = target.event
     attendees = sorted(event.attendees.all(), key=lambda a: (a.user_id != event.organizer_id, a.pk))
     mine = next((a for a in attendees if a.user_id == request.user.pk), None)
     is_organizer = event.organizer_id == request.user.pk
     zone = request.user.zone
+    series_url = ""
+    if target.occurrence is not None and (
+        selectors.visible_events(request.user).filter(pk=target.series.pk).exists()
+    ):
+        series_url = reverse("events:detail", args=[target.series.pk])
     return render(
         request,
         "events/event_detail.html",
         {
             "nav": "calendar",
             "event": event,
+            "target": target,
+            "query": target.query,
+            "occurrence_text": _occurrence_text(request, target),
+            "rule_text": _rule_text(target),
+            "series_url": series_url,
+            "is_cancelled": target.is_cancelled,
             "attendees": attendees,
             "my_attendance": mine,
             "is_organizer": is_organizer,
-            "can_respond": mine is not None and not is_organizer and not event.is_cancelled,
+            "can_respond": mine is not None and not is_organizer and not target.is_cancelled,
             "respond_form": RespondForm(initial={"status": mine.status} if mine else None),
-            "local_start": event.start.astimezone(zone),
-            "local_end": event.end.astimezone(zone),
-            "event_start": event.start.astimezone(event.zone),
-            "event_end": event.end.astimezone(event.zone),
-            "all_day_last": (event.end.astimezone(event.zone) - dt.timedelta(microseconds=1)),
+            "local_start": target.start.astimezone(zone),
+            "local_end": target.end.astimezone(zone),
+            "event_start": target.start.astimezone(event.zone),
+            "event_end": target.end.astimezone(event.zone),
+            "all_day_last": (target.end.astimezone(event.zone) - dt.timedelta(microseconds=1)),
             "other_zone": event.timezone != request.user.timezone,
-            "week_url": _week_url(event.start.astimezone(zone).date()),
+            "week_url": _week_url(target.start.astimezone(zone).date()),
         },
     )
 
@@ -243,39 +479,90 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def event_respond(request: HttpRequest, event_id: int) -> HttpResponse:
-    event = selectors.get_event_for_user(request.user, event_id)
+    """A colleague's own answer; on an occurrence page it is for that occurrence."""
+    target = _target(request, event_id)
     form = RespondForm(request.POST)
-    if event.is_cancelled:
+    if target.is_cancelled:
         messages.error(request, _("This event was cancelled."))
     elif not form.is_valid():
         messages.error(request, _("Choose accept, maybe or decline."))
     else:
+        status = form.cleaned_data["status"]
         try:
-            services.attendee_respond(event, request.user, form.cleaned_data["status"])
+            if target.occurrence is not None:
+                services.attendee_respond(
+                    target.event,
+                    request.user,
+                    status,
+                    occurrence=target.occurrence.recurrence_id,
+                )
+            else:
+                services.attendee_respond(target.event, request.user, status)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
     # htmx follows this redirect and swaps in the refreshed attendance section.
-    return redirect("events:detail", event_id=event.pk)
+    return redirect(_target_url(target))
+
+
+_CANCELLED_MESSAGES = {
+    "this": gettext_lazy("“%(title)s” on %(when)s was cancelled."),
+    "following": gettext_lazy("“%(title)s” was cancelled from %(when)s on."),
+    "all": gettext_lazy("“%(title)s” was cancelled."),
+}
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def event_cancel(request: HttpRequest, event_id: int) -> HttpResponse:
-    event = _organizer_event(request, event_id)
+    """Cancel an event, or (``?occurrence=``) one occurrence, the following ones or all."""
+    target = _organizer_target(request, event_id)
+    if target.is_cancelled:
+        return redirect(_target_url(target))
+    scope_form = ScopeForm(label=_("Cancel")) if target.occurrence is not None else None
+    errors: list[str] = []
+    status = 200
     if request.method == "POST":
-        services.event_cancel(event, request.user)
-        messages.success(request, _("“%(title)s” was cancelled.") % {"title": event.title})
-        return redirect(_week_url(event.start.astimezone(request.user.zone).date()))
-    if event.is_cancelled:
-        return redirect("events:detail", event_id=event.pk)
+        if target.occurrence is None:
+            services.event_cancel(target.event, request.user)
+            messages.success(request, _CANCELLED_MESSAGES["all"] % {"title": target.event.title})
+            return redirect(_week_url(target.start.astimezone(request.user.zone).date()))
+        scope_form = ScopeForm(request.POST, label=_("Cancel"))
+        if scope_form.is_valid():
+            scope = scope_form.cleaned_data["scope"]
+            try:
+                services.event_cancel(
+                    target.series,
+                    request.user,
+                    scope=scope,
+                    occurrence=target.occurrence.recurrence_id,
+                )
+            except ValidationError as exc:
+                errors = exc.messages
+            except Conflict as exc:
+                errors = [exc.message]
+            else:
+                when = date_format(target.start.astimezone(request.user.zone), "l j F Y")
+                messages.success(
+                    request,
+                    _CANCELLED_MESSAGES[scope] % {"title": target.event.title, "when": when},
+                )
+                return redirect(_week_url(target.start.astimezone(request.user.zone).date()))
+        status = 400
     return render(
         request,
         "events/event_cancel.html",
         {
             "nav": "calendar",
-            "event": event,
-            "local_start": event.start.astimezone(request.user.zone),
+            "event": target.event,
+            "target": target,
+            "query": target.query,
+            "scope_form": scope_form,
+            "errors": errors,
+            "occurrence_text": _occurrence_text(request, target),
+            "rule_text": _rule_text(target),
+            "local_start": target.start.astimezone(request.user.zone),
         },
+        status=status,
     )
 
 

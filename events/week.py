@@ -13,6 +13,8 @@ Rules (all in the viewer's zone):
   always shows the real start and end.
 * All-day events are dates, not instants: they appear on the dates they cover in their
   own zone, whatever the viewer's zone is (the convention of every calendar client).
+* Recurring events arrive as occurrences (``events.occurrences.expand``): each one is
+  laid out like a single event and links to its own page (``?occurrence=``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,12 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
+
+from scheduling.recurrence import describe_rule, parse_rule
+
 from .models import Attendee, Event
+from .occurrences import Occurrence
 
 MINUTES_PER_DAY = 24 * 60
 #: A piece is never drawn shorter than this, so overlap is judged on what is drawn.
@@ -30,11 +37,32 @@ MIN_VISIBLE_MINUTES = 20
 SHORT_MINUTES = 45
 
 
+def occurrence_param(recurrence_id: dt.datetime) -> str:
+    """An occurrence's original start as the pages' ``?occurrence=`` value (UTC, "Z":
+    nothing in it needs percent-encoding)."""
+    return recurrence_id.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Placed:
+    """What every block of the grid shares: the occurrence, and how to link and mark it."""
+
+    event: Event  # the single event, the series, or the changed occurrence's own row
+    start: dt.datetime  # this occurrence, UTC
+    end: dt.datetime
+    occurrence: str = ""  # the ?occurrence= value; empty for a single event
+    repeats: str = ""  # "Repeats: every week on Monday"; empty for a single event
+
+    @property
+    def recurring(self) -> bool:
+        return bool(self.occurrence)
+
+
 @dataclass
 class Segment:
-    """The part of one timed event that falls on one local day."""
+    """The part of one timed occurrence that falls on one local day."""
 
-    event: Event
+    item: Placed
     start: dt.datetime  # local, aware
     end: dt.datetime  # local, aware
     start_minute: int
@@ -44,6 +72,10 @@ class Segment:
     declined: bool = False
     lane: int = 0
     lanes: int = 1
+
+    @property
+    def event(self) -> Event:
+        return self.item.event
 
     @property
     def visible_end_minute(self) -> int:
@@ -59,7 +91,7 @@ class Segment:
 class Day:
     date: dt.date
     is_today: bool
-    all_day: list[Event] = field(default_factory=list)
+    all_day: list[Placed] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
 
     @property
@@ -84,15 +116,48 @@ def week_bounds(monday: dt.date, zone: dt.tzinfo) -> tuple[dt.datetime, dt.datet
     return local_midnight(monday, zone), local_midnight(monday + dt.timedelta(days=7), zone)
 
 
-def all_day_dates(event: Event) -> tuple[dt.date, dt.date]:
+def all_day_dates(item: Event | Placed) -> tuple[dt.date, dt.date]:
     """First and last date (inclusive) an all-day event covers, in its own zone."""
+    event = item.event if isinstance(item, Placed) else item
     try:
         zone: dt.tzinfo = zoneinfo.ZoneInfo(event.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         zone = dt.UTC
-    first = event.start.astimezone(zone).date()
-    last = (event.end.astimezone(zone) - dt.timedelta(microseconds=1)).date()
+    first = item.start.astimezone(zone).date()
+    last = (item.end.astimezone(zone) - dt.timedelta(microseconds=1)).date()
     return first, max(first, last)
+
+
+def _repeats_text(event: Event, cache: dict[int, str]) -> str:
+    """The tooltip of a recurring block; a changed occurrence's series is not loaded."""
+    if not event.recurrence:
+        return gettext("Recurring event (this occurrence was changed)")
+    if event.pk not in cache:
+        try:
+            rule = describe_rule(parse_rule(event.recurrence), event.all_day, event.zone)
+        except ValueError:
+            cache[event.pk] = gettext("Recurring event")
+        else:
+            cache[event.pk] = gettext("Recurring: %(rule)s") % {"rule": rule}
+    return cache[event.pk]
+
+
+def place(occurrences: list[Occurrence]) -> list[Placed]:
+    """The grid's view of each occurrence: its link parameter and its recurring mark."""
+    cache: dict[int, str] = {}
+    placed = []
+    for occurrence in occurrences:
+        rid = occurrence.recurrence_id
+        placed.append(
+            Placed(
+                event=occurrence.event,
+                start=occurrence.start,
+                end=occurrence.end,
+                occurrence=occurrence_param(rid) if rid is not None else "",
+                repeats=_repeats_text(occurrence.event, cache) if rid is not None else "",
+            )
+        )
+    return placed
 
 
 def _wall_minute(moment: dt.datetime) -> int:
@@ -101,7 +166,7 @@ def _wall_minute(moment: dt.datetime) -> int:
 
 def _assign_lanes(segments: list[Segment]) -> None:
     """Side by side where pieces overlap; each cluster of overlaps shares its lane count."""
-    segments.sort(key=lambda s: (s.start_minute, -s.end_minute, s.event.start, s.event.pk or 0))
+    segments.sort(key=lambda s: (s.start_minute, -s.end_minute, s.item.start, s.event.pk or 0))
     cluster: list[Segment] = []
     lane_ends: list[int] = []
     cluster_end = -1
@@ -135,7 +200,7 @@ def _my_status(event: Event, viewer_id: int | None) -> str | None:
 
 
 def layout_week(
-    events: list[Event],
+    occurrences: list[Occurrence],
     monday: dt.date,
     zone: dt.tzinfo,
     *,
@@ -149,35 +214,36 @@ def layout_week(
     ]
     bounds = [local_midnight(day.date, zone) for day in days]
     bounds.append(local_midnight(monday + dt.timedelta(days=7), zone))
-    for event in events:
+    for item in place(occurrences):
+        event = item.event
         if event.all_day:
-            first, last = all_day_dates(event)
+            first, last = all_day_dates(item)
             for day in days:
                 if first <= day.date <= last:
-                    day.all_day.append(event)
+                    day.all_day.append(item)
             continue
         declined = _my_status(event, viewer_id) == Attendee.Status.DECLINED
         for index, day in enumerate(days):
             day_start, day_end = bounds[index], bounds[index + 1]
-            if not (event.start < day_end and event.end > day_start):
+            if not (item.start < day_end and item.end > day_start):
                 continue
-            start = max(event.start, day_start).astimezone(zone)
-            end = min(event.end, day_end).astimezone(zone)
-            start_minute = 0 if event.start <= day_start else _wall_minute(start)
-            end_minute = MINUTES_PER_DAY if event.end >= day_end else _wall_minute(end)
+            start = max(item.start, day_start).astimezone(zone)
+            end = min(item.end, day_end).astimezone(zone)
+            start_minute = 0 if item.start <= day_start else _wall_minute(start)
+            end_minute = MINUTES_PER_DAY if item.end >= day_end else _wall_minute(end)
             day.segments.append(
                 Segment(
-                    event=event,
+                    item=item,
                     start=start,
                     end=end,
                     start_minute=start_minute,
                     end_minute=max(end_minute, start_minute),
-                    continues_before=event.start < day_start,
-                    continues_after=event.end > day_end,
+                    continues_before=item.start < day_start,
+                    continues_after=item.end > day_end,
                     declined=declined,
                 )
             )
     for day in days:
-        day.all_day.sort(key=lambda e: (e.start, e.title.lower(), e.pk or 0))
+        day.all_day.sort(key=lambda p: (p.start, p.event.title.lower(), p.event.pk or 0))
         _assign_lanes(day.segments)
     return days
