@@ -13,6 +13,7 @@ from .routers import (
     freebusy,
     guests,
     me,
+    planner,
     sender_mailboxes,
     users,
 )
@@ -40,3 +41,4 @@ errors.install(api)
 
 for module in (me, users, events, attachments, guests, freebusy, booking, sender_mailboxes):
     api.add_router("", module.router)
+api.add_router("", planner.router)
