@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "mail",
     "notifications",
     "booking",
+    "planner",
     "api",
 ]
 

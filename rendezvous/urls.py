@@ -10,6 +10,7 @@ urlpatterns = [
     path("calendar/", include("events.attachment_urls")),
     path("i/", include("events.guest_urls")),  # a guest's own page: /i/<token>/
     path("notifications/", include("notifications.urls")),
+    path("planner/", include("planner.urls")),
     path("api/v1/", include("api.urls")),
     path("", include("booking.urls")),  # /b/<token> (public) and /booking/… (settings)
     path("admin/", admin.site.urls),

@@ -1,0 +1,276 @@
+"""The /planner/ page: people side by side on my grid, what I may see of them, find a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+
+from events.services import event_create
+
+from .conftest import (
+    FIRST_TEN_HOUR_SLOTS,
+    NEW_YORK,
+    berlin_slots,
+    future_monday,
+    known_week,
+    local,
+)
+
+MONDAY = future_monday()
+URL = "/planner/"
+
+
+def _get(client, user, **params):
+    client.force_login(user)
+    query = urlencode(params, doseq=True)
+    return client.get(URL + ("?" + query if query else ""))
+
+
+def _row(page: str, user) -> str:
+    """The HTML of ``user``'s first row on the page (up to the end of its track)."""
+    match = re.search(rf'<div class="planner-row" data-user="{user.pk}">(.*?)</ul>', page, re.S)
+    assert match, f"no row for {user}"
+    return match.group(1)
+
+
+def _rows(page: str, user) -> list[str]:
+    return re.findall(rf'<div class="planner-row" data-user="{user.pk}">(.*?)</ul>', page, re.S)
+
+
+def test_needs_sign_in(client):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert "/accounts/signin/" in response["Location"]
+
+
+def test_first_view_is_me_today_and_everyone_to_choose(client, alice, bob, carol, stranger):
+    response = _get(client, alice)
+    assert response.status_code == 200
+    page = response.content.decode()
+    boxes = dict(re.findall(r'<input type="checkbox" name="users" value="(\d+)"([^>]*)>', page))
+    assert set(boxes) == {str(alice.pk), str(bob.pk), str(carol.pk)}  # Acme's, active
+    assert "checked" in boxes[str(alice.pk)]
+    assert "checked" not in boxes[str(bob.pk)] and "checked" not in boxes[str(carol.pk)]
+    assert stranger.full_name not in page
+    assert len(_rows(page, alice)) == 1 and not _rows(page, bob)
+    assert 'aria-current="page">Planner<' in page  # the navigation marks it
+
+
+def test_rows_show_working_hours_in_my_zone(client, alice, bob, carol):
+    response = _get(client, alice, users=[alice.pk, bob.pk, carol.pk], date=MONDAY.isoformat())
+    assert response.status_code == 200
+    page = response.content.decode()
+    # Alice's own 09:00-17:00; Bob's 08:00-16:00 New York; Carol's 10:00-18:00 London.
+    assert "Working 09:00–17:00" in _row(page, alice)
+    assert "Working 14:00–22:00" in _row(page, bob)
+    assert "Working 11:00–19:00" in _row(page, carol)
+    assert "America/New_York" in _row(page, bob)
+    # The same people seen by Bob, in New York time.
+    page = _get(client, bob, users=[alice.pk, bob.pk], date=MONDAY.isoformat()).content.decode()
+    assert "Working 03:00–11:00" in _row(page, alice)
+    assert "Working 08:00–16:00" in _row(page, bob)
+
+
+def test_working_hours_to_midnight_read_24_00(client, alice, bob):
+    bob.working_hours = {"mon": [["12:00", "18:00"]]}  # 18:00 New York = midnight Berlin
+    bob.save()
+    page = _get(client, alice, users=[bob.pk], date=MONDAY.isoformat()).content.decode()
+    assert "Working 18:00–24:00" in _row(page, bob)
+
+
+def test_my_own_title_but_busy_for_a_colleagues_private_event(client, alice, bob, carol):
+    event_create(
+        alice, title="Alice planning", start=local(MONDAY, "10:00"), end=local(MONDAY, "11:00")
+    )
+    event_create(
+        bob,
+        title="Bob private doctor",
+        start=local(MONDAY, "09:00", NEW_YORK),
+        end=local(MONDAY, "10:00", NEW_YORK),
+        timezone="America/New_York",
+    )
+    shared = event_create(
+        bob,
+        title="Bob and Alice sync",
+        start=local(MONDAY, "16:00"),
+        end=local(MONDAY, "16:30"),
+        attendee_ids=[alice.pk],
+    )
+    page = _get(client, alice, users=[alice.pk, bob.pk], date=MONDAY.isoformat()).content.decode()
+    mine, bobs = _row(page, alice), _row(page, bob)
+    assert "Alice planning" in mine and "10:00–11:00" in mine
+    assert "Bob private doctor" not in page
+    assert re.search(r'<span class="label">busy</span> <span class="time">15:00–16:00</span>', bobs)
+    # An event I am invited to shows its title in everyone's row, and links to it.
+    assert "Bob and Alice sync" in bobs and "Bob and Alice sync" in mine
+    assert f'href="/calendar/events/{shared.pk}/"' in bobs
+    assert bobs.count("/calendar/events/") == 1  # the private one links nowhere
+    # Carol sees both Alice's and Bob's own events as "busy" only.
+    page = _get(client, carol, users=[alice.pk, bob.pk], date=MONDAY.isoformat()).content.decode()
+    for title in ("Alice planning", "Bob private doctor", "Bob and Alice sync"):
+        assert title not in page
+    assert _row(page, alice).count('<span class="label">busy</span>') == 2
+    assert "/calendar/events/" not in _row(page, alice) + _row(page, bob)
+
+
+def test_recurring_events_show_in_the_rows(client, alice, bob, carol):
+    known_week(alice, bob, carol, MONDAY)
+    tue = (MONDAY + dt.timedelta(days=1)).isoformat()
+    thu = (MONDAY + dt.timedelta(days=3)).isoformat()
+    page = _get(client, alice, users=[bob.pk], date=tue).content.decode()
+    assert re.search(r'<span class="label">busy</span> <span class="time">15:00–16:00</span>', page)
+    page = _get(client, alice, users=[bob.pk], date=thu).content.decode()
+    assert "busy" not in _row(page, bob)  # this Thursday is taken out of the series
+
+
+def test_hostile_title_is_escaped(client, alice, bob):
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    event_create(alice, title=hostile, start=local(MONDAY, "10:00"), end=local(MONDAY, "11:00"))
+    bob.full_name = "<b>Bob</b>"
+    bob.save()
+    response = _get(client, alice, users=[alice.pk, bob.pk], date=MONDAY.isoformat())
+    page = response.content.decode()
+    assert "<script>alert" not in page and "<img src=x" not in page and "<b>Bob</b>" not in page
+    assert html.escape(hostile) in page  # shown, as text
+    assert "&lt;b&gt;Bob&lt;/b&gt;" in page
+
+
+def test_a_stranger_cannot_look_at_acme(client, alice, stranger):
+    event_create(
+        alice, title="Acme secret", start=local(MONDAY, "10:00"), end=local(MONDAY, "11:00")
+    )
+    response = _get(client, stranger, users=[alice.pk], date=MONDAY.isoformat())
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert alice.full_name not in page and "Acme secret" not in page
+    assert 'class="planner-row" data-user' not in page  # no rows at all
+    # The error looks the same as for an id nobody has.
+    missing = _get(client, stranger, users=[10**9], date=MONDAY.isoformat()).content.decode()
+    assert "is not one of the available choices" in page
+    assert "is not one of the available choices" in missing
+
+
+def test_week_view_and_prev_next(client, alice, bob):
+    wednesday = MONDAY + dt.timedelta(days=2)
+    response = _get(
+        client, alice, users=[alice.pk, bob.pk], date=wednesday.isoformat(), view="week"
+    )
+    page = response.content.decode()
+    days = re.findall(r'<section class="planner-day[^"]*"[^>]*data-date="([0-9-]+)"', page)
+    assert days == [(MONDAY + dt.timedelta(days=n)).isoformat() for n in range(7)]
+    assert len(_rows(page, bob)) == 7
+    assert "Working" not in _rows(page, bob)[5]  # Saturday off
+    prev_url = html.unescape(re.search(r'href="([^"]*)" rel="prev"', page).group(1))
+    next_url = html.unescape(re.search(r'href="([^"]*)" rel="next"', page).group(1))
+    assert parse_qs(urlsplit(next_url).query)["date"] == [
+        (MONDAY + dt.timedelta(days=7)).isoformat()
+    ]
+    assert parse_qs(urlsplit(prev_url).query)["date"] == [
+        (MONDAY - dt.timedelta(days=7)).isoformat()
+    ]
+    assert parse_qs(urlsplit(next_url).query)["users"] == [str(alice.pk), str(bob.pk)]
+    assert parse_qs(urlsplit(next_url).query)["view"] == ["week"]
+    # Day view steps one day.
+    page = _get(client, alice, users=[alice.pk], date=wednesday.isoformat()).content.decode()
+    next_url = html.unescape(re.search(r'href="([^"]*)" rel="next"', page).group(1))
+    assert parse_qs(urlsplit(next_url).query)["date"] == [
+        (wednesday + dt.timedelta(days=1)).isoformat()
+    ]
+
+
+def _find(client, user, people, **extra):
+    params = {
+        "users": [p.pk for p in people],
+        "date": MONDAY.isoformat(),
+        "view": "day",
+        "duration": 60,
+        "from": MONDAY.isoformat(),
+        "to": (MONDAY + dt.timedelta(days=6)).isoformat(),
+        "find": "1",
+    }
+    params.update(extra)
+    return _get(client, user, **params)
+
+
+def _slot_links(page: str) -> list[str]:
+    section = page.split('class="card planner-slots"')[1].split("</section>")[0]
+    return [html.unescape(h) for h in re.findall(r'<a href="([^"]+)"', section)]
+
+
+def test_find_a_time_lists_the_first_common_slots_as_prefill_links(client, alice, bob, carol):
+    known_week(alice, bob, carol, MONDAY)
+    response = _find(client, alice, [alice, bob, carol])
+    assert response.status_code == 200
+    page = response.content.decode()
+    links = _slot_links(page)
+    expected = berlin_slots(MONDAY, FIRST_TEN_HOUR_SLOTS, 60)
+    assert len(links) == len(expected) == 10
+    for link, (start, end) in zip(links, expected, strict=True):
+        parts = urlsplit(link)
+        assert parts.path == "/calendar/events/new/"
+        query = parse_qs(parts.query, strict_parsing=True)
+        assert set(query) == {"start", "end", "attendees"}
+        # ISO 8601 in my zone, with its offset; "+" is URL-encoded so it survives.
+        assert query["start"] == [start.astimezone(local(MONDAY, "00:00").tzinfo).isoformat()]
+        assert query["start"][0].endswith("+02:00")
+        assert dt.datetime.fromisoformat(query["end"][0]) == end
+        assert query["attendees"] == [f"{bob.pk},{carol.pk}"]  # I organize; not an attendee
+        assert "%2B02%3A00" in link.split("?")[1] or "%2B02:00" in link.split("?")[1]
+    first = links[0]
+    assert f"Mon {MONDAY.day} {MONDAY.strftime('%b')} {MONDAY.year}, 14:30–15:30" in page
+    raw_query = re.search(r'<a href="/calendar/events/new/\?([^"]+)"', page).group(1)
+    assert "+" not in raw_query  # an unencoded "+" would be read as a space
+    assert first.startswith("/calendar/events/new/?start=")
+    # The grid is still there below the results.
+    assert _rows(page, carol)
+
+
+def test_find_a_time_without_anyone_free(client, alice, bob):
+    bob.working_hours = {"sat": [["09:00", "17:00"]]}
+    bob.save()
+    response = _find(client, alice, [alice, bob])
+    assert response.status_code == 200
+    assert "No time in this range when everyone is free and working." in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"duration": 4}, "duration", "greater than or equal to 5"),
+        ({"duration": 1441}, "duration", "less than or equal to 1440"),
+        ({"duration": ""}, "duration", "This field is required."),
+        ({"to": "1999-01-01", "from": "1999-01-02"}, "to", "must not be before"),
+        ({"to": "2999-12-31"}, "to", "at most 31 days"),
+        ({"from": "nonsense"}, "from", "Enter a valid date."),
+        ({"users": []}, "users", "Choose at least one person."),
+    ],
+)
+def test_find_a_time_errors_name_the_field(client, alice, bob, changes, field, message):
+    response = _find(client, alice, [alice, bob], **changes)
+    assert response.status_code == 400
+    page = response.content.decode()
+    error = re.search(rf'id="id_{field}_error">(.*?)</ul>', page, re.S)
+    assert error, f"no error shown for {field}"
+    assert message in html.unescape(error.group(1))
+    assert 'class="card planner-slots"' not in page
+
+
+def test_31_days_are_allowed(client, alice, bob):
+    response = _find(client, alice, [alice, bob], to=(MONDAY + dt.timedelta(days=30)).isoformat())
+    assert response.status_code == 200
+    assert len(_slot_links(response.content.decode())) == 10
+
+
+def test_a_day_out_of_range_is_refused(client, alice):
+    response = _get(client, alice, users=[alice.pk], date="0001-01-01")
+    assert response.status_code == 400
+    assert "Choose a date from 1900 to 2999." in response.content.decode()
+
+
+def test_only_get(client, alice):
+    client.force_login(alice)
+    assert client.post(URL, {"users": [alice.pk]}).status_code == 405
