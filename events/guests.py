@@ -269,7 +269,20 @@ def rename_guest(actor: User, guest_id: Any, *, first_name: Any, last_name: Any)
 
 
 def events_with_guests_used(account: Account) -> int:
-    return Event.objects.filter(account=account, guests_first_invited_at__isnull=False).count()
+    """Events of the account that used a slot of the quota.
+
+    A changed occurrence is part of its series, and a series split off by "this and
+    following" is part of the one it came from when that one already had guests (it
+    inherits ``guests_first_invited_at``): neither counts again. A split-off series that
+    got its first guest itself (the old part had none) counts like any new event.
+    """
+    return (
+        Event.objects.filter(
+            account=account, guests_first_invited_at__isnull=False, series__isnull=True
+        )
+        .exclude(split_from__guests_first_invited_at__isnull=False)
+        .count()
+    )
 
 
 def events_with_guests_left(account: Account) -> int | None:

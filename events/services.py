@@ -1,14 +1,31 @@
 """The verbs of the calendar: every write to an event goes through one of these.
 
 Each runs in one transaction. Fields that matter to attendees (RFC 5546 §2.1.4: time,
-place, recurrence, status, the participant list) bump SEQUENCE; title or description
-edits do not.
+place, recurrence and its excluded dates, status, the participant list) bump SEQUENCE;
+title or description edits do not.
+
+Recurring events. A series is one row (``recurrence`` set, ``start``/``end`` its first
+occurrence, ``exdates`` the removed dates). A changed occurrence is an *exception row*
+(``series`` + ``recurrence_id``, the series' UID) holding a copy of the series' fields
+and participants at that date (see ``events.series``). Writes take a ``scope``:
+
+- ``"all"``: the whole series (or a single event);
+- ``"this"``: one occurrence, named by its original start (``occurrence``): its
+  exception row is made or changed;
+- ``"following"``: that occurrence and the later ones: the series is split, the old
+  one ending before it, a new series (new UID, ``split_from``) starting there.
+
+Locks: the series row first (``select_for_update``), then its exception row, then the
+calendars of the people whose busy time changes (``_lock_calendars``), always in this
+order, so concurrent writes to one series queue up instead of deadlocking.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
+import zoneinfo
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -18,11 +35,14 @@ from django.utils import timezone as django_timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from scheduling.recurrence import MAX_EXDATES
 
 from . import guests as guest_lib
 from . import invitations
+from . import series as series_rows
 from .exceptions import Conflict
-from .models import Attendee, Event, GuestReplyReceipt
+from .models import Attendee, Event, GuestReplyReceipt, new_uid
+from .occurrences import Occurrence
 from .validation import clean_event_fields
 
 if TYPE_CHECKING:
@@ -43,10 +63,24 @@ EDITABLE_FIELDS = (
     "guests_can_see_participants",
     "notify_on_decision",
 )
-SEQUENCE_FIELDS = ("start", "end", "timezone", "all_day", "location", "recurrence", "status")
+#: Only a whole series (scope "all", or the new part of a "following" split) takes these.
+SERIES_FIELDS = ("recurrence", "exdates")
+PARTICIPANT_FIELDS = ("attendee_ids", "guests")
+SEQUENCE_FIELDS = (
+    "start",
+    "end",
+    "timezone",
+    "all_day",
+    "location",
+    "recurrence",
+    "exdates",
+    "status",
+)
 #: A change of these resets guests' answers to "needs action" (the old answer was for
 #: another time).
 TIME_FIELDS = ("start", "end", "all_day", "recurrence")
+#: A change of these can move a series' occurrences (read in its own zone's wall time).
+SHAPE_FIELDS = ("start", "end", "timezone", "all_day", "recurrence")
 
 
 def _clean_transparency(value: Any) -> str:
@@ -107,6 +141,76 @@ def _refuse_booked(event: Event) -> None:
         )
 
 
+def _lock_event(event: Event) -> tuple[Event, Event]:
+    """Lock and reload ``event`` and, for an exception row, its series first.
+
+    Returns (series or single event, the row asked for). A changed occurrence that was
+    cancelled meanwhile (its row deleted) is no occurrence any more.
+    """
+    series_id = Event.objects.filter(pk=event.pk).values_list("series_id", flat=True).first()
+    if series_id is None:
+        row = Event.objects.select_for_update().get(pk=event.pk)
+        return row, row
+    series = Event.objects.select_for_update().get(pk=series_id)
+    row = Event.objects.select_for_update().filter(pk=event.pk).first()
+    if row is None:
+        raise series_rows.not_an_occurrence(event.recurrence_id or event.start)
+    return series, row
+
+
+def _check_changes(changes: dict[str, Any]) -> None:
+    unknown = set(changes) - set(EDITABLE_FIELDS) - set(SERIES_FIELDS) - set(PARTICIPANT_FIELDS)
+    if unknown:
+        field = sorted(unknown)[0]
+        raise ValidationError({field: _("This field cannot be changed.")})
+
+
+def _participants(event: Event) -> list[Attendee]:
+    """All attendees with their person loaded, organizer first."""
+    rows = list(Attendee.objects.filter(event=event).select_related("user", "guest"))
+    return sorted(rows, key=lambda a: (a.user_id != event.organizer_id, a.pk))
+
+
+def _add_guests(event: Event, inputs: list[guest_lib.GuestInput]) -> dict[str, Any]:
+    contacts = guest_lib.upsert_guests(event.account_id, inputs)
+    Attendee.objects.bulk_create(
+        [
+            Attendee(event=event, guest=contacts[item.email], **guest_lib.new_token_fields())
+            for item in inputs
+        ]
+    )
+    return contacts
+
+
+def _series_shape(
+    rule: str | None,
+    cleaned: dict[str, Any],
+    given_exdates: list[dt.datetime] | None,
+    kept_exdates: Iterable[dt.datetime] = (),
+):
+    """Check a series as it will be stored; return (engine or None, its EXDATEs).
+
+    EXDATEs given by the caller must each be an occurrence (error on ``exdates``); those
+    kept from before silently drop out when the new rule or time no longer has them.
+    """
+    if rule is None:
+        if given_exdates:
+            raise ValidationError({"exdates": _("Only a repeating event has excluded dates.")})
+        return None, []
+    engine = series_rows.build_series(
+        rule,
+        start=cleaned["start"],
+        end=cleaned["end"],
+        timezone=zoneinfo.ZoneInfo(cleaned["timezone"]),
+        all_day=bool(cleaned["all_day"]),
+        exdates=given_exdates or (),
+    )
+    series_rows.check_series(engine)
+    if given_exdates is not None:
+        return engine, given_exdates
+    return engine, sorted(series_rows.still_occurrences(engine, kept_exdates))
+
+
 @transaction.atomic
 def event_create(
     organizer: User,
@@ -124,8 +228,15 @@ def event_create(
     guests: Iterable[Any] = (),
     guests_can_see_participants: bool = False,
     notify_on_decision: bool = True,
+    recurrence: str | None = None,
+    exdates: Iterable[Any] = (),
 ) -> Event:
     """Create an event; every guest gets an iMIP invitation through the outbox.
+
+    ``recurrence`` (RRULE text) makes a series whose first occurrence is ``start``/``end``
+    (one occurrence lasts at most 31 days, as a single event); it is stored canonical.
+    ``exdates`` are occurrences taken out (aware instants, each an occurrence). Errors
+    name ``recurrence`` or ``exdates`` with the reason.
 
     Guests need the organizer's confirmed sender mailbox (409 ``sender_mailbox_required``)
     and, on the free plan, a free slot of the quota (403 ``plan_limit_reached``).
@@ -142,6 +253,8 @@ def event_create(
             "all_day": bool(all_day),
         }
     )
+    rule = series_rows.clean_rule(recurrence)
+    _engine, excluded = _series_shape(rule, cleaned, series_rows.clean_exdates(exdates))
     colleagues = _resolve_colleagues(organizer, attendee_ids)
     guest_inputs = guest_lib.clean_guests(guests, organizer)
     mailbox = invitations.require_sender(organizer) if guest_inputs else None
@@ -157,6 +270,8 @@ def event_create(
         end=cleaned["end"],
         timezone=cleaned["timezone"],
         all_day=bool(all_day),
+        recurrence=rule,
+        exdates=series_rows.store_exdates(excluded),
         transparency=_clean_transparency(transparency),
         guests_can_see_participants=bool(guests_can_see_participants),
         notify_on_decision=bool(notify_on_decision),
@@ -178,29 +293,43 @@ def event_create(
     return event
 
 
-def _participants(event: Event) -> list[Attendee]:
-    """All attendees with their person loaded, organizer first."""
-    rows = list(Attendee.objects.filter(event=event).select_related("user", "guest"))
-    return sorted(rows, key=lambda a: (a.user_id != event.organizer_id, a.pk))
-
-
-def _add_guests(event: Event, inputs: list[guest_lib.GuestInput]) -> None:
-    contacts = guest_lib.upsert_guests(event.account_id, inputs)
-    Attendee.objects.bulk_create(
-        [
-            Attendee(event=event, guest=contacts[item.email], **guest_lib.new_token_fields())
-            for item in inputs
-        ]
-    )
+# --------------------------------------------------------------------------- changes
 
 
 @transaction.atomic
-def event_update(event: Event, actor: User, **changes: Any) -> Event:
-    """Apply the given fields (absent ones keep their value).
+def event_update(
+    event: Event,
+    actor: User,
+    *,
+    scope: str = "all",
+    occurrence: dt.datetime | None = None,
+    **changes: Any,
+) -> Event:
+    """Apply the given fields (absent ones keep their value) to the part ``scope`` names.
 
     ``attendee_ids`` replaces the invited colleagues, ``guests`` the external guests
     (``[{email, first_name, last_name}]``; a known address keeps its invitation, and its
-    contact takes the names given).
+    contact takes the names given). ``recurrence`` and ``exdates`` only with scope "all"
+    (or "following", for the new part).
+
+    Scope "all" (``event`` may be an exception row: its series is meant): field changes
+    reach the changed occurrences that still had the old value; colleagues and guests
+    added or removed are added to or removed from them too. A change of time or rule
+    drops the changed occurrences and EXDATEs that are no longer occurrences.
+    Returns the series (or single event).
+
+    Scope "this" (``occurrence``: original start; not needed when ``event`` is the
+    exception row): makes or changes that date's exception row and returns it. Guests
+    can be taken off one date but only the series' guests can be on it; they get a
+    REQUEST with only that date (RECURRENCE-ID).
+
+    Scope "following": splits the series before ``occurrence``: the old one gets UNTIL
+    (Series.until_before), the new one (new UID, ``split_from`` = old) starts there with
+    the changes and, for a COUNT rule, the remaining count; changed occurrences and
+    EXDATEs from there on move to it. Guests of the new series get a fresh invitation
+    (new links); those of the old one a REQUEST for the cut series. The split-off series
+    does not use another slot of the free plan's quota. Returns the new series; on the
+    first occurrence it is the same as "all".
 
     What guests are told (RFC 5546 §2.1.4): a change of time, place, recurrence, status
     or participants bumps SEQUENCE; every guest whose view of the event changed gets a
@@ -208,22 +337,59 @@ def event_update(event: Event, actor: User, **changes: Any) -> Event:
     Title or description edits are sent without a bump. A time change resets the guests'
     answers to "needs action". Nothing is sent when nothing a guest can see changed.
     """
-    event = Event.objects.select_for_update().get(pk=event.pk)
-    _check_organizer(event, actor)
-    _refuse_booked(event)
-    if event.is_cancelled:
+    scope = series_rows.clean_scope(scope)
+    occurrence = series_rows.clean_occurrence(occurrence)
+    series, row = _lock_event(event)
+    _check_organizer(row, actor)
+    _refuse_booked(series)
+    if series.is_cancelled or row.is_cancelled:
         raise ValidationError({"status": _("A cancelled event cannot be changed.")})
-    _lock_calendars(
-        [
-            event.organizer_id,
-            *event.attendees.filter(user__isnull=False).values_list("user_id", flat=True),
-        ]
-    )
-    unknown = set(changes) - set(EDITABLE_FIELDS) - {"attendee_ids", "guests"}
-    if unknown:
-        field = sorted(unknown)[0]
-        raise ValidationError({field: _("This field cannot be changed.")})
+    _check_changes(changes)
+    if scope == "this":
+        for field in SERIES_FIELDS:
+            if field in changes:
+                raise ValidationError(
+                    {field: _("This changes the whole series: use scope “all” or “following”.")}
+                )
+        target = _occurrence_row(series, row, occurrence)
+        return _update_occurrence(series, target, actor, changes)
+    if scope == "following":
+        split_at = _following_start(series, row, occurrence)
+        if split_at != series.start:
+            return _split(series, split_at, actor, changes)
+    return _update_whole(series, actor, changes)
 
+
+def _occurrence_row(series: Event, row: Event, occurrence: dt.datetime | None) -> Event:
+    """The exception row scope "this" acts on (made when the date has none yet)."""
+    if row.series_id:
+        if occurrence is not None and occurrence != row.recurrence_id:
+            raise series_rows.not_an_occurrence(occurrence)
+        return row
+    if not series.is_series:
+        raise ValidationError({"scope": _("This event does not repeat: use scope “all”.")})
+    if occurrence is None:
+        raise ValidationError({"occurrence": _("Say which occurrence: give its original start.")})
+    return series_rows.exception_for(series, occurrence, create=True)
+
+
+def _following_start(series: Event, row: Event, occurrence: dt.datetime | None) -> dt.datetime:
+    """The occurrence a "following" scope starts at, checked to be one of the series."""
+    if not series.is_series:
+        raise ValidationError({"scope": _("This event does not repeat: use scope “all”.")})
+    if occurrence is None and row.series_id:
+        occurrence = row.recurrence_id
+    if occurrence is None:
+        raise ValidationError({"occurrence": _("Say which occurrence: give its original start.")})
+    if row.series_id and occurrence != row.recurrence_id:
+        raise series_rows.not_an_occurrence(occurrence)
+    exists = Event.objects.filter(series=series, recurrence_id=occurrence).exists()
+    if not exists and not series.as_series().is_occurrence(occurrence):
+        raise series_rows.not_an_occurrence(occurrence)
+    return occurrence
+
+
+def _clean_fields(event: Event, changes: dict[str, Any]) -> dict[str, Any]:
     merged = {f: getattr(event, f) for f in EDITABLE_FIELDS}
     merged.update({k: v for k, v in changes.items() if k in EDITABLE_FIELDS})
     if changes.get("all_day") is False and event.all_day and "end" not in changes:
@@ -232,30 +398,79 @@ def event_update(event: Event, actor: User, **changes: Any) -> Event:
     cleaned["transparency"] = _clean_transparency(merged["transparency"])
     for flag in ("all_day", "guests_can_see_participants", "notify_on_decision"):
         cleaned[flag] = bool(merged[flag])
+    return cleaned
+
+
+def _guest_views(
+    event: Event, everyone: list[Attendee], exceptions: list[invitations.ExceptionRow]
+) -> dict[int, tuple]:
+    return {
+        a.pk: invitations.guest_view(event, a, everyone, exceptions) for a in everyone if a.is_guest
+    }
+
+
+def _update_whole(event: Event, actor: User, changes: dict[str, Any], *, fresh: bool = False):
+    """Scope "all" on a series or single event (locked by the caller).
+
+    ``fresh``: the event is the new half of a split that no guest has seen yet: every
+    guest gets an invitation, and nobody a cancellation.
+    """
+    exceptions_before = invitations.exception_rows(event)
+    exception_ids = [x.event.pk for x in exceptions_before]
+    _lock_calendars(
+        [
+            event.organizer_id,
+            *Attendee.objects.filter(event_id__in=[event.pk, *exception_ids], user__isnull=False)
+            .values_list("user_id", flat=True)
+            .distinct(),
+        ]
+    )
+    cleaned = _clean_fields(event, changes)
+    rule = series_rows.clean_rule(changes["recurrence"]) if "recurrence" in changes else None
+    if "recurrence" not in changes:
+        rule = event.recurrence or None
+    given_exdates = series_rows.clean_exdates(changes["exdates"]) if "exdates" in changes else None
+    old_engine = event.as_series()
+    engine, excluded = _series_shape(
+        rule, cleaned, given_exdates, series_rows.stored_exdates(event)
+    )
+    new_exdates = series_rows.store_exdates(excluded)
     guest_inputs = (
         guest_lib.clean_guests(changes["guests"], event.organizer) if "guests" in changes else None
     )
 
     before = _participants(event)
-    views_before = {a.pk: invitations.guest_view(event, a, before) for a in before if a.is_guest}
-    significant = any(getattr(event, f) != cleaned[f] for f in SEQUENCE_FIELDS if f in cleaned)
-    time_changed = any(getattr(event, f) != cleaned[f] for f in TIME_FIELDS if f in cleaned)
+    views_before = _guest_views(event, before, exceptions_before)
+    new_values = {**cleaned, "recurrence": rule, "exdates": new_exdates, "status": event.status}
+    old_values = {f: getattr(event, f) for f in (*EDITABLE_FIELDS, *SERIES_FIELDS)}
+    old_values["recurrence"] = event.recurrence or None
+    old_values["exdates"] = list(event.exdates or [])
+    old_values["status"] = event.status
+    significant = any(old_values[f] != new_values[f] for f in SEQUENCE_FIELDS)
+    time_changed = any(old_values[f] != new_values[f] for f in TIME_FIELDS)
+    shape_changed = any(old_values[f] != new_values[f] for f in SHAPE_FIELDS)
     for field in EDITABLE_FIELDS:
         setattr(event, field, cleaned[field])
+    event.recurrence = rule
+    event.exdates = new_exdates
 
-    if "attendee_ids" in changes:
-        wanted = {u.pk: u for u in _resolve_colleagues(event.organizer, changes["attendee_ids"])}
-        current = {
-            a.user_id: a
-            for a in event.attendees.filter(user__isnull=False).exclude(user=event.organizer)
-        }
-        removed = [a.pk for uid, a in current.items() if uid not in wanted]
-        added = [u for uid, u in wanted.items() if uid not in current]
-        _lock_calendars(u.pk for u in added)
-        if removed or added:
-            significant = True
-            Attendee.objects.filter(pk__in=removed).delete()
-            Attendee.objects.bulk_create([Attendee(event=event, user=u) for u in added])
+    # Changed occurrences: gone with the rule, or with their date; the others follow.
+    kept = exceptions_before
+    if engine is None:
+        kept = []
+    elif shape_changed:
+        alive = series_rows.still_occurrences(engine, [x.event.recurrence_id for x in kept])
+        kept = [x for x in kept if x.event.recurrence_id in alive]
+    dropped = set(exception_ids) - {x.event.pk for x in kept}
+    if dropped:
+        Event.objects.filter(pk__in=dropped).delete()
+    kept_events = [x.event for x in kept]
+    _follow_series(event, kept_events, old_values, old_engine, engine)
+
+    if "attendee_ids" in changes and _replace_colleagues(
+        event, kept_events, changes["attendee_ids"]
+    ):
+        significant = True
 
     removed_guests: list[Attendee] = []
     if guest_inputs is not None:
@@ -270,12 +485,19 @@ def event_update(event: Event, actor: User, **changes: Any) -> Event:
             significant = True
         if new_inputs:
             guest_lib.claim_guest_quota(event)
-            _add_guests(event, new_inputs)
+            contacts = _add_guests(event, new_inputs)
+            _add_to_occurrences(kept_events, guest_ids=[contacts[g.email].pk for g in new_inputs])
         if removed_guests:
-            Attendee.objects.filter(pk__in=[a.pk for a in removed_guests]).delete()
+            gone = [a.guest_id for a in removed_guests]
+            Attendee.objects.filter(
+                event_id__in=[event.pk, *(e.pk for e in kept_events)], guest_id__in=gone
+            ).delete()
 
     if significant:
         event.sequence += 1
+        for exception in kept_events:
+            exception.sequence = max(exception.sequence + 1, event.sequence)
+        Event.objects.bulk_update(kept_events, ["sequence"])
     if time_changed:
         event.attendees.filter(guest__isnull=False).exclude(
             status=Attendee.Status.NEEDS_ACTION, answered_sequence=event.sequence
@@ -287,57 +509,464 @@ def event_update(event: Event, actor: User, **changes: Any) -> Event:
     event.save()
 
     after = _participants(event)
-    to_mail: list[tuple[Attendee, str]] = [(a, "removed") for a in removed_guests]
+    exceptions_after = invitations.exception_rows(event)
+    to_mail: list[tuple[Attendee, str]] = []
+    if not fresh:
+        to_mail = [(a, "removed") for a in removed_guests]
     for attendee in after:
         if not attendee.is_guest:
             continue
-        if attendee.pk not in views_before:
+        if fresh or attendee.pk not in views_before:
             to_mail.append((attendee, "invitation"))
-        elif invitations.guest_view(event, attendee, after) != views_before[attendee.pk]:
+        elif (
+            invitations.guest_view(event, attendee, after, exceptions_after)
+            != views_before[attendee.pk]
+        ):
             to_mail.append((attendee, "update"))
     if to_mail:
         sender = invitations.Sender.for_event(event, invitations.require_sender(actor))
         for attendee, kind in to_mail:
-            invitations.queue_guest_mail(event, attendee, after, sender, kind=kind)
+            invitations.queue_guest_mail(
+                event, attendee, after, sender, kind=kind, exceptions=exceptions_after
+            )
     return event
 
 
+def _follow_series(
+    series: Event,
+    exceptions: list[Event],
+    old: dict[str, Any],
+    old_engine: Any,
+    engine: Any,
+) -> None:
+    """Carry an "all" edit over to the changed occurrences that had not changed it.
+
+    A field reaches an exception row whose value was the series' old one (its own edit
+    wins). Its time follows when it still had the occurrence's old time (a row made only
+    to record an answer, say); its guests must then answer again.
+    """
+    now = django_timezone.now()
+    for exception in exceptions:
+        fields = []
+        for field in series_rows.PROPAGATED_FIELDS:
+            new = getattr(series, field)
+            if old[field] != new and getattr(exception, field) == old[field]:
+                setattr(exception, field, new)
+                fields.append(field)
+        if old_engine is not None and engine is not None:
+            rid = exception.recurrence_id
+            old_time = (rid, old_engine.occurrence_end(rid))
+            new_time = (rid, engine.occurrence_end(rid))
+            if (exception.start, exception.end) == old_time and old_time != new_time:
+                exception.start, exception.end = new_time
+                fields += ["start", "end"]
+                exception.attendees.filter(guest__isnull=False).update(
+                    status=Attendee.Status.NEEDS_ACTION, answered_dtstamp=None
+                )
+        if fields:
+            exception.updated_at = now
+            exception.save(update_fields=[*fields, "updated_at"])
+
+
+def _replace_colleagues(event: Event, occurrences: list[Event], attendee_ids: Any) -> bool:
+    """Set the invited colleagues of ``event`` (and of its changed occurrences, when given).
+
+    Returns whether anyone was added or removed.
+    """
+    wanted = {u.pk: u for u in _resolve_colleagues(event.organizer, attendee_ids)}
+    current = set(
+        event.attendees.filter(user__isnull=False)
+        .exclude(user=event.organizer_id)
+        .values_list("user_id", flat=True)
+    )
+    removed = [uid for uid in current if uid not in wanted]
+    added = [u for uid, u in wanted.items() if uid not in current]
+    if not (removed or added):
+        return False
+    _lock_calendars(u.pk for u in added)
+    Attendee.objects.filter(
+        event_id__in=[event.pk, *(e.pk for e in occurrences)], user_id__in=removed
+    ).delete()
+    Attendee.objects.bulk_create([Attendee(event=event, user=u) for u in added])
+    _add_to_occurrences(occurrences, user_ids=[u.pk for u in added])
+    return True
+
+
+def _add_to_occurrences(
+    occurrences: list[Event], *, user_ids: Iterable[int] = (), guest_ids: Iterable[int] = ()
+) -> None:
+    """Add people to changed occurrences (not answered yet); guests' copies have no tokens."""
+    user_ids, guest_ids = list(user_ids), list(guest_ids)
+    if not occurrences or not (user_ids or guest_ids):
+        return
+    ids = [e.pk for e in occurrences]
+    have = set(
+        Attendee.objects.filter(event_id__in=ids).values_list("event_id", "user_id", "guest_id")
+    )
+    have_users = {(e, u) for e, u, _g in have if u}
+    have_guests = {(e, g) for e, _u, g in have if g}
+    Attendee.objects.bulk_create(
+        [Attendee(event_id=e, user_id=u) for e in ids for u in user_ids if (e, u) not in have_users]
+        + [
+            Attendee(event_id=e, guest_id=g)
+            for e in ids
+            for g in guest_ids
+            if (e, g) not in have_guests
+        ]
+    )
+
+
+def _update_occurrence(series: Event, exception: Event, actor: User, changes: dict[str, Any]):
+    """Scope "this": change one date's exception row (locked; made by the caller if new).
+
+    Guests of that date whose view of it changed get a REQUEST with only its VEVENT
+    (RECURRENCE-ID), through their series links; a guest taken off the date gets a
+    CANCEL for it alone.
+    """
+    _lock_calendars(
+        [
+            exception.organizer_id,
+            *exception.attendees.filter(user__isnull=False).values_list("user_id", flat=True),
+        ]
+    )
+    cleaned = _clean_fields(exception, changes)
+    guest_inputs = (
+        guest_lib.clean_guests(changes["guests"], exception.organizer)
+        if "guests" in changes
+        else None
+    )
+    tokens = {
+        a.guest_id: a
+        for a in Attendee.objects.filter(event=series, guest__isnull=False).select_related("guest")
+    }
+    if guest_inputs is not None:
+        series_guests = {a.guest.email: a for a in tokens.values()}
+        for index, item in enumerate(guest_inputs):
+            if item.email not in series_guests:
+                raise ValidationError(
+                    {
+                        f"guests.{index}.email": _(
+                            "%(email)s is not a guest of this series: invite guests to the "
+                            "whole series (scope “all”)."
+                        )
+                        % {"email": item.email}
+                    }
+                )
+
+    before = _participants(exception)
+    views_before = {
+        a.pk: invitations.guest_view(exception, a, before) for a in before if a.is_guest
+    }
+    significant = any(getattr(exception, f) != cleaned[f] for f in SEQUENCE_FIELDS if f in cleaned)
+    time_changed = any(getattr(exception, f) != cleaned[f] for f in TIME_FIELDS if f in cleaned)
+    for field in EDITABLE_FIELDS:
+        setattr(exception, field, cleaned[field])
+
+    if "attendee_ids" in changes and _replace_colleagues(exception, [], changes["attendee_ids"]):
+        significant = True
+    removed_guests: list[Attendee] = []
+    if guest_inputs is not None:
+        current = {a.guest.email: a for a in before if a.is_guest}
+        wanted = {g.email for g in guest_inputs}
+        removed_guests = [a for email, a in current.items() if email not in wanted]
+        back = [series_guests[g.email].guest_id for g in guest_inputs if g.email not in current]
+        guest_lib.upsert_guests(exception.account_id, guest_inputs)
+        if removed_guests or back:
+            significant = True
+        Attendee.objects.filter(pk__in=[a.pk for a in removed_guests]).delete()
+        Attendee.objects.bulk_create([Attendee(event=exception, guest_id=g) for g in back])
+
+    if significant:
+        exception.sequence = max(exception.sequence, series.sequence) + 1
+    if time_changed:
+        exception.attendees.filter(guest__isnull=False).update(
+            status=Attendee.Status.NEEDS_ACTION,
+            answered_sequence=exception.sequence,
+            answered_dtstamp=None,
+        )
+    exception.save()
+
+    after = _participants(exception)
+    to_mail: list[tuple[Attendee, str]] = [(a, "occurrence_removed") for a in removed_guests]
+    for attendee in after:
+        if attendee.is_guest and (
+            attendee.pk not in views_before
+            or invitations.guest_view(exception, attendee, after) != views_before[attendee.pk]
+        ):
+            to_mail.append((attendee, "occurrence_update"))
+    to_mail = [(a, kind) for a, kind in to_mail if a.guest_id in tokens]
+    if to_mail:
+        sender = invitations.Sender.for_event(series, invitations.require_sender(actor))
+        for attendee, kind in to_mail:
+            invitations.queue_guest_mail(
+                exception, attendee, after, sender, kind=kind, tokens=tokens[attendee.guest_id]
+            )
+    return exception
+
+
+def _split(series: Event, split_at: dt.datetime, actor: User, changes: dict[str, Any]) -> Event:
+    """Scope "following" from a later occurrence: cut the series, start a new one there.
+
+    The new series is written as a copy of the old one from ``split_at`` on, then the
+    changes are applied to it as an "all" edit that every guest learns of through a
+    fresh invitation (new UID, new links). Its ``guests_first_invited_at`` is the old
+    one's, so the quota is neither claimed again nor able to block the split.
+    """
+    engine = series.as_series()
+    rule = engine.rule
+    exdates = series_rows.stored_exdates(series)
+    later_rule = (
+        rule.replace(COUNT=str(rule.count - engine.count_before(split_at))) if rule.count else rule
+    )
+
+    series.recurrence = str(engine.until_before(split_at))
+    series.exdates = series_rows.store_exdates(d for d in exdates if d < split_at)
+    series.sequence += 1
+    series.save()
+
+    new = Event(
+        **{
+            f: getattr(series, f) for f in series_rows.COPIED_FIELDS if f not in ("uid", "sequence")
+        },
+        uid=new_uid(),
+        sequence=0,
+        start=split_at,
+        end=engine.occurrence_end(split_at),
+        recurrence=str(later_rule),
+        exdates=series_rows.store_exdates(d for d in exdates if d >= split_at),
+        split_from=series,
+        guests_first_invited_at=series.guests_first_invited_at,
+    )
+    new.save()
+    Attendee.objects.bulk_create(
+        [
+            Attendee(
+                event=new,
+                user_id=a.user_id,
+                status=a.status,
+                answered_sequence=a.answered_sequence,
+                answered_dtstamp=a.answered_dtstamp,
+                answered_at=a.answered_at,
+            )
+            if a.user_id
+            else Attendee(event=new, guest_id=a.guest_id, **guest_lib.new_token_fields())
+            for a in Attendee.objects.filter(event=series).order_by("pk")
+        ]
+    )
+    moved = list(
+        Event.objects.select_for_update()
+        .filter(series=series, recurrence_id__gte=split_at)
+        .values_list("pk", flat=True)
+    )
+    if moved:
+        Event.objects.filter(pk__in=moved).update(series=new, uid=new.uid)
+        Attendee.objects.filter(event_id__in=moved, guest__isnull=False).update(
+            status=Attendee.Status.NEEDS_ACTION,
+            answered_sequence=None,
+            answered_dtstamp=None,
+            answered_at=None,
+        )
+
+    _mail_whole(series, actor, kind="update")
+    return _update_whole(new, actor, changes, fresh=True)
+
+
+def _mail_whole(event: Event, actor: User | None, *, kind: str) -> None:
+    """Send every guest of ``event`` the whole event (REQUEST ``update`` or CANCEL)."""
+    everyone = _participants(event)
+    guests = [a for a in everyone if a.is_guest]
+    if not guests:
+        return
+    if kind == "update":
+        mailbox = invitations.require_sender(actor)
+    else:
+        # A cancellation must always go out: without a usable mailbox any more, it is
+        # sent from the system address on the organizer's behalf.
+        mailbox = invitations.sender_mailbox_for(actor)
+    sender = invitations.Sender.for_event(event, mailbox)
+    exceptions = invitations.exception_rows(event) if kind == "update" else []
+    for attendee in guests:
+        invitations.queue_guest_mail(
+            event, attendee, everyone, sender, kind=kind, exceptions=exceptions
+        )
+
+
+# --------------------------------------------------------------------------- cancelling
+
+
 @transaction.atomic
-def event_cancel(event: Event, actor: User, *, booked_ok: bool = False) -> Event:
+def event_cancel(
+    event: Event,
+    actor: User,
+    *,
+    scope: str = "all",
+    occurrence: dt.datetime | None = None,
+    booked_ok: bool = False,
+) -> Event:
     """Cancel rather than delete: the UID and history stay, attendees can be told.
+
+    Scope "all": the event, or the series and every changed occurrence, is cancelled;
+    guests get a CANCEL. Scope "this" (``occurrence``, or ``event`` an exception row):
+    that date becomes an EXDATE of the series, its exception row (if any) is deleted,
+    the series' SEQUENCE grows, and the date's guests get a CANCEL with RECURRENCE-ID and
+    that SEQUENCE. Scope "following": the series ends before that date (UNTIL), later
+    changed occurrences and EXDATEs go, guests get the cut series as a REQUEST (on the
+    first occurrence this is "all"). Returns the series (or single event).
 
     A booked meeting is cancelled only by the booking app (``booked_ok``), which also
     tells the booker; anyone else gets a Conflict.
     """
-    event = Event.objects.select_for_update().get(pk=event.pk)
-    _check_organizer(event, actor)
+    scope = series_rows.clean_scope(scope)
+    occurrence = series_rows.clean_occurrence(occurrence)
+    series, row = _lock_event(event)
+    _check_organizer(row, actor)
     if not booked_ok:
-        _refuse_booked(event)
-    if not event.is_cancelled:
-        event.status = Event.Status.CANCELLED
-        event.sequence += 1
-        event.save(update_fields=["status", "sequence", "updated_at"])
-        everyone = _participants(event)
-        guests = [a for a in everyone if a.is_guest]
-        if guests:
-            # A cancellation must always go out: without a usable mailbox any more, it is
-            # sent from the system address on the organizer's behalf.
-            sender = invitations.Sender.for_event(event, invitations.sender_mailbox_for(actor))
-            for attendee in guests:
-                invitations.queue_guest_mail(event, attendee, everyone, sender, kind="cancelled")
-    return event
+        _refuse_booked(series)
+    if scope == "this":
+        if row.series_id is None and not series.is_series:
+            raise ValidationError({"scope": _("This event does not repeat: use scope “all”.")})
+        when = row.recurrence_id if row.series_id else occurrence
+        if when is None:
+            raise ValidationError(
+                {"occurrence": _("Say which occurrence: give its original start.")}
+            )
+        if occurrence is not None and occurrence != when:
+            raise series_rows.not_an_occurrence(occurrence)
+        if not series.is_cancelled:
+            _cancel_occurrence(series, when, actor)
+        return series
+    if scope == "following" and not series.is_cancelled:
+        split_at = _following_start(series, row, occurrence)
+        if split_at != series.start:
+            _cut_series(series, split_at, actor)
+            return series
+    if not series.is_cancelled:
+        series.status = Event.Status.CANCELLED
+        series.sequence += 1
+        series.save(update_fields=["status", "sequence", "updated_at"])
+        for exception in Event.objects.select_for_update().filter(series=series):
+            exception.status = Event.Status.CANCELLED
+            exception.sequence = max(exception.sequence + 1, series.sequence)
+            exception.save(update_fields=["status", "sequence", "updated_at"])
+        _mail_whole(series, actor, kind="cancelled")
+    return series
+
+
+def _cancel_occurrence(series: Event, when: dt.datetime, actor: User) -> None:
+    exception = Event.objects.select_for_update().filter(series=series, recurrence_id=when).first()
+    engine = series.as_series()
+    if exception is None and (engine is None or not engine.is_occurrence(when)):
+        raise series_rows.not_an_occurrence(when)
+    exdates = series_rows.stored_exdates(series)
+    if len(exdates) >= MAX_EXDATES:
+        raise ValidationError(
+            {"exdates": _("At most %(limit)d excluded dates.") % {"limit": MAX_EXDATES}}
+        )
+    if exception is not None:
+        everyone = _participants(exception)
+        gone = Occurrence(exception, exception.start, exception.end, when)
+        series.sequence = max(series.sequence, exception.sequence)
+    else:
+        everyone = _participants(series)
+        gone = Occurrence(series, when, engine.occurrence_end(when), when)
+    series.sequence += 1
+    series.exdates = series_rows.store_exdates([*exdates, when])
+    series.save(update_fields=["exdates", "sequence", "series_end", "updated_at"])
+    if exception is not None:
+        exception.delete()
+
+    guests = [a for a in everyone if a.is_guest]
+    if not guests:
+        return
+    tokens = {
+        a.guest_id: a
+        for a in Attendee.objects.filter(event=series, guest__isnull=False).select_related("guest")
+    }
+    sender = invitations.Sender.for_event(series, invitations.sender_mailbox_for(actor))
+    for attendee in guests:
+        if attendee.guest_id in tokens:
+            invitations.queue_guest_mail(
+                series,
+                attendee,
+                everyone,
+                sender,
+                kind="occurrence_cancelled",
+                tokens=tokens[attendee.guest_id],
+                occurrence=gone,
+            )
+
+
+def _cut_series(series: Event, split_at: dt.datetime, actor: User) -> None:
+    """Cancel ``split_at`` and every later occurrence: the series ends before it."""
+    engine = series.as_series()
+    later = Event.objects.filter(series=series, recurrence_id__gte=split_at)
+    top = max([series.sequence, *later.values_list("sequence", flat=True)])
+    later.delete()
+    series.recurrence = str(engine.until_before(split_at))
+    series.exdates = series_rows.store_exdates(
+        d for d in series_rows.stored_exdates(series) if d < split_at
+    )
+    series.sequence = top + 1
+    series.save()
+    _mail_whole(series, actor, kind="update")
+
+
+# --------------------------------------------------------------------------- answers
+
+
+def _answer_occurrences(
+    series: Event,
+    *,
+    user_id: int | None = None,
+    guest_id: int | None = None,
+    status: str,
+    dtstamp: dt.datetime | None,
+    answered_at: dt.datetime | None,
+) -> None:
+    """A whole-series answer also holds for the person's copies on changed occurrences.
+
+    Each copy records the occurrence's own SEQUENCE, so an older REPLY to that date
+    cannot undo the answer later.
+    """
+    person = {"user_id": user_id} if user_id else {"guest_id": guest_id}
+    copies = (
+        Attendee.objects.select_for_update(of=("self",))
+        .filter(event__series=series, **person)
+        .select_related("event")
+    )
+    for copy in copies:
+        copy.status = status
+        copy.answered_sequence = copy.event.sequence
+        copy.answered_dtstamp = dtstamp
+        copy.answered_at = answered_at
+        copy.save(update_fields=["status", "answered_sequence", "answered_dtstamp", "answered_at"])
 
 
 @transaction.atomic
-def attendee_respond(event: Event, user: User, status: str) -> Attendee:
-    """A colleague answers an invitation from inside the app."""
+def attendee_respond(
+    event: Event, user: User, status: str, *, occurrence: dt.datetime | None = None
+) -> Attendee:
+    """A colleague answers an invitation from inside the app.
+
+    Without ``occurrence`` an answer to a series holds for every date, changed ones
+    included; with it (or when ``event`` is an exception row) for that date alone, whose
+    exception row is made if needed.
+    """
     if status not in Attendee.Status.values or status == Attendee.Status.NEEDS_ACTION:
         raise ValidationError({"status": _("Choose accepted, tentative or declined.")})
-    attendee = Attendee.objects.select_for_update().filter(event=event, user=user).first()
-    if attendee is None:
+    occurrence = series_rows.clean_occurrence(occurrence)
+    series, row = _lock_event(event)
+    if not Attendee.objects.filter(event=row, user=user).exists():
         raise PermissionDenied(_("You are not invited to this event."))
+    if occurrence is not None or row.series_id:
+        row = _occurrence_row(series, row, occurrence)
+    attendee = Attendee.objects.select_for_update().filter(event=row, user=user).first()
+    if attendee is None:
+        raise PermissionDenied(_("You are not invited to this occurrence."))
     attendee.status = status
     attendee.save(update_fields=["status"])
+    if row.is_series:
+        _answer_occurrences(row, user_id=user.pk, status=status, dtstamp=None, answered_at=None)
     return attendee
 
 
@@ -351,20 +980,38 @@ _FROM_PARTSTAT = {
 }
 
 
+def _lock_guest(attendee_id: int) -> Attendee | None:
+    """Lock the guest's event row, then the attendee row (the order event writes use)."""
+    event_id = (
+        Attendee.objects.filter(pk=attendee_id, guest__isnull=False)
+        .values_list("event_id", flat=True)
+        .first()
+    )
+    if event_id is None:
+        return None
+    Event.objects.select_for_update().filter(pk=event_id).first()
+    return (
+        Attendee.objects.select_for_update(of=("self",))  # PostgreSQL: not the outer-joined guest
+        .select_related("event", "event__organizer", "guest")
+        .filter(pk=attendee_id, guest__isnull=False)
+        .first()
+    )
+
+
 @transaction.atomic
 def guest_respond(attendee: Attendee, status: str) -> Attendee:
     """A guest answers on their own page (a POST; a GET never gets here).
 
     The answer counts as one given for the event's current SEQUENCE at this moment, so a
-    mail-client REPLY written earlier cannot overwrite it later.
+    mail-client REPLY written earlier cannot overwrite it later. For a series it holds
+    for every date, the changed ones included.
     """
     if status not in GUEST_ANSWERS:
         raise ValidationError({"status": _("Choose accepted, tentative or declined.")})
-    attendee = (
-        Attendee.objects.select_for_update(of=("self",))  # PostgreSQL: not the outer-joined guest
-        .select_related("event", "event__organizer", "guest")
-        .get(pk=attendee.pk, guest__isnull=False)
-    )
+    locked = _lock_guest(attendee.pk)
+    if locked is None:
+        raise Attendee.DoesNotExist("The invitation is gone.")
+    attendee = locked
     if attendee.event.is_cancelled:
         raise ValidationError({"status": _("This event was cancelled.")})
     now = django_timezone.now()
@@ -374,6 +1021,10 @@ def guest_respond(attendee: Attendee, status: str) -> Attendee:
     attendee.answered_dtstamp = now
     attendee.answered_at = now
     attendee.save(update_fields=["status", "answered_sequence", "answered_dtstamp", "answered_at"])
+    if attendee.event.is_series:
+        _answer_occurrences(
+            attendee.event, guest_id=attendee.guest_id, status=status, dtstamp=now, answered_at=now
+        )
     if changed:
         invitations.notify_decision(attendee)
     return attendee
@@ -401,27 +1052,46 @@ def apply_guest_reply(*, token: str, reply: ParsedReply, message_id: str | None 
 
     Returns an outcome code: ``"applied"``, or why nothing changed: ``"unknown_token"``
     (no such invitation: never issued, or the guest was removed), ``"not_invited"`` (the
-    REPLY is about another event, or the event was cancelled), ``"wrong_attendee"`` (the
-    ATTENDEE in the body is not the guest this address was given to), ``"unsupported"``
-    (a PARTSTAT other than accepted/tentative/declined), ``"stale"`` (older SEQUENCE or
-    DTSTAMP than the answer already applied), ``"duplicate"`` (this message was applied
-    before). Everything but "applied" is logged. One transaction; the organizer is
-    notified in-app and, when the event says so, by e-mail through the outbox.
+    REPLY is about another event, the event was cancelled, or its RECURRENCE-ID is no
+    occurrence the guest is invited to), ``"wrong_attendee"`` (the ATTENDEE in the body
+    is not the guest this address was given to), ``"unsupported"`` (a PARTSTAT other than
+    accepted/tentative/declined), ``"stale"`` (older SEQUENCE or DTSTAMP than the answer
+    already applied), ``"duplicate"`` (this message was applied before). Everything but
+    "applied" is logged. One transaction; the organizer is notified in-app and, when the
+    event says so, by e-mail through the outbox.
+
+    A REPLY without RECURRENCE-ID answers a series as a whole (every date, changed ones
+    included); with one, that date alone: its exception row is made if needed, and the
+    organizer is told which date.
     """
     with transaction.atomic():
         outcome, attendee = _apply_guest_reply(token, reply, message_id)
     log = logger.info if outcome == "applied" else logger.warning
     log(
-        "guest reply %s: uid=%r attendee=%r partstat=%s sequence=%s message_id=%r attendee_id=%s",
+        "guest reply %s: uid=%r attendee=%r partstat=%s sequence=%s recurrence_id=%s "
+        "message_id=%r attendee_id=%s",
         outcome,
         getattr(reply, "uid", None),
         getattr(reply, "attendee_email", None),
         getattr(reply, "partstat", None),
         getattr(reply, "sequence", None),
+        getattr(reply, "recurrence_id", None),
         message_id,
         attendee.pk if attendee else None,
     )
     return outcome
+
+
+def _reply_occurrence(event: Event, recurrence_id: dt.datetime) -> dt.datetime:
+    """The occurrence start a REPLY's RECURRENCE-ID means.
+
+    mail.inbound_parse reads a DATE value as midnight UTC; for an all-day series the
+    occurrence starts at midnight of that day in the series' own zone.
+    """
+    if event.all_day and recurrence_id.astimezone(dt.UTC).time() == dt.time(0):
+        day = recurrence_id.astimezone(dt.UTC).date()
+        return dt.datetime.combine(day, dt.time(0), event.zone).astimezone(dt.UTC)
+    return recurrence_id.astimezone(dt.UTC)
 
 
 def _apply_guest_reply(
@@ -430,12 +1100,7 @@ def _apply_guest_reply(
     found = guest_lib.attendee_for_reply_token(token)
     if found is None:
         return "unknown_token", None
-    attendee = (
-        Attendee.objects.select_for_update(of=("self",))  # PostgreSQL: not the outer-joined guest
-        .select_related("event", "event__organizer", "guest")
-        .filter(pk=found.pk)
-        .first()
-    )
+    attendee = _lock_guest(found.pk)
     if attendee is None:  # removed between the lookup and the lock
         return "unknown_token", None
     event = attendee.event
@@ -447,6 +1112,31 @@ def _apply_guest_reply(
     if address.lower() != attendee.guest.email.lower():
         return "wrong_attendee", attendee
 
+    # Which row the answer is for: the invitation's own, or the guest's on one date.
+    target = attendee
+    when = None
+    exception = None
+    if reply.recurrence_id is not None:
+        when = _reply_occurrence(event, reply.recurrence_id)
+        if not event.is_series:
+            if when != event.start:
+                return "not_invited", attendee
+            when = None
+        else:
+            exception = (
+                Event.objects.select_for_update().filter(series=event, recurrence_id=when).first()
+            )
+            if exception is None and not event.as_series().is_occurrence(when):
+                return "not_invited", attendee
+            if exception is not None:
+                target = (
+                    Attendee.objects.select_for_update()
+                    .filter(event=exception, guest_id=attendee.guest_id)
+                    .first()
+                )
+                if target is None:  # taken off that date
+                    return "not_invited", attendee
+
     fingerprint = _reply_fingerprint(message_id, reply) if message_id else None
     if (
         fingerprint
@@ -456,13 +1146,13 @@ def _apply_guest_reply(
     status = _FROM_PARTSTAT.get(reply.partstat.upper())
     if status is None:
         outcome = "unsupported"
-    elif _is_older(reply, attendee):
+    elif _is_older(reply, target):
         outcome = "stale"
     elif (
         not fingerprint
-        and attendee.status == status
-        and attendee.answered_sequence == reply.sequence
-        and attendee.answered_dtstamp == reply.dtstamp
+        and target.status == status
+        and target.answered_sequence == reply.sequence
+        and target.answered_dtstamp == reply.dtstamp
     ):
         outcome = "duplicate"  # the same answer again, without a Message-ID to tell
     else:
@@ -479,12 +1169,29 @@ def _apply_guest_reply(
         )
     if outcome != "applied":
         return outcome, attendee
-    changed = attendee.status != status
-    attendee.status = status
-    attendee.answered_sequence = reply.sequence
-    attendee.answered_dtstamp = reply.dtstamp
-    attendee.answered_at = django_timezone.now()
-    attendee.save(update_fields=["status", "answered_sequence", "answered_dtstamp", "answered_at"])
+    if when is not None and exception is None:
+        exception = series_rows.make_exception(event, when)
+        target = Attendee.objects.select_for_update().get(
+            event=exception, guest_id=attendee.guest_id
+        )
+    if exception is not None:
+        target.event = exception
+        target.guest = attendee.guest
+    now = django_timezone.now()
+    changed = target.status != status
+    target.status = status
+    target.answered_sequence = reply.sequence
+    target.answered_dtstamp = reply.dtstamp
+    target.answered_at = now
+    target.save(update_fields=["status", "answered_sequence", "answered_dtstamp", "answered_at"])
+    if when is None and event.is_series:
+        _answer_occurrences(
+            event,
+            guest_id=attendee.guest_id,
+            status=status,
+            dtstamp=reply.dtstamp,
+            answered_at=now,
+        )
     if changed:
-        invitations.notify_decision(attendee)
-    return "applied", attendee
+        invitations.notify_decision(target)
+    return "applied", target
