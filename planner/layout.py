@@ -155,6 +155,27 @@ def _busy_pieces(
     return pieces
 
 
+def visible_hours(grids: Sequence[DayGrid], margin: int = 1) -> tuple[int, int]:
+    """The hours the grid shows: from the first working or busy minute of the view to the
+    last, widened by ``margin`` hours and the same for every day of the view, so that
+    blocks are as wide as they can be and days line up. 08-18 when nothing is there.
+    """
+    starts, ends = [], []
+    for grid in grids:
+        for row in grid.rows:
+            for piece in row.working:
+                starts.append(piece.start_minute)
+                ends.append(piece.end_minute)
+            for piece in row.busy:
+                starts.append(piece.start_minute)
+                ends.append(piece.visible_end_minute)
+    if not starts:
+        return 8, 18
+    first = max(0, min(starts) // 60 - margin)
+    last = min(24, -(-max(ends) // 60) + margin)
+    return first, max(last, first + 1)
+
+
 def layout_days(
     schedules: Sequence[PersonSchedule],
     first: dt.date,

@@ -26,7 +26,7 @@ from scheduling.intervals import Interval
 
 from . import selectors
 from .forms import DAY, DEFAULT_DURATION, SERVICE_FIELD_MAP, WEEK, PlannerForm
-from .layout import day_bounds, layout_days
+from .layout import day_bounds, layout_days, visible_hours
 
 
 def event_link(slot: Interval, zone: dt.tzinfo, attendees: list[User], organizer: User) -> str:
@@ -94,6 +94,8 @@ def planner(request: HttpRequest) -> HttpResponse:
         schedules = selectors.schedules(viewer, people, start, end)
         grids = layout_days(schedules, first, count, zone, today=today, viewer_id=viewer.pk)
 
+    first_hour, last_hour = visible_hours(grids)
+
     slots = None
     if valid and form.wants_search:
         search_start, search_end = day_bounds(
@@ -148,7 +150,9 @@ def planner(request: HttpRequest) -> HttpResponse:
             "slots": slots,
             "duration": data.get("duration"),
             "zone_name": viewer.timezone,
-            "hours": range(24),
+            "hours": range(first_hour, last_hour),
+            "from_minute": first_hour * 60,
+            "span_minutes": (last_hour - first_hour) * 60,
         },
         status=200 if valid else 400,
     )

@@ -1,0 +1,123 @@
+"""Planner in Chromium: pick three colleagues, find a time, open the prefilled event form."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from conftest import PASSWORD
+from planner.tests.conftest import (
+    BERLIN,
+    FIRST_TEN_HOUR_SLOTS,
+    berlin_slots,
+    future_monday,
+    hours,
+    known_week,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+MONDAY = future_monday()
+
+
+@pytest.fixture
+def team(owner, colleague, acme):
+    from accounts.models import User
+
+    owner.working_hours = hours("09:00", "17:00")
+    owner.save()
+    colleague.working_hours = hours("08:00", "16:00")
+    colleague.save()
+    carol = User.objects.create_user(
+        "carol@acme.test",
+        PASSWORD,
+        account=acme,
+        full_name="Carol Third",
+        timezone="Europe/London",
+        working_hours=hours("10:00", "18:00", wed=[["10:00", "15:30"]]),
+    )
+    known_week(owner, colleague, carol, MONDAY)
+    return owner, colleague, carol
+
+
+def sign_in(page, base_url: str, user, next_path: str) -> None:
+    page.goto(base_url + next_path)
+    assert "/accounts/signin/" in page.url
+    page.get_by_label("E-mail").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(base_url + next_path)
+
+
+def test_find_a_time_and_open_the_event_form(page, live_server, team, screenshot_dir):
+    alice, bob, carol = team
+    sign_in(page, live_server.url, alice, "/planner/")
+    me = page.get_by_label(f"{alice.full_name} ({alice.timezone})")
+    assert me.is_checked()  # me, checked by default
+    page.get_by_label(f"{bob.full_name} ({bob.timezone})").check()
+    page.get_by_label(f"{carol.full_name} ({carol.timezone})").check()
+    page.get_by_label("Date").fill(MONDAY.isoformat())
+    page.get_by_label("Week").check()
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_selector(f'section.planner-day[data-date="{MONDAY.isoformat()}"]')
+    assert page.locator("section.planner-day").count() == 7
+    monday = page.locator(f'section.planner-day[data-date="{MONDAY.isoformat()}"]')
+    assert monday.locator(".planner-row[data-user]").count() == 3
+    # My own event by name; Carol's appointment only as busy time.
+    assert monday.get_by_text("Alice 1:1").is_visible()
+    carol_row = monday.locator(f'.planner-row[data-user="{carol.pk}"]')
+    assert carol_row.locator(".busy").first.inner_text().startswith("busy")
+    assert "dentist" not in page.content()
+    # Bob's working hours (08:00-16:00 New York) sit at 14:00-22:00 on my Berlin grid.
+    work = monday.locator(f'.planner-row[data-user="{bob.pk}"] .work').bounding_box()
+    scale = monday.locator(".planner-scale span")
+    fourteen = scale.get_by_text("14", exact=True).bounding_box()
+    twenty_two = scale.get_by_text("22", exact=True).bounding_box()
+    assert abs(work["x"] - fourteen["x"]) <= 2
+    assert abs(work["x"] + work["width"] - twenty_two["x"]) <= 2
+    page.screenshot(path=str(screenshot_dir / "rendezvous-planner-week.png"), full_page=True)
+
+    page.get_by_label("Length (minutes)").fill("60")
+    page.get_by_label("From").fill(MONDAY.isoformat())
+    page.get_by_label("To").fill((MONDAY + dt.timedelta(days=4)).isoformat())
+    page.get_by_role("button", name="Find a time").click()
+    slots = page.locator(".planner-slots ol.slots a")
+    slots.first.wait_for()
+    expected = berlin_slots(MONDAY, FIRST_TEN_HOUR_SLOTS, 60)
+    assert slots.count() == len(expected)
+    first_start, first_end = expected[0]
+    local_start = first_start.astimezone(BERLIN)
+    assert slots.first.inner_text() == (
+        f"{local_start.strftime('%a')} {local_start.day} {local_start.strftime('%b %Y')}, "
+        "14:30–15:30"
+    )
+    page.screenshot(path=str(screenshot_dir / "rendezvous-planner-slots.png"), full_page=True)
+
+    slots.first.click()
+    page.wait_for_url("**/calendar/events/new/?**")
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["start"] == [local_start.isoformat()]
+    assert query["end"] == [first_end.astimezone(BERLIN).isoformat()]
+    assert query["attendees"] == [f"{bob.pk},{carol.pk}"]
+    # The event form takes the prefill (helper "pages"): that time and those people.
+    assert page.get_by_label("Start date").input_value() == MONDAY.isoformat()
+    assert page.get_by_label("Start time").input_value() == "14:30"
+    assert page.get_by_label("End date").input_value() == MONDAY.isoformat()
+    assert page.get_by_label("End time").input_value() == "15:30"
+    assert page.get_by_label(bob.full_name).is_checked()
+    assert page.get_by_label(carol.full_name).is_checked()
+    page.screenshot(path=str(screenshot_dir / "rendezvous-planner-prefill.png"), full_page=True)
+
+
+def test_planner_on_a_phone(phone_page, live_server, team):
+    alice, bob, _ = team
+    sign_in(phone_page, live_server.url, alice, "/planner/")
+    phone_page.get_by_label(f"{bob.full_name} ({bob.timezone})").check()
+    phone_page.get_by_role("button", name="Show").click()
+    phone_page.wait_for_selector(f'.planner-row[data-user="{bob.pk}"]')
+    # The page itself never scrolls sideways; the day grid scrolls inside its own box.
+    assert phone_page.evaluate(
+        "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
