@@ -15,14 +15,11 @@ test expects are written out by hand in Berlin wall time, never computed.
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import zoneinfo
-from collections.abc import Iterable
 
 import pytest
 
-from events.models import Attendee, Event
-from events.services import attendee_respond, event_cancel, event_create
+from events.services import attendee_respond, event_cancel, event_create, event_update
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
@@ -50,48 +47,6 @@ def future_monday(month: int = 6) -> dt.date:
     summer time in Berlin, New York and London alike, so the expected slots never change."""
     first = dt.date(dt.date.today().year + 2, month, 1)
     return first + dt.timedelta(days=(7 - first.weekday()) % 7)
-
-
-def weekly(
-    organizer,
-    *,
-    title: str,
-    start: dt.datetime,
-    end: dt.datetime,
-    byday: str,
-    attendees: Iterable = (),
-    exdates: Iterable[dt.datetime] = (),
-) -> Event:
-    """A weekly series; through event_create once it takes ``recurrence`` (the "series"
-    work), until then as rows written directly (a series row plus its attendees is valid)."""
-    rule = f"FREQ=WEEKLY;BYDAY={byday}"
-    exdates = [d.astimezone(UTC) for d in exdates]
-    zone = str(start.tzinfo)
-    if "recurrence" in inspect.signature(event_create).parameters:
-        return event_create(
-            organizer,
-            title=title,
-            start=start,
-            end=end,
-            timezone=zone,
-            attendee_ids=[u.pk for u in attendees],
-            recurrence=rule,
-            exdates=exdates,
-        )
-    event = Event.objects.create(
-        account_id=organizer.account_id,
-        organizer=organizer,
-        title=title,
-        start=start,
-        end=end,
-        timezone=zone,
-        recurrence=rule,
-        exdates=[d.isoformat() for d in exdates],
-    )
-    Attendee.objects.create(event=event, user=organizer, status=Attendee.Status.ACCEPTED)
-    for user in attendees:
-        Attendee.objects.create(event=event, user=user)
-    return event
 
 
 @pytest.fixture
@@ -135,14 +90,25 @@ def known_week(alice, bob, carol, monday: dt.date) -> None:
         timezone="Europe/London",
     )
     # Bob's stand-up, Tuesdays and Thursdays 09:00-10:00 New York (15:00-16:00 Berlin),
-    # since two weeks before; this week's Thursday is taken out of the series.
-    weekly(
+    # since two weeks before; this week's Thursday is taken out of the series and
+    # this week's Tuesday one moved an hour later (16:00-17:00 Berlin).
+    # This week's Tuesday meeting moved an hour later (16:00-17:00 Berlin).
+    standup = event_create(
         bob,
         title="Bob stand-up",
         start=local(tue - dt.timedelta(days=14), "09:00", NEW_YORK),
         end=local(tue - dt.timedelta(days=14), "10:00", NEW_YORK),
-        byday="TU,TH",
+        timezone="America/New_York",
+        recurrence="FREQ=WEEKLY;BYDAY=TU,TH",
         exdates=[local(thu, "09:00", NEW_YORK)],
+    )
+    event_update(
+        standup,
+        bob,
+        scope="this",
+        occurrence=local(tue, "09:00", NEW_YORK),
+        start=local(tue, "10:00", NEW_YORK),
+        end=local(tue, "11:00", NEW_YORK),
     )
     # Things that do not make anyone busy: shown as free, cancelled, declined.
     event_create(
@@ -173,16 +139,16 @@ def known_week(alice, bob, carol, monday: dt.date) -> None:
 FIRST_TWELVE_HOUR_SLOTS = [
     (0, "14:30"),  # Mon: 14:00-14:30 Alice, 16:00- Carol
     (0, "15:00"),
-    (1, "14:00"),  # Tue: 15:00-16:00 Bob's stand-up (recurring)
-    (1, "16:00"),
+    (1, "14:00"),  # Tue: Bob's stand-up moved to 16:00-17:00; 15:00 is free
+    (1, "14:30"),
+    (1, "15:00"),
     (2, "14:00"),  # Wed: common time ends 16:30 (Carol); "free", cancelled don't count
     (2, "14:30"),
     (2, "15:00"),
     (2, "15:30"),
     (3, "14:00"),  # Thu: stand-up taken out this week; Alice's talk 16:00-17:00
-    (3, "14:30"),
-    (3, "15:00"),  # (the stand-up's hour, free this Thursday only)
-    (4, "14:00"),  # Fri: nothing
+    (3, "14:30"),  # (overlaps the stand-up's hour, free this Thursday only)
+    (3, "15:00"),
 ]
 FIRST_TEN_HOUR_SLOTS = FIRST_TWELVE_HOUR_SLOTS[:10]
 

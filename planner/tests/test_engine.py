@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from events.occurrences import BusyBlock
-from planner.layout import layout_days
+from planner.layout import layout_days, visible_hours
 from planner.selectors import PersonSchedule
 from scheduling.hours import parse_weekly_hours
 from scheduling.intervals import Interval, merge
@@ -196,3 +196,30 @@ def test_layout_on_the_spring_forward_day():
     assert (piece.start_minute, piece.end_minute) == (540, 1020)
     assert (piece.start_label, piece.end_label) == ("09:00", "17:00")
     assert not days[0].rows[0].is_viewer
+
+
+def test_visible_hours_cover_every_piece_of_the_view():
+    someone = _User(2, "Europe/Berlin")
+    working = [Interval(at(4, 7), at(4, 15))]  # 09:00-17:00 Berlin
+    late = [BusyBlock(at(5, 19, 10), at(5, 19, 15))]  # Tuesday 21:10-21:15 (drawn 10 min)
+    days = layout_days(
+        [PersonSchedule(someone, working, late)],
+        dt.date(2026, 5, 4),
+        2,
+        BERLIN,
+        today=dt.date(2026, 1, 1),
+        viewer_id=1,
+    )
+    assert visible_hours(days) == (8, 23)  # 09:00 and 21:20, an hour either side
+    assert visible_hours(days, margin=0) == (9, 22)
+    assert visible_hours([]) == (8, 18)
+    everything = [BusyBlock(at(3, 22), at(5, 22))]  # all of Monday, Berlin
+    days = layout_days(
+        [PersonSchedule(someone, [], everything)],
+        dt.date(2026, 5, 4),
+        1,
+        BERLIN,
+        today=dt.date(2026, 1, 1),
+        viewer_id=1,
+    )
+    assert visible_hours(days) == (0, 24)

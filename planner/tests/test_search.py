@@ -93,7 +93,7 @@ def test_not_before_now(week, alice):
         alice, week, duration_minutes=60, start=start, end=end, limit=3, now=now
     )
     # 14:30 has begun; the next grid point is 15:00.
-    table = [(0, "15:00"), (1, "14:00"), (1, "16:00")]
+    table = [(0, "15:00"), (1, "14:00"), (1, "14:30")]
     assert _pairs(slots) == berlin_slots(MONDAY, table, 60)
     # A range wholly in the past has nothing.
     assert find_common_slots(alice, week, duration_minutes=60, start=start, end=end) == []
