@@ -15,6 +15,8 @@ Status codes:
 - 404: the resource does not exist *or belongs to someone the caller may not see*
   (one body for both, so ids of other accounts cannot be probed);
 - 409: the request clashes with the current state (``code`` says how);
+- 413: the request body is larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (refused before it
+  is read, so nothing is parsed or written);
 - 422: the input does not fit the schema (wrong type, missing field, naive time...);
 - 429: too many requests for this employee (``Retry-After`` says when to come back).
 """
@@ -24,7 +26,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -141,6 +144,15 @@ def _conflict(request: HttpRequest, exc: Conflict, api: NinjaAPI):
     return api.create_response(request, error_body(exc.message, code=exc.code), status=409)
 
 
+def _too_big(request: HttpRequest, exc: RequestDataTooBig, api: NinjaAPI):
+    # Django refuses the body on reading it; without this handler ninja would hand the
+    # exception to Django (an HTML 400) or, with DEBUG on, answer 500 with a traceback.
+    detail = _("The request body is too large (at most %(bytes)d bytes).") % {
+        "bytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+    }
+    return api.create_response(request, error_body(detail), status=413)
+
+
 def _http_error(request: HttpRequest, exc: HttpError, api: NinjaAPI) -> HttpResponse:
     if isinstance(exc, AuthenticationError):
         response = api.create_response(
@@ -167,6 +179,7 @@ def install(api: NinjaAPI) -> None:
         PermissionDenied: _permission_denied,
         Http404: _not_found,
         Conflict: _conflict,
+        RequestDataTooBig: _too_big,
         HttpError: _http_error,
     }
     for exc_class, handler in handlers.items():

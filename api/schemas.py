@@ -23,8 +23,10 @@ from pydantic_core import PydanticCustomError
 
 from accounts.models import User
 from events.models import Attachment, Attendee, Event, Guest
+from events.occurrences import Occurrence
 from mail.senders import sender_for
 from scheduling.intervals import Interval
+from scheduling.recurrence import MAX_EXDATES
 
 #: The longest range one list or free/busy request may cover.
 MAX_RANGE = dt.timedelta(days=366)
@@ -123,6 +125,25 @@ class RangeQuery(Schema):
 
 class EventsQuery(RangeQuery):
     include_cancelled: bool = Field(False, description="Also list cancelled events.")
+
+
+class ScopeQuery(Schema):
+    """Which part of a recurring event a change or cancellation is for."""
+
+    scope: Literal["all", "this", "following"] = Field(
+        "all",
+        description=(
+            "all: the whole series (or a single event); this: one occurrence; following: "
+            "that occurrence and the later ones (the series is split)."
+        ),
+    )
+    occurrence: Instant | None = Field(
+        None,
+        description=(
+            "The occurrence's original start (its recurrence_id), ISO 8601 with offset; "
+            "required for this/following unless the id is a changed occurrence's."
+        ),
+    )
 
 
 class FreeBusyQuery(RangeQuery):
@@ -276,7 +297,20 @@ class EventOut(Schema):
     end: dt.datetime = Field(description="UTC instant (exclusive).")
     timezone: str = Field(description="IANA zone the event is planned in.")
     all_day: bool
-    recurrence: str | None = Field(description="RRULE text, or null.")
+    recurrence: str | None = Field(
+        description="RRULE text (canonical, without RRULE:) on a series, else null."
+    )
+    exdates: list[dt.datetime] = Field(
+        description="Starts (UTC) of occurrences taken out of the series (EXDATE)."
+    )
+    series_id: int | None = Field(
+        description="The series this event or occurrence belongs to (its own id for a "
+        "series); null for a single event."
+    )
+    recurrence_id: dt.datetime | None = Field(
+        description="The occurrence's original start (UTC), on an occurrence or a changed "
+        "occurrence; null otherwise."
+    )
     status: Literal["confirmed", "tentative", "cancelled"]
     sequence: int
     transparency: Literal["busy", "free"]
@@ -313,6 +347,16 @@ class EventIn(_Input):
     )
     guests_can_see_participants: bool = False
     notify_on_decision: bool = True
+    recurrence: str | None = Field(
+        None,
+        description="RRULE text, e.g. FREQ=WEEKLY;BYDAY=MO;COUNT=10; start must be the first "
+        "occurrence (DAILY to YEARLY; COUNT ≤ 1000). 400 naming recurrence when refused.",
+    )
+    exdates: list[Instant] = Field(
+        default_factory=list,
+        max_length=MAX_EXDATES,
+        description=f"Occurrence starts to leave out (at most {MAX_EXDATES}).",
+    )
 
 
 class EventPatch(_Input):
@@ -335,6 +379,10 @@ class EventPatch(_Input):
     guests: list[GuestIn] = Field(None, max_length=MAX_ATTENDEES)  # type: ignore[arg-type]
     guests_can_see_participants: bool = None  # type: ignore[assignment]
     notify_on_decision: bool = None  # type: ignore[assignment]
+    recurrence: str | None = Field(
+        None, description="RRULE text; null stops the repetition (scope all only)."
+    )
+    exdates: list[Instant] = Field(None, max_length=MAX_EXDATES)  # type: ignore[arg-type]
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -374,9 +422,19 @@ def guest_out(guest: Guest) -> dict[str, Any]:
     }
 
 
-def event_out(event: Event) -> dict[str, Any]:
-    """Uses ``event.organizer`` and ``event.attendees.all()``: load them with the event."""
+def event_out(event: Event, occurrence: Occurrence | None = None) -> dict[str, Any]:
+    """Uses ``event.organizer`` and ``event.attendees.all()``: load them with the event.
+
+    With ``occurrence`` (one happening of ``event`` in a listed range) ``start``, ``end``
+    and ``recurrence_id`` are that occurrence's; ``id`` stays the row's (the series, or
+    the changed occurrence's own row).
+    """
     organizer = event.organizer
+    start, end = event.start, event.end
+    recurrence_id = event.recurrence_id
+    if occurrence is not None:
+        start, end, recurrence_id = occurrence.start, occurrence.end, occurrence.recurrence_id
+    series_id = event.series_id or (event.pk if event.recurrence else None)
     return {
         "id": event.pk,
         "uid": event.uid,
@@ -384,11 +442,14 @@ def event_out(event: Event) -> dict[str, Any]:
         "description": event.description,
         "location": event.location,
         "video_url": event.video_url,
-        "start": _utc(event.start),
-        "end": _utc(event.end),
+        "start": _utc(start),
+        "end": _utc(end),
         "timezone": event.timezone,
         "all_day": event.all_day,
         "recurrence": event.recurrence or None,
+        "exdates": [_utc(dt.datetime.fromisoformat(d)) for d in event.exdates or ()],
+        "series_id": series_id,
+        "recurrence_id": _utc(recurrence_id) if recurrence_id else None,
         "status": event.status,
         "sequence": event.sequence,
         "transparency": event.transparency,
