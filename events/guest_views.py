@@ -8,6 +8,10 @@ referrer to other sites (the token is in the URL).
 
 Which participants a guest sees follows the event's "guests can see the participant
 list" switch: when off, only the organizer and the guest themselves.
+
+For a recurring event the page says how it repeats, which dates were taken out and which
+were changed (those the guest is on, with their new time; those they were taken off as
+"not for you"). The guest's answer on this page holds for every date.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from . import guests as guest_lib
 from . import invitations, services
+from . import series as series_rows
 from .models import Attachment, Attendee
 
 ANSWERS = {
@@ -55,6 +60,45 @@ def _everyone(attendee: Attendee) -> list[Attendee]:
     event = attendee.event
     rows = list(Attendee.objects.filter(event=event).select_related("user", "guest"))
     return sorted(rows, key=lambda a: (a.user_id != event.organizer_id, a.pk))
+
+
+#: Changed or cancelled dates listed on the page, at most (the next ones first).
+MAX_LISTED_DATES = 20
+
+
+def _series_facts(attendee: Attendee) -> dict:
+    """How the event repeats and which of its dates differ, for this guest."""
+    event = attendee.event
+    if not event.is_series:
+        return {"repeats": "", "cancelled_dates": [], "changed_dates": []}
+    cancelled = [
+        invitations.format_occurrence(event, d, event.as_series().occurrence_end(d))
+        for d in series_rows.stored_exdates(event)[:MAX_LISTED_DATES]
+    ]
+    changed = []
+    for exception in invitations.exception_rows(event)[:MAX_LISTED_DATES]:
+        row = exception.row_of(attendee)
+        original = invitations.format_occurrence(
+            event,
+            exception.event.recurrence_id,
+            event.as_series().occurrence_end(exception.event.recurrence_id),
+        )
+        changed.append(
+            {
+                "original": original,
+                "now": invitations.format_occurrence(
+                    exception.event, exception.event.start, exception.event.end
+                ),
+                "location": exception.event.location,
+                "invited": row is not None,
+                "status": row.get_status_display() if row else "",
+            }
+        )
+    return {
+        "repeats": invitations.describe_repeats(event),
+        "cancelled_dates": cancelled,
+        "changed_dates": changed,
+    }
 
 
 def _attachments(attendee: Attendee, token: str) -> list[dict]:
@@ -104,6 +148,7 @@ def guest_page(request: HttpRequest, token: str) -> HttpResponse:
             "proposed_label": ANSWERS[proposed] if proposed else "",
             "attachments": _attachments(attendee, token),
             "organizer_name": event.organizer.full_name or event.organizer.email,
+            **_series_facts(me),
         },
     )
     return _private(response)
@@ -111,7 +156,10 @@ def guest_page(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 def guest_ics(request: HttpRequest, token: str) -> HttpResponse:
-    """The event as a file for "add to my calendar" (METHOD:PUBLISH: nothing to answer)."""
+    """The event as a file for "add to my calendar" (METHOD:PUBLISH: nothing to answer).
+
+    A series comes whole: its rule, excluded dates and changed dates.
+    """
     attendee = _attendee_or_404(token)
     data = invitations.guest_ics(attendee.event, attendee, _everyone(attendee))
     response = HttpResponse(data, content_type="text/calendar; charset=utf-8")
