@@ -466,6 +466,8 @@ class EventForm(PageFormMixin, forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Weekly only. The start date's weekday must be one of them."),
+        # Tells whether the boxes are still the default (see _clean_repeat).
+        show_hidden_initial=True,
     )
     repeat_monthly = forms.ChoiceField(
         label=_("Each month"),
@@ -717,10 +719,15 @@ class EventForm(PageFormMixin, forms.Form):
             name, message = missing[ends]
             if data.get(name) is None and name not in self._errors:
                 self.add_error(name, message)
+        weekdays = data.get("repeat_weekdays") or ()
+        if self.stored_rule is None and "repeat_weekdays" not in self.changed_data:
+            # Untouched, the ticked box is only the default: the weekday of the start
+            # date the page was opened with. The start date counts, as it may have moved.
+            weekdays = ()
         self.repeat_choice = RepeatChoice.make(
             repeat,
             interval=data.get("repeat_interval"),
-            weekdays=data.get("repeat_weekdays") or (),
+            weekdays=weekdays,
             monthly=data.get("repeat_monthly"),
             ends=ends,
             until=data.get("repeat_until"),

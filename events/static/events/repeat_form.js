@@ -19,13 +19,20 @@ document.addEventListener("DOMContentLoaded", () => {
   const interval = box.querySelector("input[name='repeat_interval']");
   if (interval) interval.insertAdjacentElement("afterend", unit);
 
-  const relabel = () => {
+  // Until the weekday boxes are touched, the ticked one follows the start date.
+  const dayBoxes = box.querySelectorAll("input[name='repeat_weekdays']");
+  let daysTouched = box.hasAttribute("data-repeat-fixed-day");
+  dayBoxes.forEach((b) => b.addEventListener("change", () => { daysTouched = true; }));
+
+  const relabel = (event) => {
     const input = document.querySelector("input[name='start_date']");
     if (!texts || !input || !input.value || box.hasAttribute("data-repeat-fixed-day")) return;
     const [y, m, d] = input.value.split("-").map(Number);
     const day = new Date(Date.UTC(y, m - 1, d));
     if (Number.isNaN(day.getTime())) return;
-    const weekday = texts.weekdays[(day.getUTCDay() + 6) % 7];
+    const index = (day.getUTCDay() + 6) % 7;
+    if (event && !daysTouched) dayBoxes.forEach((b, i) => { b.checked = i === index; });
+    const weekday = texts.weekdays[index];
     const nth = texts.ordinals[Math.floor((d - 1) / 7)];
     const labels = {
       day: texts.day.replace("%(day)d", String(d)),

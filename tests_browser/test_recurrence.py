@@ -1,0 +1,107 @@
+"""A weekly meeting made through the form, seen weeks ahead; one occurrence cancelled."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+
+from events.models import Event
+from tests_browser.test_calendar import sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
+TITLE = "Weekly planning"
+
+
+def block(page, day: str):
+    return page.locator(f'.timeline[data-date="{day}"] a.event', has_text=TITLE)
+
+
+def test_weekly_meeting_from_the_form_then_cancel_one_occurrence(
+    page, live_server, owner, screenshot_dir
+):
+    base = live_server.url
+    sign_in(page, base, owner)
+    page.get_by_role("link", name="New event").click()
+    page.get_by_label("Title").fill(TITLE)
+    page.get_by_label("Start date").fill("2026-05-04")  # a Monday
+    page.get_by_label("Start time").fill("09:00")
+    page.get_by_label("End date").fill("2026-05-04")
+    page.get_by_label("End time").fill("10:00")
+
+    # Only the parts of the control that apply are shown.
+    assert not page.get_by_label("Every").is_visible()
+    page.get_by_label("Repeats").select_option("WEEKLY")
+    assert page.get_by_label("Every").is_visible()
+    assert page.get_by_label("Monday", exact=True).is_checked()
+    assert not page.get_by_label("Number of occurrences").is_visible()
+    assert not page.locator("[data-repeat-part='monthly']").is_visible()
+    page.get_by_label("Repeats").select_option("MONTHLY")
+    assert page.get_by_label("On the first Monday").is_visible()
+    page.get_by_label("Repeats").select_option("WEEKLY")
+    page.screenshot(path=str(screenshot_dir / "rendezvous-repeat-control.png"), full_page=True)
+    page.get_by_role("button", name="Create event").click()
+
+    page.wait_for_url(f"{base}/calendar/week/2026-05-04/")
+    series = Event.objects.get()
+    assert series.recurrence == "FREQ=WEEKLY;BYDAY=MO"
+    assert block(page, "2026-05-04").is_visible()
+    assert "↻" in block(page, "2026-05-04").inner_text()
+    assert block(page, "2026-05-04").get_attribute("title") == "Recurring: Every week on Monday"
+
+    # Week after week it is there, on Monday at 09:00.
+    monday = dt.date(2026, 5, 4)
+    for _ in range(4):
+        page.get_by_role("link", name="Next week →").click()
+        monday += dt.timedelta(days=7)
+        page.wait_for_url(f"{base}/calendar/week/{monday.isoformat()}/")
+        assert "09:00–10:00" in block(page, monday.isoformat()).inner_text()
+    assert monday == dt.date(2026, 6, 1)
+
+    block(page, "2026-06-01").click()
+    page.wait_for_url(f"{base}/calendar/events/{series.pk}/?occurrence=2026-06-01T07:00:00Z")
+    assert (
+        "Monday 1 June 2026, 09:00–10:00, part of: Every week on Monday"
+        in page.locator(".occurrence-of").inner_text()
+    )
+    page.get_by_role("link", name="Cancel…").click()
+    assert page.get_by_label("This occurrence").is_checked()
+    page.screenshot(path=str(screenshot_dir / "rendezvous-cancel-occurrence.png"), full_page=True)
+    page.get_by_role("button", name="Yes, cancel").click()
+
+    page.wait_for_url(f"{base}/calendar/week/2026-06-01/")
+    assert "was cancelled" in page.get_by_role("status").first.inner_text()
+    assert block(page, "2026-06-01").count() == 0
+    page.get_by_role("link", name="← Previous week").click()
+    page.wait_for_url(f"{base}/calendar/week/2026-05-25/")
+    assert block(page, "2026-05-25").is_visible()
+    page.goto(f"{base}/calendar/week/2026-06-08/")
+    assert block(page, "2026-06-08").is_visible()
+    page.goto(f"{base}/calendar/week/2026-10-26/")  # after the clocks went back
+    assert "09:00–10:00" in block(page, "2026-10-26").inner_text()
+    series.refresh_from_db()
+    assert series.exdates == ["2026-06-01T07:00:00+00:00"]
+
+
+def test_the_repeat_control_shows_only_for_all_occurrences(page, live_server, owner):
+    from events.services import event_create
+
+    series = event_create(
+        owner,
+        title=TITLE,
+        start=dt.datetime(2026, 5, 4, 9, tzinfo=BERLIN),
+        end=dt.datetime(2026, 5, 4, 10, tzinfo=BERLIN),
+        recurrence="FREQ=WEEKLY;BYDAY=MO",
+    )
+    path = f"/calendar/events/{series.pk}/edit/?occurrence=2026-06-01T07:00:00Z"
+    sign_in(page, live_server.url, owner, path)
+    assert page.get_by_label("This occurrence").is_checked()
+    assert not page.get_by_label("Repeats").is_visible()
+    page.get_by_label("All occurrences").check()
+    assert page.get_by_label("Repeats").is_visible()
+    assert page.get_by_label("Repeats").input_value() == "WEEKLY"
+    page.get_by_label("This and all following").check()
+    assert not page.get_by_label("Repeats").is_visible()
