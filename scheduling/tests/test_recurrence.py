@@ -588,6 +588,28 @@ def test_cutting_a_series_at_an_occurrence_in_the_spring_gap_leaves_it_out():
     assert head.last_end() == utc(2026, 3, 28, 2, 30)
 
 
+@pytest.mark.parametrize("tz", [BERLIN, NEW_YORK, ZoneInfo("Australia/Lord_Howe")])
+def test_cutting_at_any_occurrence_near_a_change_splits_the_series_in_two(tz):
+    """Every half hour of the day, daily series around each change of 2026: the part
+    before the cut holds exactly the occurrences before it (never the cut one)."""
+    for change_day, _, _ in changes(tz, 2026):
+        for minutes in range(0, 24 * 60, 30):
+            at = time(minutes // 60, minutes % 60)
+            start = datetime.combine(change_day - 2 * DAY, at, tz)
+            s = series("FREQ=DAILY", start, tz=tz)
+            s.check()
+            window = (s.start, s.start + 5 * DAY)
+            whole = s.occurrences(*window)
+            assert len(whole) >= 5
+            for cut_at in whole[1:]:
+                head = Series(s.until_before(cut_at), s.start, s.duration, tz)
+                assert head.occurrences(*window) == [o for o in whole if o < cut_at], (
+                    tz,
+                    start,
+                    cut_at,
+                )
+
+
 def test_count_and_the_bounds_of_a_series():
     start = datetime(2026, 3, 2, 9, tzinfo=BERLIN)
     s = series("FREQ=WEEKLY;COUNT=5", start, exdates=frozenset({start + WEEK}))
