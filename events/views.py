@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -204,9 +204,17 @@ def _save_notes(request: HttpRequest, form: EventForm) -> None:
 
 
 def _split_guest_errors(form: EventForm, guests_formset, exc: ValidationError) -> None:
-    """Service errors about ``guests.N.field`` go to row N; the others to the event form."""
+    """Service errors about ``guests.N.field`` go to row N; the others to the event form.
+
+    An error about the rule goes on the repeat control, unless the control does not apply
+    to this change (one occurrence, or the following ones): then it tops the form, where
+    it is seen.
+    """
+    field_map = SERVICE_FIELD_MAP
+    if not form.repeat_enabled:
+        field_map = {**SERVICE_FIELD_MAP, "recurrence": NON_FIELD_ERRORS}
     if not hasattr(exc, "error_dict"):
-        apply_service_errors(form, exc, SERVICE_FIELD_MAP)
+        apply_service_errors(form, exc, field_map)
         return
     guest_errors = {k: v for k, v in exc.message_dict.items() if k.startswith("guests")}
     others = {k: v for k, v in exc.message_dict.items() if not k.startswith("guests")}
@@ -218,7 +226,7 @@ def _split_guest_errors(form: EventForm, guests_formset, exc: ValidationError) -
     for message in rest:
         form.add_error(None, message)
     if others:
-        apply_service_errors(form, ValidationError(others), SERVICE_FIELD_MAP)
+        apply_service_errors(form, ValidationError(others), field_map)
 
 
 def _posted_guests(request: HttpRequest):

@@ -823,3 +823,47 @@ def test_a_prefill_end_before_the_start_becomes_one_hour(client, owner):
     query = "?start=2026-05-06T10:00:00%2B02:00&end=2026-05-06T09:00:00%2B02:00"
     initial = client.get(reverse("events:create") + query).context["form"].initial
     assert (initial["start_time"], initial["end_time"]) == (dt.time(10), dt.time(11))
+
+
+@needs_db
+def test_a_rule_error_on_this_and_following_tops_the_form(client, owner):
+    # Moving "this and following" to a Tuesday leaves a Monday rule that no longer fits;
+    # the control is not shown for this scope, so the reason is shown above the form.
+    event = weekly(owner)
+    client.force_login(owner)
+    url = reverse("events:edit", args=[event.pk]) + "?occurrence=2026-06-01T07:00:00Z"
+    post = edit_post(start_date="2026-06-02", end_date="2026-06-02", scope="following")
+    response = client.post(url, post)
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert form.non_field_errors() and "repeat" not in form.errors
+    event.refresh_from_db()
+    assert event.recurrence == "FREQ=WEEKLY;BYDAY=MO"
+    assert not Event.objects.filter(split_from=event).exists()
+
+
+@needs_db
+def test_an_all_day_series_shows_in_the_all_day_row(client, owner, colleague):
+    event = event_create(
+        owner,
+        title="Office day",
+        start=berlin(2026, 5, 6),
+        end=berlin(2026, 5, 7),
+        all_day=True,
+        recurrence="FREQ=WEEKLY;BYDAY=WE",
+        attendee_ids=[colleague.pk],
+    )
+    # Bob in New York sees it on Wednesday too: all-day events are dates.
+    for user in (owner, colleague):
+        client.force_login(user)
+        html = client.get(reverse("events:week_of", args=["2026-09-07"])).content.decode()
+        _placed, all_day = parse_week(html)
+        assert [len(titles) for titles in all_day.values()] == [0, 0, 1, 0, 0, 0, 0]
+        assert "Office day" in all_day["2026-09-09"][0]
+        link = f'href="/calendar/events/{event.pk}/?occurrence=2026-09-08T22:00:00Z"'
+        assert link in html
+    html = client.get(detail_url(event, "2026-09-08T22:00:00Z")).content.decode()
+    assert (
+        "Wednesday 9 September 2026, part of: "
+        f'<a href="/calendar/events/{event.pk}/">Every week on Wednesday</a>'
+    ) in html
