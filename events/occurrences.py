@@ -63,6 +63,19 @@ class BusyBlock:
     event_id: int | None = None
 
 
+#: The earliest instant a datetime holds; window arithmetic stops there.
+_START_OF_TIME = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def _earliest_start(window_start: dt.datetime) -> dt.datetime:
+    """The earliest start of an event (at most MAX_EVENT_LENGTH long) that can reach
+    ``window_start``; a window near the year 1 must not overflow (it comes from a request)."""
+    try:
+        return window_start - MAX_EVENT_LENGTH
+    except OverflowError:
+        return _START_OF_TIME
+
+
 def window_q(start: dt.datetime, end: dt.datetime, prefix: str = "") -> Q:
     """Events that can touch ``[start, end)``: single ones by their own bounds, series by theirs.
 
@@ -74,7 +87,7 @@ def window_q(start: dt.datetime, end: dt.datetime, prefix: str = "") -> Q:
     single = Q(
         **{
             f"{p}recurrence__isnull": True,
-            f"{p}start__gte": start - MAX_EVENT_LENGTH,
+            f"{p}start__gte": _earliest_start(start),
             f"{p}start__lt": end,
             f"{p}end__gt": start,
         }
@@ -95,7 +108,7 @@ def replaced_occurrences(
         return found
     rows = Event.objects.filter(
         series_id__in=ids,
-        recurrence_id__gte=start - MAX_EVENT_LENGTH,
+        recurrence_id__gte=_earliest_start(start),
         recurrence_id__lt=end,
     ).values_list("series_id", "recurrence_id")
     for series_id, recurrence_id in rows:
