@@ -3,15 +3,18 @@
 Plain data in, plain data out. A series is expanded on the wall clock of its own time
 zone (RFC 5545 §3.3.10): a 09:00 Europe/Berlin meeting is at 09:00 local in winter and
 summer, so its UTC instant moves by an hour across DST. Local times are read as
-everywhere else in the engine (``fold=0``): a start inside a spring-forward gap moves
-forward by the gap, a repeated hour means its first occurrence.
+everywhere else in the engine (``fold=0``): an occurrence inside a spring-forward gap
+moves forward by the gap, a repeated hour means its first occurrence (and a series
+cannot start at the second one). UNTIL is compared as an instant.
 
 Why the limits: a rule is user input, and a careless or hostile one must not cost the
-server. Only DAILY and finer-than-a-day-free rules are accepted (no SECONDLY, MINUTELY,
+server. Only DAILY, WEEKLY, MONTHLY and YEARLY rules are accepted (no SECONDLY, MINUTELY,
 HOURLY, and no BYHOUR/BYMINUTE/BYSECOND: an event repeats at its start time); COUNT,
-INTERVAL, the rule's length and the number of excluded dates are capped. Unbounded rules
-are fine: nothing ever expands a series beyond the window it is asked about, and long
-DAILY/WEEKLY series are fast-forwarded to the window instead of walked from the start.
+INTERVAL, the rule's length and the number of excluded dates are capped, and a COUNT
+must be reached within a bounded number of periods. Unbounded rules are fine: nothing
+ever expands a series beyond the window it is asked about, rules without COUNT are
+fast-forwarded to the window instead of walked from the start, and no check walks a
+rule further than its first period to learn that the start is not an occurrence.
 """
 
 from __future__ import annotations
