@@ -164,7 +164,9 @@ def selected(start, end) -> set[str]:
 
 def test_window_q_selects_series_by_their_bounds(owner):
     make_series(owner, berlin(6, 1, 10), "FREQ=WEEKLY;COUNT=3", title="ended in June")
-    make_series(owner, berlin(6, 1, 10), "FREQ=DAILY", title="forever")
+    forever = make_series(owner, berlin(6, 1, 10), "FREQ=DAILY", title="forever")
+    assert forever.series_end == UNBOUNDED
+    assert len(forever.as_series().occurrences(berlin(7, 6), berlin(7, 13))) == 7
     make_series(owner, berlin(9, 7, 10), "FREQ=WEEKLY", title="from September")
     make_single(owner, berlin(7, 1, 10), title="July 1st")
     july = (berlin(7, 1), berlin(8, 1))
