@@ -123,7 +123,13 @@ class Event(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.series_end = self.compute_series_end()
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and {"start", "end", "recurrence"} & set(update_fields):
+        if update_fields is not None and {
+            "start",
+            "end",
+            "recurrence",
+            "timezone",
+            "all_day",
+        } & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "series_end"}
         super().save(*args, **kwargs)
 
