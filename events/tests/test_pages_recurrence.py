@@ -15,8 +15,9 @@ from django.utils.timezone import now
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from events.forms import DAY_CODES, EventForm, RepeatChoice, build_rule, read_rule
+from events.forms import EventForm
 from events.models import Attendee, Event
+from events.repeat import DAY_CODES, RepeatChoice, build_rule, read_rule
 from events.services import event_create
 from events.tests.pages_helpers import parse_week
 from scheduling.recurrence import Series, parse_rule
