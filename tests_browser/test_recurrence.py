@@ -105,3 +105,62 @@ def test_the_repeat_control_shows_only_for_all_occurrences(page, live_server, ow
     assert page.get_by_label("Repeats").input_value() == "WEEKLY"
     page.get_by_label("This and all following").check()
     assert not page.get_by_label("Repeats").is_visible()
+
+
+def _box_inside(inner: dict, outer: dict, slack: float = 0.5) -> bool:
+    return (
+        inner["x"] >= outer["x"] - slack
+        and inner["y"] >= outer["y"] - slack
+        and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + slack
+        and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + slack
+    )
+
+
+def test_a_one_hour_recurring_block_shows_its_time_and_title_like_a_single_event(
+    page, live_server, owner, screenshot_dir
+):
+    from events.services import event_create
+
+    start = dt.datetime(2026, 5, 5, 10, tzinfo=BERLIN)  # a Tuesday
+    event_create(
+        owner,
+        title=TITLE,
+        start=start,
+        end=start + dt.timedelta(hours=1),
+        recurrence="FREQ=WEEKLY;BYDAY=TU",
+    )
+    event_create(
+        owner,
+        title="One-off review",
+        start=start + dt.timedelta(days=1),
+        end=start + dt.timedelta(days=1, hours=1),
+    )
+    base = live_server.url
+    sign_in(page, base, owner, "/calendar/week/2026-05-04/")
+    recurring = block(page, "2026-05-05")
+    single = page.locator('.timeline[data-date="2026-05-06"] a.event', has_text="One-off review")
+    recurring.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "rendezvous-recurring-hour.png"))
+    recurring.screenshot(path=str(screenshot_dir / "rendezvous-recurring-hour-block.png"))
+    assert "10:00–11:00" in recurring.inner_text()
+    box = recurring.bounding_box()
+    for part in ("time", "title"):
+        inner = recurring.locator(f".{part}").bounding_box()
+        assert _box_inside(inner, box), (part, inner, box)
+    # The mark sits on the time's line, before the time, not on a line of its own.
+    mark = recurring.locator(".repeat-mark").bounding_box()
+    time = recurring.locator(".time").bounding_box()
+    assert _box_inside(mark, box)
+    assert abs(mark["y"] - time["y"]) < time["height"] / 2
+    time_text = recurring.locator(".time").evaluate(
+        "el => { const r = document.createRange(); r.selectNodeContents(el);"
+        " const b = r.getBoundingClientRect(); return {x: b.x, width: b.width}; }"
+    )
+    assert mark["x"] + mark["width"] <= time_text["x"] + 0.5
+    assert time_text["x"] + time_text["width"] <= box["x"] + box["width"]
+    # Time and title take the same place in the block as in a single event's.
+    single_box = single.bounding_box()
+    for part in ("time", "title"):
+        mine = recurring.locator(f".{part}").bounding_box()
+        theirs = single.locator(f".{part}").bounding_box()
+        assert abs((mine["y"] - box["y"]) - (theirs["y"] - single_box["y"])) < 1, part
