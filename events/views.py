@@ -48,13 +48,22 @@ from .week import layout_week, monday_of, occurrence_param, week_bounds
 MIN_YEAR, MAX_YEAR = 1900, 2999
 
 
-def _parse_day(text: str) -> dt.date:
+def _read_day(text: str) -> dt.date | None:
+    """A YYYY-MM-DD date inside the years we show, or None."""
+    text = text.strip()
+    if len(text) > 10:
+        return None
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
-        raise Http404("Not a date.") from None
-    if not MIN_YEAR <= day.year <= MAX_YEAR:
-        raise Http404("Date out of range.")
+        return None
+    return day if MIN_YEAR <= day.year <= MAX_YEAR else None
+
+
+def _parse_day(text: str) -> dt.date:
+    day = _read_day(text)
+    if day is None:
+        raise Http404("Not a date.")
     return day
 
 
@@ -174,6 +183,8 @@ def week(request: HttpRequest, day: str | None = None) -> HttpResponse:
     zone = user.zone
     today = timezone.now().astimezone(zone).date()
     monday = monday_of(_parse_day(day) if day else today)
+    if "date" in request.GET:
+        return _go_to_date(request, monday)
     start, end = week_bounds(monday, zone)
     # One day of margin each side: all-day events are dates in their *own* zone, which
     # may sit up to a day away from the viewer's midnight.
@@ -189,6 +200,7 @@ def week(request: HttpRequest, day: str | None = None) -> HttpResponse:
             "days": days,
             "monday": monday,
             "sunday": monday + dt.timedelta(days=6),
+            "week_url": _week_url(monday),
             "prev_url": _week_url(monday - dt.timedelta(days=7)),
             "next_url": _week_url(monday + dt.timedelta(days=7)),
             "is_this_week": monday == monday_of(today),
@@ -196,6 +208,21 @@ def week(request: HttpRequest, day: str | None = None) -> HttpResponse:
             "zone_name": user.timezone,
         },
     )
+
+
+def _go_to_date(request: HttpRequest, monday: dt.date) -> HttpResponse:
+    """The week page's "Go to date" form (a plain GET, so it works without JavaScript):
+    off to the week of that date. Anything that is not a date keeps the week that was
+    shown, with a message, rather than a 404 for what is a typing slip."""
+    day = _read_day(request.GET["date"])
+    if day is None:
+        messages.error(
+            request,
+            _("“Go to date” needs a date between %(first)d and %(last)d, such as %(example)s.")
+            % {"first": MIN_YEAR, "last": MAX_YEAR, "example": monday.isoformat()},
+        )
+        return redirect(_week_url(monday))
+    return redirect(_week_url(day))
 
 
 def _save_notes(request: HttpRequest, form: EventForm) -> None:

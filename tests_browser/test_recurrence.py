@@ -164,3 +164,18 @@ def test_a_one_hour_recurring_block_shows_its_time_and_title_like_a_single_event
         mine = recurring.locator(f".{part}").bounding_box()
         theirs = single.locator(f".{part}").bounding_box()
         assert abs((mine["y"] - box["y"]) - (theirs["y"] - single_box["y"])) < 1, part
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_go_to_date_opens_that_week(request, live_server, owner, screenshot_dir, size):
+    from tests_browser.test_calendar import no_horizontal_overflow
+
+    page = request.getfixturevalue("page" if size == "desktop" else "phone_page")
+    base = live_server.url
+    sign_in(page, base, owner, "/calendar/week/2026-05-04/")
+    page.get_by_label("Go to date").fill("2026-12-08")
+    page.screenshot(path=str(screenshot_dir / f"rendezvous-go-to-date-{size}.png"))
+    assert no_horizontal_overflow(page)
+    page.get_by_role("button", name="Go", exact=True).click()
+    page.wait_for_url(f"{base}/calendar/week/2026-12-07/")
+    assert page.get_by_label("Go to date").input_value() == "2026-12-07"

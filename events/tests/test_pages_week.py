@@ -245,3 +245,46 @@ def test_query_count_does_not_grow_with_events(client, owner, colleague):
         assert client.get(url).status_code == 200
     assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
     assert Event.objects.count() == 13
+
+
+def test_go_to_date_is_a_plain_get_form_on_the_week_page(client, owner):
+    html = week_html(client, owner, "2026-05-07")
+    form = html.split('<form class="go-to-date"', 1)[1].split("</form>", 1)[0]
+    assert 'method="get"' in form and 'action="/calendar/week/2026-05-04/"' in form
+    assert 'type="date"' in form and 'name="date"' in form and 'value="2026-05-04"' in form
+    assert '<label for="go-to-date">Go to date</label>' in form
+
+
+@pytest.mark.parametrize(
+    ("date", "monday"),
+    [("2026-12-08", "2026-12-07"), ("2031-01-01", "2030-12-30"), (" 2026-05-04 ", "2026-05-04")],
+)
+def test_go_to_date_opens_the_week_of_that_date(client, owner, date, monday):
+    client.force_login(owner)
+    response = client.get("/calendar/week/2026-05-04/", {"date": date})
+    assert response.status_code == 302
+    assert response["Location"] == f"/calendar/week/{monday}/"
+    # From the default page (this week) as well.
+    response = client.get(reverse("events:week"), {"date": date})
+    assert response["Location"] == f"/calendar/week/{monday}/"
+
+
+@pytest.mark.parametrize(
+    "bad", ["", "2026-02-30", "tomorrow", "0001-01-01", "3000-01-01", "2026-05-04" * 50, "<b>x"]
+)
+def test_a_bad_go_to_date_stays_on_the_week_shown_with_a_message(client, owner, bad):
+    event_create(owner, title="Kept", start=berlin(2026, 5, 6, 9), end=berlin(2026, 5, 6, 10))
+    client.force_login(owner)
+    response = client.get("/calendar/week/2026-05-07/", {"date": bad}, follow=True)
+    assert response.redirect_chain == [("/calendar/week/2026-05-04/", 302)]
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "“Go to date” needs a date between 1900 and 2999" in html
+    assert "<b>x" not in html
+    placed, _all_day = parse_week(html)
+    assert [p.title for p in placed] == ["Kept"]
+
+
+def test_go_to_date_needs_sign_in(client):
+    response = client.get(reverse("events:week"), {"date": "2026-05-04"})
+    assert response.status_code == 302 and "/accounts/signin/" in response["Location"]
