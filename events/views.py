@@ -8,6 +8,7 @@ id is the same 404.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 from dataclasses import dataclass
 
@@ -127,12 +128,53 @@ class Target:
         return self.event.is_cancelled or bool(self.series and self.series.is_cancelled)
 
 
+class OccurrenceCancelled(Http404):
+    """An occurrence cancelled by itself (an EXDATE of its series), asked for by someone
+    who may see the series. Left uncaught it is the plain 404 of any missing page; the
+    event page catches it and says what happened (410 Gone)."""
+
+    def __init__(self, series: Event, recurrence_id: dt.datetime) -> None:
+        super().__init__("This occurrence was cancelled.")
+        self.series = series
+        self.recurrence_id = recurrence_id
+
+    @property
+    def url(self) -> str:
+        """The occurrence's own page, which explains the cancellation."""
+        return (
+            reverse("events:detail", args=[self.series.pk])
+            + "?occurrence="
+            + occurrence_param(self.recurrence_id)
+        )
+
+
+def _to_cancelled_occurrence(view):
+    """Edit, cancel and answer pages of a cancelled occurrence lead to its page, which
+    says it was cancelled (a tab left open from before the cancellation, say)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except OccurrenceCancelled as gone:
+            return redirect(gone.url)
+
+    return wrapper
+
+
+def _excluded(event: Event, recurrence_id: dt.datetime) -> bool:
+    """Whether ``recurrence_id`` is one of the series' removed occurrences (EXDATEs)."""
+    series = event.as_series()
+    return series is not None and recurrence_id in series.exdates
+
+
 def _target(request: HttpRequest, event_id: int) -> Target:
     """The event or occurrence a page names; 404 for anything the user may not see.
 
     ``/events/<series>/?occurrence=<start>`` is one occurrence of a series (its changed
     copy when there is one); the id of a changed copy is that occurrence by itself.
-    An occurrence the series does not have (any more) is a 404.
+    An occurrence the series does not have (any more) is a 404; one that was cancelled by
+    itself raises :class:`OccurrenceCancelled` (a 404 unless the page explains it).
     """
     user = request.user
     event = selectors.get_event_for_user(user, event_id)
@@ -149,6 +191,8 @@ def _target(request: HttpRequest, event_id: int) -> Target:
     recurrence_id = _parse_occurrence(raw)
     occurrence = occurrence_of(event, recurrence_id) if event.recurrence else None
     if occurrence is None:
+        if event.recurrence and _excluded(event, recurrence_id):
+            raise OccurrenceCancelled(event, recurrence_id)
         raise Http404("No such occurrence.")
     if occurrence.event.pk != event.pk:
         # A changed copy replaces it; it has its own participants.
@@ -397,6 +441,7 @@ def event_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@_to_cancelled_occurrence
 def event_edit(request: HttpRequest, event_id: int) -> HttpResponse:
     """Edit an event, a whole series, or (``?occurrence=``) one occurrence, the following
     ones or all of them, as the "Apply to" choice says (default: this occurrence)."""
@@ -470,9 +515,35 @@ def _rule_text(target: Target) -> str:
     return describe_rule(parse_rule(event.recurrence), event.all_day, event.zone)
 
 
+def _cancelled_occurrence(request: HttpRequest, gone: OccurrenceCancelled) -> HttpResponse:
+    """410 Gone: the page of an occurrence that was cancelled, for those who see the series."""
+    series = gone.series
+    zone = request.user.zone
+    if series.all_day:
+        when = date_format(gone.recurrence_id.astimezone(series.zone), "l j F Y")
+    else:
+        start = gone.recurrence_id.astimezone(zone)
+        when = f"{date_format(start, 'l j F Y')}, {start:%H:%M}"
+    return render(
+        request,
+        "events/occurrence_cancelled.html",
+        {
+            "nav": "calendar",
+            "series": series,
+            "when": when,
+            "series_url": reverse("events:detail", args=[series.pk]),
+            "week_url": _week_url(gone.recurrence_id.astimezone(zone).date()),
+        },
+        status=410,
+    )
+
+
 @login_required
 def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
-    target = _target(request, event_id)
+    try:
+        target = _target(request, event_id)
+    except OccurrenceCancelled as gone:
+        return _cancelled_occurrence(request, gone)
     event = target.event
     attendees = sorted(event.attendees.all(), key=lambda a: (a.user_id != event.organizer_id, a.pk))
     mine = next((a for a in attendees if a.user_id == request.user.pk), None)
@@ -513,6 +584,7 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@_to_cancelled_occurrence
 def event_respond(request: HttpRequest, event_id: int) -> HttpResponse:
     """A colleague's own answer; on an occurrence page it is for that occurrence."""
     target = _target(request, event_id)
@@ -548,6 +620,7 @@ _CANCELLED_MESSAGES = {
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@_to_cancelled_occurrence
 def event_cancel(request: HttpRequest, event_id: int) -> HttpResponse:
     """Cancel an event, or (``?occurrence=``) one occurrence, the following ones or all."""
     target = _organizer_target(request, event_id)

@@ -685,8 +685,8 @@ def test_cancel_this_occurrence_only(client, owner):
     assert week_titles(client, owner, "2026-06-01") == []
     for monday in ("2026-05-25", "2026-06-08"):
         assert [t for _d, t, _h in week_titles(client, owner, monday)] == ["Team sync"]
-    # The cancelled date is no occurrence any more.
-    assert client.get(detail_url(event, "2026-06-01T07:00:00Z")).status_code == 404
+    # The cancelled date is no occurrence any more: its page says so (410 Gone).
+    assert client.get(detail_url(event, "2026-06-01T07:00:00Z")).status_code == 410
 
 
 @needs_db
@@ -868,3 +868,101 @@ def test_an_all_day_series_shows_in_the_all_day_row(client, owner, colleague):
         "Wednesday 9 September 2026, part of: "
         f'<a href="/calendar/events/{event.pk}/">Every week on Wednesday</a>'
     ) in html
+
+
+# ------------------------------------------------------------------ a cancelled occurrence
+
+
+def cancel_one(client, owner, event, when: str) -> None:
+    client.force_login(owner)
+    url = reverse("events:cancel", args=[event.pk]) + f"?occurrence={when}"
+    assert client.post(url, {"scope": "this"}).status_code == 302
+
+
+@needs_db
+def test_a_cancelled_occurrence_says_so_with_a_link_to_the_series(client, owner, colleague):
+    event = weekly(owner, title="Standup <b>", attendee_ids=[colleague.pk])
+    cancel_one(client, owner, event, "2026-06-01T07:00:00Z")
+    response = client.get(detail_url(event, "2026-06-01T07:00:00Z"))
+    assert response.status_code == 410
+    html = response.content.decode()
+    assert "This occurrence (Monday 1 June 2026, 09:00) was cancelled." in html
+    assert f'href="{detail_url(event)}"' in html
+    assert 'href="/calendar/week/2026-06-01/"' in html
+    assert "Standup &lt;b&gt;" in html and "Standup <b>" not in html
+    # An invited colleague sees it in New York time.
+    client.force_login(colleague)
+    response = client.get(detail_url(event, "2026-06-01T07:00:00Z"))
+    assert response.status_code == 410
+    assert "This occurrence (Monday 1 June 2026, 03:00) was cancelled." in response.content.decode()
+    # The other dates are still there.
+    assert client.get(detail_url(event, "2026-06-08T07:00:00Z")).status_code == 200
+
+
+@needs_db
+def test_a_cancelled_all_day_occurrence_names_its_date(client, owner):
+    event = event_create(
+        owner,
+        title="Holiday",
+        start=berlin(2026, 5, 4),
+        end=berlin(2026, 5, 5),
+        all_day=True,
+        recurrence="FREQ=WEEKLY;BYDAY=MO",
+    )
+    cancel_one(client, owner, event, "2026-05-10T22:00:00Z")
+    response = client.get(detail_url(event, "2026-05-10T22:00:00Z"))
+    assert response.status_code == 410
+    assert "This occurrence (Monday 11 May 2026) was cancelled." in response.content.decode()
+
+
+@needs_db
+def test_edit_cancel_and_answer_of_a_cancelled_occurrence_lead_to_its_page(
+    client, owner, colleague
+):
+    event = weekly(owner, attendee_ids=[colleague.pk])
+    cancel_one(client, owner, event, "2026-06-01T07:00:00Z")
+    gone = detail_url(event, "2026-06-01T07:00:00Z")
+    query = "?occurrence=2026-06-01T07:00:00Z"
+    for user in (owner, colleague):
+        client.force_login(user)
+        for name in ("edit", "cancel"):
+            response = client.get(reverse(f"events:{name}", args=[event.pk]) + query)
+            assert (response.status_code, response["Location"]) == (302, gone), (user, name)
+        response = client.post(reverse("events:cancel", args=[event.pk]) + query, {"scope": "all"})
+        assert response["Location"] == gone
+        response = client.post(
+            reverse("events:respond", args=[event.pk]) + query, {"status": "accepted"}
+        )
+        assert response["Location"] == gone
+    event.refresh_from_db()
+    assert not event.is_cancelled
+    assert not Event.objects.filter(series=event).exists()
+
+
+@needs_db
+def test_a_cancelled_occurrence_is_a_plain_404_for_anyone_who_cannot_see_the_series(
+    client, owner, colleague, stranger
+):
+    event = weekly(owner)
+    cancel_one(client, owner, event, "2026-06-01T07:00:00Z")
+    missing = Event.objects.order_by("-pk").first().pk + 1000
+    for user in (stranger, colleague):
+        client.force_login(user)
+        baseline = client.get(reverse("events:detail", args=[missing]) + "?occurrence=x")
+        assert baseline.status_code == 404
+        for name in ("detail", "edit", "cancel"):
+            url = reverse(f"events:{name}", args=[event.pk]) + "?occurrence=2026-06-01T07:00:00Z"
+            response = client.get(url)
+            assert response.status_code == 404, (user, name)
+            assert response.content == baseline.content
+            assert b"was cancelled" not in response.content
+
+
+@needs_db
+def test_a_date_cut_off_by_this_and_following_is_still_a_404(client, owner):
+    """Only dates removed one by one are explained; a shortened series just ends."""
+    event = weekly(owner)
+    client.force_login(owner)
+    url = reverse("events:cancel", args=[event.pk]) + "?occurrence=2026-06-01T07:00:00Z"
+    assert client.post(url, {"scope": "following"}).status_code == 302
+    assert client.get(detail_url(event, "2026-06-08T07:00:00Z")).status_code == 404
