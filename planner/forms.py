@@ -85,7 +85,19 @@ class PlannerForm(PageFormMixin, forms.Form):
 
     @property
     def wants_search(self) -> bool:
-        """The "Find a time" button was pressed (it is the submit button named ``find``)."""
+        """A search runs: "Find a time" was pressed (the submit button named ``find``), or
+        the page keeps the results of one (``results``: the arrows carry it, so that moving
+        along the timeline does not lose them).
+        """
+        return self.is_bound and ("find" in self.data or "results" in self.data)
+
+    @property
+    def jumps_to_results(self) -> bool:
+        """The timeline moves to the days searched: "Find a time" itself was pressed.
+
+        The "Date" field still holds whatever day was on screen before (today, on a first
+        visit), which says nothing about where the times were found.
+        """
         return self.is_bound and "find" in self.data
 
     def clean_users(self) -> list[int]:

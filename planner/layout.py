@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from accounts.models import User
 from events.occurrences import BusyBlock
 from events.week import local_midnight
-from scheduling.intervals import Interval
+from scheduling.intervals import Interval, merge
 
 from .selectors import PersonSchedule
 
@@ -40,6 +40,7 @@ class Piece:
     reaches_midnight: bool = False
     title: str | None = None
     event_id: int | None = None
+    url: str | None = None
     lane: int = 0
     lanes: int = 1
 
@@ -71,6 +72,14 @@ class DayGrid:
     date: dt.date
     is_today: bool
     rows: list[Row] = field(default_factory=list)
+    #: The times a search found on this day, one piece per slot (lanes where they overlap).
+    found: list[Piece] = field(default_factory=list)
+    #: Their union: the stretches outlined across everyone's rows.
+    found_spans: list[Piece] = field(default_factory=list)
+
+    @property
+    def found_lanes(self) -> int:
+        return max((p.lanes for p in self.found), default=1)
 
 
 def day_bounds(first: dt.date, days: int, zone: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
@@ -134,7 +143,7 @@ def _assign_lanes(pieces: list[Piece]) -> None:
     close()
 
 
-def _working_pieces(
+def _plain_pieces(
     working: Iterable[Interval], day_start: dt.datetime, day_end: dt.datetime, zone: dt.tzinfo
 ) -> list[Piece]:
     pieces = (_cut(iv.start, iv.end, day_start, day_end, zone) for iv in working)
@@ -155,8 +164,30 @@ def _busy_pieces(
     return pieces
 
 
+def place_found(
+    grids: Sequence[DayGrid], slots: Sequence[tuple[Interval, str]], zone: dt.tzinfo
+) -> None:
+    """Put the found ``(slot, link)`` pairs on the days shown, cut at the viewer's midnight.
+
+    Slots on a 15- or 30-minute step overlap (14:00-15:00, 14:30-15:30, ...), so each
+    gets a lane, as overlapping busy blocks do; the merged spans mark the same time
+    across everyone's rows, so that the busy blocks around a found time are in view.
+    """
+    for grid in grids:
+        day_start, day_end = day_bounds(grid.date, 1, zone)
+        found = []
+        for slot, url in slots:
+            piece = _cut(slot.start, slot.end, day_start, day_end, zone)
+            if piece is not None:
+                piece.url = url
+                found.append(piece)
+        _assign_lanes(found)
+        grid.found = found
+        grid.found_spans = _plain_pieces(merge(slot for slot, _ in slots), day_start, day_end, zone)
+
+
 def visible_hours(grids: Sequence[DayGrid], margin: int = 1) -> tuple[int, int]:
-    """The hours the grid shows: from the first working or busy minute of the view to the
+    """The hours the grid shows: from the first working, busy or found minute of the view to the
     last, widened by ``margin`` hours and the same for every day of the view, so that
     blocks are as wide as they can be and days line up. 08-18 when nothing is there.
     """
@@ -169,6 +200,9 @@ def visible_hours(grids: Sequence[DayGrid], margin: int = 1) -> tuple[int, int]:
             for piece in row.busy:
                 starts.append(piece.start_minute)
                 ends.append(piece.visible_end_minute)
+        for piece in grid.found:
+            starts.append(piece.start_minute)
+            ends.append(piece.end_minute)
     if not starts:
         return 8, 18
     first = max(0, min(starts) // 60 - margin)
@@ -198,7 +232,7 @@ def layout_days(
                     user=user,
                     zone_name=user.timezone,
                     is_viewer=user.pk == viewer_id,
-                    working=_working_pieces(schedule.working, day_start, day_end, zone),
+                    working=_plain_pieces(schedule.working, day_start, day_end, zone),
                     busy=_busy_pieces(schedule.busy, day_start, day_end, zone),
                 )
             )

@@ -8,6 +8,7 @@ renders. Every time on the page is in the viewer's own zone.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -26,7 +27,7 @@ from scheduling.intervals import Interval
 
 from . import selectors
 from .forms import DAY, DEFAULT_DURATION, SERVICE_FIELD_MAP, WEEK, PlannerForm
-from .layout import day_bounds, layout_days, visible_hours
+from .layout import day_bounds, layout_days, place_found, visible_hours
 
 
 def event_link(slot: Interval, zone: dt.tzinfo, attendees: list[User], organizer: User) -> str:
@@ -43,6 +44,43 @@ def event_link(slot: Interval, zone: dt.tzinfo, attendees: list[User], organizer
     if ids:
         query["attendees"] = ids
     return reverse("events:create") + "?" + urlencode(query)
+
+
+@dataclass
+class Search:
+    """What "Find a time" found, and the first of the viewer's days to look at."""
+
+    slots: list[dict]
+    first_day: dt.date
+
+
+def _search(viewer: User, people: list[User], data: dict, zone: dt.tzinfo) -> Search:
+    """Run the search the form asks for over whole days of the viewer's zone.
+
+    Raises the service's ``ValidationError`` (field names of the API, mapped by the caller).
+    """
+    search_start, search_end = day_bounds(data["from"], (data["to"] - data["from"]).days + 1, zone)
+    # A range of 31 whole days that contains a fall-back change lasts an hour longer
+    # than 31 days; the search covers at most 31 days, so that last hour is left out.
+    search_end = min(search_end, search_start + selectors.MAX_RANGE)
+    found = selectors.find_common_slots(
+        viewer,
+        people,
+        duration_minutes=data["duration"],
+        start=search_start,
+        end=search_end,
+    )
+    slots = [
+        {
+            "interval": slot,
+            "start": slot.start.astimezone(zone),
+            "end": slot.end.astimezone(zone),
+            "url": event_link(slot, zone, people, viewer),
+        }
+        for slot in found
+    ]
+    first_day = slots[0]["start"].date() if slots else data["from"]
+    return Search(slots=slots, first_day=first_day)
 
 
 def _with(params: QueryDict, **changes: str) -> str:
@@ -81,55 +119,55 @@ def planner(request: HttpRequest) -> HttpResponse:
         valid = True
     data = form.cleaned_data if bound else form.initial
 
-    day = data.get("date") or today
-    view = data.get("view") or DAY
-    first, count = (monday_of(day), 7) if view == WEEK else (day, 1)
-    step = dt.timedelta(days=count)
     chosen_ids = set(data.get("users") or [])
     people = [u for u in staff if u.pk in chosen_ids]
 
-    grids = []
-    if valid and people:
-        start, end = day_bounds(first, count, zone)
-        schedules = selectors.schedules(viewer, people, start, end)
-        grids = layout_days(schedules, first, count, zone, today=today, viewer_id=viewer.pk)
-
-    first_hour, last_hour = visible_hours(grids)
-
-    slots = None
+    search = None
     if valid and form.wants_search:
-        search_start, search_end = day_bounds(
-            data["from"], (data["to"] - data["from"]).days + 1, zone
-        )
-        # A range of 31 whole days that contains a fall-back change lasts an hour longer
-        # than 31 days; the search covers at most 31 days, so that last hour is left out.
-        search_end = min(search_end, search_start + selectors.MAX_RANGE)
         try:
-            found = selectors.find_common_slots(
-                viewer,
-                people,
-                duration_minutes=data["duration"],
-                start=search_start,
-                end=search_end,
-            )
+            search = _search(viewer, people, data, zone)
         except ValidationError as exc:
             apply_service_errors(form, exc, SERVICE_FIELD_MAP)
             valid = False
-        else:
-            slots = [
-                {
-                    "start": slot.start.astimezone(zone),
-                    "end": slot.end.astimezone(zone),
-                    "url": event_link(slot, zone, people, viewer),
-                }
-                for slot in found
-            ]
 
-    params = request.GET
-    if not bound:  # the links keep what the first view shows
+    day = data.get("date") or today
+    if search is not None and form.jumps_to_results:
+        # The timeline follows the search: it shows where the first time was found, with
+        # the busy blocks around it. The Date field says so too, so that "Show" and the
+        # arrows go on from the day on screen.
+        day = search.first_day
+        form.data = form.data.copy()
+        form.data["date"] = day.isoformat()
+    view = data.get("view") or DAY
+    first, count = (monday_of(day), 7) if view == WEEK else (day, 1)
+    step = dt.timedelta(days=count)
+
+    grids = []
+    # The timeline needs only the people and the day: a mistake in the search fields
+    # leaves it on screen, under the error.
+    if people and not any(name in form.errors for name in ("users", "date", "view")):
+        start, end = day_bounds(first, count, zone)
+        schedules = selectors.schedules(viewer, people, start, end)
+        grids = layout_days(schedules, first, count, zone, today=today, viewer_id=viewer.pk)
+        if search is not None:
+            place_found(grids, [(s["interval"], s["url"]) for s in search.slots], zone)
+
+    first_hour, last_hour = visible_hours(grids)
+
+    if bound:
+        params = request.GET.copy()
+        for button in ("find", "show"):
+            params.pop(button, None)
+    else:  # the links keep what the first view shows
         params = QueryDict(mutable=True)
         params.setlist("users", [str(viewer.pk)])
         params["view"] = view
+    # The arrows keep the results listed and the timeline where they lead: a search
+    # is carried as "results", which does not move the timeline as "find" does.
+    if search is not None:
+        params["results"] = "1"
+    else:
+        params.pop("results", None)
     return render(
         request,
         "planner/planner.html",
@@ -146,8 +184,13 @@ def planner(request: HttpRequest) -> HttpResponse:
             "prev_url": _with(params, date=(first - step).isoformat()),
             "next_url": _with(params, date=(first + step).isoformat()),
             "today_url": _with(params, date=today.isoformat()),
+            "first_slot_url": _with(params, date=search.first_day.isoformat()) if search else "",
             "shows_today": first <= today < first + step,
-            "slots": slots,
+            "search": search,
+            "slots": search.slots if search is not None else None,
+            "first_slot_shown": bool(
+                search and search.slots and first <= search.first_day < first + step
+            ),
             "duration": data.get("duration"),
             "zone_name": viewer.timezone,
             "hours": range(first_hour, last_hour),

@@ -121,3 +121,51 @@ def test_planner_on_a_phone(phone_page, live_server, team):
     assert phone_page.evaluate(
         "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
     )
+
+
+def test_a_search_moves_the_timeline_to_the_times_found(page, live_server, team, screenshot_dir):
+    """A new user leaves "Date" on today and searches a week ahead: the timeline moves to
+    the day of the first time found, and the times found sit on it, lined up with the
+    busy blocks that bound them."""
+    alice, bob, carol = team
+    sign_in(page, live_server.url, alice, "/planner/")
+    today = page.get_by_label("Date").input_value()
+    assert today != MONDAY.isoformat()
+    page.get_by_label(f"{bob.full_name} ({bob.timezone})").check()
+    page.get_by_label(f"{carol.full_name} ({carol.timezone})").check()
+    page.get_by_label("Length (minutes)").fill("60")
+    page.get_by_label("From").fill(MONDAY.isoformat())
+    page.get_by_label("To", exact=True).fill((MONDAY + dt.timedelta(days=4)).isoformat())
+    page.get_by_role("button", name="Find a time").click()
+    page.locator(".planner-slots ol.slots a").first.wait_for()
+
+    days = page.locator("section.planner-day")
+    assert days.count() == 1
+    assert days.first.get_attribute("data-date") == MONDAY.isoformat()
+    assert page.get_by_label("Date").input_value() == MONDAY.isoformat()
+    found = days.first.locator(".planner-found .found")
+    assert found.count() == 2  # Monday 14:30-15:30 and 15:00-16:00
+    # The start at least; the whole time where the block is wide enough, and on hover.
+    assert found.first.inner_text().startswith("14:30")
+    assert found.first.get_attribute("title") == "Free for everyone · 14:30–15:30"
+    # Alice's 1:1 (14:00-14:30) ends where the first time begins, and Carol's dentist
+    # (16:00 Berlin) begins where the second one ends.
+    first_box, second_box = found.nth(0).bounding_box(), found.nth(1).bounding_box()
+    one_to_one = days.first.locator(".busy", has_text="Alice 1:1").bounding_box()
+    dentist = days.first.locator(f'.planner-row[data-user="{carol.pk}"] .busy').bounding_box()
+    assert abs(one_to_one["x"] + one_to_one["width"] - first_box["x"]) <= 2
+    assert abs(second_box["x"] + second_box["width"] - dentist["x"]) <= 2
+    # The same stretch is outlined down through everyone's rows.
+    span = days.first.locator(".planner-spans span").first.bounding_box()
+    grid = days.first.locator(".planner-grid").bounding_box()
+    assert abs(span["x"] - first_box["x"]) <= 2
+    assert abs(span["x"] + span["width"] - (second_box["x"] + second_box["width"])) <= 2
+    assert span["height"] >= grid["height"] - 2
+    assert page.get_by_text("outlined in green").is_visible()
+    page.screenshot(path=str(screenshot_dir / "rendezvous-planner-found.png"), full_page=True)
+    days.first.screenshot(path=str(screenshot_dir / "rendezvous-planner-found-day.png"))
+
+    # A block is a link to the same prefilled event form as the list.
+    found.first.locator("a").click()
+    page.wait_for_url("**/calendar/events/new/?**")
+    assert page.get_by_label("Start time").input_value() == "14:30"

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from events.occurrences import BusyBlock
-from planner.layout import layout_days, visible_hours
+from planner.layout import layout_days, place_found, visible_hours
 from planner.selectors import PersonSchedule
 from scheduling.hours import parse_weekly_hours
 from scheduling.intervals import Interval, merge
@@ -223,3 +223,43 @@ def test_visible_hours_cover_every_piece_of_the_view():
         viewer_id=1,
     )
     assert visible_hours(days) == (0, 24)
+
+
+def test_found_times_go_on_their_days_in_lanes_with_their_spans():
+    """Overlapping slots stack in lanes; their union is one span; a slot across my midnight
+    is cut in two; a day without slots gets none; the found times widen the hours shown."""
+    someone = _User(2, "Europe/Berlin")
+    working = [Interval(at(4, 7), at(4, 15))]  # Monday 09:00-17:00 Berlin
+    days = layout_days(
+        [PersonSchedule(someone, working, [])],
+        dt.date(2026, 5, 4),
+        3,
+        BERLIN,
+        today=dt.date(2026, 1, 1),
+        viewer_id=1,
+    )
+    slots = [
+        (Interval(at(4, 12), at(4, 13)), "/a"),  # Mon 14:00-15:00 Berlin
+        (Interval(at(4, 12, 30), at(4, 13, 30)), "/b"),  # 14:30-15:30
+        (Interval(at(4, 13), at(4, 14)), "/c"),  # 15:00-16:00
+        (Interval(at(5, 21), at(5, 23)), "/night"),  # Tue 23:00 - Wed 01:00 Berlin
+    ]
+    place_found(days, slots, BERLIN)
+    monday, tuesday, wednesday = days
+    assert [(p.start_label, p.end_label, p.url, p.lane) for p in monday.found] == [
+        ("14:00", "15:00", "/a", 0),
+        ("14:30", "15:30", "/b", 1),
+        ("15:00", "16:00", "/c", 0),
+    ]
+    assert monday.found_lanes == 2
+    assert [(p.start_minute, p.end_minute) for p in monday.found_spans] == [(840, 960)]
+    (late,) = tuesday.found
+    assert (late.start_label, late.end_label, late.url) == ("23:00", "24:00", "/night")
+    assert late.continues_after and not late.continues_before
+    (early,) = wednesday.found
+    assert (early.start_minute, early.end_minute, early.url) == (0, 60, "/night")
+    assert early.continues_before
+    assert tuesday.found_lanes == 1
+    assert visible_hours(days) == (0, 24)
+    place_found(days, [], BERLIN)  # a search that found nothing leaves no trace
+    assert all(d.found == [] and d.found_spans == [] for d in days)

@@ -204,6 +204,7 @@ def _find(client, user, people, **extra):
 
 def _slot_links(page: str) -> list[str]:
     section = page.split('class="card planner-slots"')[1].split("</section>")[0]
+    section = section.split('<ol class="slots">')[1].split("</ol>")[0] if "<ol" in section else ""
     return [html.unescape(h) for h in re.findall(r'<a href="([^"]+)"', section)]
 
 
@@ -241,6 +242,98 @@ def test_find_a_time_without_anyone_free(client, alice, bob):
     response = _find(client, alice, [alice, bob])
     assert response.status_code == 200
     assert "No time in this range when everyone is free and working." in response.content.decode()
+
+
+def _days(page: str) -> list[str]:
+    return re.findall(r'<section class="planner-day[^"]*"[^>]*data-date="([0-9-]+)"', page)
+
+
+def _found(page: str) -> list[tuple[str, str, str]]:
+    """(day, start, link) of every time drawn on the timeline's "Free for everyone" rows."""
+    out = []
+    for day, body in re.findall(r'data-date="([0-9-]+)">(.*?)</section>', page, re.S):
+        for start, link in re.findall(
+            r'<li class="found"[^>]*data-start="([0-9:]+)"[^>]*><a href="([^"]+)"', body
+        ):
+            out.append((day, start, html.unescape(link)))
+    return out
+
+
+def _date_field(page: str) -> str:
+    return re.search(r'<input type="date" name="date" value="([0-9-]*)"', page).group(1)
+
+
+def test_find_moves_the_timeline_to_the_day_of_the_first_time(client, alice, bob, carol):
+    """ "Date" still holds today (the first view's default); the search starts on a
+    Saturday nobody works: the timeline shows the Monday of the first time found."""
+    known_week(alice, bob, carol, MONDAY)
+    saturday = MONDAY - dt.timedelta(days=2)
+    today = dt.date.today().isoformat()
+    response = _find(client, alice, [alice, bob, carol], date=today, **{"from": saturday})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert _days(page) == [MONDAY.isoformat()]
+    assert _date_field(page) == MONDAY.isoformat()  # the form says which day is shown
+    # Monday's two times are on the grid, linking where the list's first two link.
+    links = _slot_links(page)
+    assert _found(page) == [
+        (MONDAY.isoformat(), "14:30", links[0]),
+        (MONDAY.isoformat(), "15:00", links[1]),
+    ]
+    assert "outlined in green" in page
+    spans = re.findall(r'<div class="planner-spans"[^>]*>(.*?)</div>', page)
+    assert spans == ['<span style="--start: 870; --end: 960"></span>']  # 14:30-16:00
+
+
+def test_find_in_the_week_view_shows_the_week_of_the_first_time(client, alice, bob, carol):
+    known_week(alice, bob, carol, MONDAY)
+    before = (MONDAY - dt.timedelta(days=30)).isoformat()
+    page = _find(client, alice, [alice, bob, carol], view="week", date=before).content.decode()
+    assert _days(page) == [(MONDAY + dt.timedelta(days=n)).isoformat() for n in range(7)]
+    found = _found(page)
+    assert [link for _, _, link in found] == _slot_links(page)  # all ten, in order
+    assert [day for day, _, _ in found].count((MONDAY + dt.timedelta(days=2)).isoformat()) == 4
+
+
+def test_find_with_nothing_found_shows_the_first_day_searched(client, alice, bob):
+    bob.working_hours = {"sat": [["09:00", "17:00"]]}
+    bob.save()
+    tuesday = MONDAY + dt.timedelta(days=1)
+    page = _find(client, alice, [alice, bob], **{"from": tuesday}).content.decode()
+    assert "No time in this range" in page
+    assert _days(page) == [tuesday.isoformat()]
+    assert _found(page) == [] and "planner-spans" not in page
+
+
+def test_a_refused_search_leaves_the_timeline_where_it_was(client, alice, bob):
+    wednesday = MONDAY + dt.timedelta(days=2)
+    response = _find(client, alice, [alice, bob], date=wednesday, duration=4)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert _days(page) == [wednesday.isoformat()]
+    assert _date_field(page) == wednesday.isoformat()
+
+
+def test_the_arrows_keep_the_results_and_go_from_the_day_shown(client, alice, bob, carol):
+    known_week(alice, bob, carol, MONDAY)
+    page = _find(client, alice, [alice, bob, carol], date=dt.date.today()).content.decode()
+    links = _slot_links(page)
+    next_url = html.unescape(re.search(r'href="([^"]*)" rel="next"', page).group(1))
+    query = parse_qs(urlsplit(next_url).query)
+    assert query["date"] == [(MONDAY + dt.timedelta(days=1)).isoformat()]
+    assert "find" not in query and query["results"] == ["1"]
+    client.force_login(alice)
+    page = client.get(URL + next_url).content.decode()
+    tuesday = (MONDAY + dt.timedelta(days=1)).isoformat()
+    assert _days(page) == [tuesday]  # where I went, not back to the first time
+    assert _slot_links(page) == links  # the same results
+    assert [start for _, start, _ in _found(page)] == ["14:00", "14:30", "15:00"]
+    # Away from the first time's day, a link leads back to it.
+    back = re.search(r'<a href="([^"]+)" class="first-slot-day">([^<]+)</a>', page)
+    assert html.unescape(back.group(2)).startswith(f"Show {MONDAY.strftime('%A')}, {MONDAY.day}")
+    back_query = parse_qs(urlsplit(html.unescape(back.group(1))).query)
+    assert back_query["date"] == [MONDAY.isoformat()] and back_query["results"] == ["1"]
+    assert "outlined in green" not in page
 
 
 @pytest.mark.parametrize(
