@@ -42,6 +42,7 @@ from .forms import (
 )
 from .models import Event
 from .occurrences import Occurrence, occurrence_of
+from .series_overview import series_overview, when_text
 from .week import layout_week, monday_of, occurrence_param, week_bounds
 
 #: Weeks outside these years are refused: nobody plans there, and datetime arithmetic at
@@ -493,19 +494,13 @@ def _occurrence_text(request: HttpRequest, target: Target) -> str:
     """ "Monday 4 May 2026, 09:00–10:00" in the viewer's zone (dates only when all day)."""
     if target.occurrence is None:
         return ""
-    zone = request.user.zone
-    if target.event.all_day:
-        event_zone = target.event.zone
-        first = target.start.astimezone(event_zone)
-        last = target.end.astimezone(event_zone) - dt.timedelta(microseconds=1)
-        if first.date() == last.date():
-            return date_format(first, "l j F Y")
-        return f"{date_format(first, 'l j F Y')} – {date_format(last, 'l j F Y')}"
-    start, end = target.start.astimezone(zone), target.end.astimezone(zone)
-    first = date_format(start, "l j F Y")
-    if start.date() == end.date():
-        return f"{first}, {start:%H:%M}–{end:%H:%M}"
-    return f"{first}, {start:%H:%M} – {date_format(end, 'l j F Y')}, {end:%H:%M}"
+    return when_text(
+        target.start,
+        target.end,
+        all_day=target.event.all_day,
+        event_zone=target.event.zone,
+        viewer_zone=request.user.zone,
+    )
 
 
 def _rule_text(target: Target) -> str:
@@ -565,6 +560,11 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
             "occurrence_text": _occurrence_text(request, target),
             "rule_text": _rule_text(target),
             "series_url": series_url,
+            "overview": (
+                series_overview(event, request.user, timezone.now())
+                if target.occurrence is None and event.recurrence
+                else None
+            ),
             "is_cancelled": target.is_cancelled,
             "attendees": attendees,
             "my_attendance": mine,

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from events.forms import EventForm
 from events.models import Attendee, Event
 from events.repeat import DAY_CODES, RepeatChoice, build_rule, read_rule
-from events.services import event_create
+from events.series_overview import UPCOMING, series_overview
+from events.services import event_cancel, event_create, event_update
 from events.tests.pages_helpers import parse_week
 from scheduling.recurrence import Series, parse_rule
 
@@ -966,3 +967,179 @@ def test_a_date_cut_off_by_this_and_following_is_still_a_404(client, owner):
     url = reverse("events:cancel", args=[event.pk]) + "?occurrence=2026-06-01T07:00:00Z"
     assert client.post(url, {"scope": "following"}).status_code == 302
     assert client.get(detail_url(event, "2026-06-08T07:00:00Z")).status_code == 404
+
+
+# ------------------------------------------------------------------ the series page
+
+
+def mondays_after(moment: dt.datetime, hour: int = 9) -> list[dt.datetime]:
+    """Mondays at ``hour`` Berlin time that start after ``moment``, the next 30 of them."""
+    day = moment.astimezone(BERLIN).date()
+    day -= dt.timedelta(days=day.weekday())
+    out = []
+    while len(out) < 30:
+        start = berlin(day.year, day.month, day.day, hour)
+        if start + dt.timedelta(hours=1) > moment:
+            out.append(start)
+        day += dt.timedelta(days=7)
+    return out
+
+
+def section(html: str, heading: str) -> list[str]:
+    """The items of the list under a heading of the series page, as plain text."""
+    assert heading in html, heading
+    block = html.split(heading, 1)[1].split("</ul>", 1)[0]
+    items = re.findall(r"<li[^>]*>(.*?)</li>", block, re.S)
+    return [unescape(re.sub(r"<[^>]+>", "", item)).strip() for item in items]
+
+
+def long_date(moment: dt.datetime, zone=BERLIN) -> str:
+    local = moment.astimezone(zone)
+    return f"{local:%A} {local.day} {local:%B %Y}"
+
+
+@needs_db
+def test_the_series_page_lists_next_changed_and_cancelled_dates(client, owner, colleague):
+    event = weekly(owner, attendee_ids=[colleague.pk])
+    future = mondays_after(now())
+    cancelled_past, cancelled_next = berlin(2026, 6, 1, 9), future[1]
+    moved = future[2]
+    event_cancel(event, owner, scope="this", occurrence=cancelled_past)
+    event_cancel(event, owner, scope="this", occurrence=cancelled_next)
+    event_update(
+        event,
+        owner,
+        scope="this",
+        occurrence=moved,
+        title="Sync <moved>",
+        start=moved + dt.timedelta(hours=2),
+        end=moved + dt.timedelta(hours=3),
+    )
+    changed = Event.objects.get(series=event)
+    client.force_login(owner)
+    html = client.get(detail_url(event)).content.decode()
+    assert "Every week on Monday" in html
+
+    assert section(html, "Cancelled dates") == [
+        f"{long_date(cancelled_past)}, 09:00–10:00",
+        f"{long_date(cancelled_next)}, 09:00–10:00",
+    ]
+    assert section(html, "Changed dates") == [
+        f"{long_date(moved)}, 09:00–10:00 → {long_date(moved)}, 11:00–12:00 · now “Sync <moved>”"
+    ]
+    assert "Sync &lt;moved&gt;" in html and "Sync <moved>" not in html
+    assert f'href="{detail_url(event, occ(moved))}"' in html
+
+    expected = []
+    for start in [d for d in future if d != cancelled_next][:UPCOMING]:
+        if start == moved:
+            expected.append(f"{long_date(start)}, 11:00–12:00 · Sync <moved>")
+        else:
+            expected.append(f"{long_date(start)}, 09:00–10:00")
+    assert section(html, "Next occurrences") == expected
+    # Each next date links to its own page, which opens.
+    links = re.findall(r'<ul class="upcoming">(.*?)</ul>', html, re.S)[0]
+    hrefs = [unescape(h) for h in re.findall(r'href="([^"]+)"', links)]
+    assert hrefs[0] == detail_url(event, occ(future[0]))
+    for href in hrefs:
+        assert client.get(href).status_code == 200, href
+    assert changed.pk  # the changed date is its own row
+
+    # A colleague in New York reads the same dates in New York time.
+    client.force_login(colleague)
+    html = client.get(detail_url(event)).content.decode()
+    first = future[0].astimezone(NEW_YORK)
+    assert section(html, "Next occurrences")[0] == (
+        f"{long_date(first, NEW_YORK)}, {first:%H:%M}–{first + dt.timedelta(hours=1):%H:%M}"
+    )
+    past = cancelled_past.astimezone(NEW_YORK)
+    assert section(html, "Cancelled dates")[0] == f"{long_date(past, NEW_YORK)}, 03:00–04:00"
+
+
+@needs_db
+def test_a_changed_date_a_colleague_was_taken_off_is_not_theirs(client, owner, colleague):
+    event = weekly(owner, attendee_ids=[colleague.pk])
+    moved = mondays_after(now())[0]
+    event_update(event, owner, scope="this", occurrence=moved, attendee_ids=[])
+    client.force_login(colleague)
+    html = client.get(detail_url(event)).content.decode()
+    there = f"{long_date(moved, NEW_YORK)}, {moved.astimezone(NEW_YORK):%H:%M}–"
+    there += f"{moved.astimezone(NEW_YORK) + dt.timedelta(hours=1):%H:%M}"
+    assert section(html, "Changed dates") == [
+        f"{there} · other details changed (you are not invited to this date)"
+    ]
+    upcoming = section(html, "Next occurrences")
+    assert there not in upcoming
+    assert len(upcoming) == UPCOMING
+    client.force_login(owner)
+    html = client.get(detail_url(event)).content.decode()
+    assert section(html, "Next occurrences")[0] == f"{long_date(moved)}, 09:00–10:00"
+
+
+@needs_db
+def test_a_single_event_or_an_occurrence_page_has_no_date_lists(client, owner):
+    single = event_create(
+        owner, title="Once", start=berlin(2026, 5, 4, 9), end=berlin(2026, 5, 4, 10)
+    )
+    event = weekly(owner)
+    client.force_login(owner)
+    for url in (detail_url(single), detail_url(event, FIRST)):
+        html = client.get(url).content.decode()
+        assert "Next occurrences" not in html and "Cancelled dates" not in html
+
+
+@needs_db
+def test_next_occurrences_reach_years_ahead_and_stop_at_the_end(owner):
+    moment = dt.datetime(2026, 11, 21, 12, tzinfo=UTC)
+    yearly = event_create(
+        owner,
+        title="Anniversary",
+        start=berlin(2020, 3, 1, 18),
+        end=berlin(2020, 3, 1, 19),
+        recurrence="FREQ=YEARLY",
+    )
+    upcoming = series_overview(yearly, owner, moment).upcoming
+    assert [o.when for o in upcoming] == [
+        f"{long_date(berlin(year, 3, 1))}, 18:00–19:00" for year in range(2027, 2032)
+    ]
+    three_left = event_create(
+        owner,
+        title="Course",
+        start=berlin(2026, 11, 2, 9),
+        end=berlin(2026, 11, 2, 10),
+        recurrence="FREQ=WEEKLY;BYDAY=MO;COUNT=6",
+    )
+    upcoming = series_overview(three_left, owner, moment).upcoming
+    assert [o.when for o in upcoming] == [
+        "Monday 23 November 2026, 09:00–10:00",
+        "Monday 30 November 2026, 09:00–10:00",
+        "Monday 7 December 2026, 09:00–10:00",
+    ]
+    assert series_overview(three_left, owner, moment + dt.timedelta(days=30)).upcoming == []
+
+
+@needs_db
+def test_an_ended_or_cancelled_series_says_there_are_no_next_dates(client, owner):
+    ended = weekly(owner, rule="FREQ=WEEKLY;BYDAY=MO;COUNT=3")
+    client.force_login(owner)
+    html = client.get(detail_url(ended)).content.decode()
+    assert "None: the series has no more dates." in html
+    gone = weekly(owner, title="Gone")
+    event_cancel(gone, owner)
+    html = client.get(detail_url(gone)).content.decode()
+    assert "None: the series was cancelled." in html
+
+
+@needs_db
+def test_long_date_lists_are_cut_with_a_count(client, owner):
+    event = weekly(owner)
+    series = Series(
+        parse_rule(event.recurrence), event.start, event.end - event.start, BERLIN, False
+    )
+    dates = series.occurrences(berlin(2026, 5, 4), berlin(2027, 1, 1))[:23]
+    event_update(event, owner, exdates=dates)
+    client.force_login(owner)
+    html = client.get(detail_url(event)).content.decode()
+    items = section(html, "Cancelled dates")
+    assert len(items) == 21 and items[-1] == "and 3 more"
+    assert items[0] == "Monday 4 May 2026, 09:00–10:00"
