@@ -169,3 +169,37 @@ def test_a_search_moves_the_timeline_to_the_times_found(page, live_server, team,
     found.first.locator("a").click()
     page.wait_for_url("**/calendar/events/new/?**")
     assert page.get_by_label("Start time").input_value() == "14:30"
+
+
+def test_show_and_the_arrows_keep_the_search(page, live_server, team):
+    alice, bob, carol = team
+    sign_in(page, live_server.url, alice, "/planner/")
+    page.get_by_label(f"{bob.full_name} ({bob.timezone})").check()
+    page.get_by_label(f"{carol.full_name} ({carol.timezone})").check()
+    page.get_by_label("From").fill(MONDAY.isoformat())
+    page.get_by_label("To", exact=True).fill((MONDAY + dt.timedelta(days=4)).isoformat())
+    # Enter in the length field finds a time (the form's first button is "Show").
+    page.get_by_label("Length (minutes)").fill("60")
+    page.get_by_label("Length (minutes)").press("Enter")
+    slots = page.locator(".planner-slots ol.slots a")
+    slots.first.wait_for()
+    listed = slots.all_inner_texts()
+    assert len(listed) == 10
+    assert page.locator("section.planner-day").get_attribute("data-date") == MONDAY.isoformat()
+
+    wednesday = (MONDAY + dt.timedelta(days=2)).isoformat()
+    page.get_by_label("Date").fill(wednesday)
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_selector(f'section.planner-day[data-date="{wednesday}"]')
+    assert slots.all_inner_texts() == listed
+    assert page.get_by_label("Length (minutes)").input_value() == "60"
+    assert page.get_by_label("From").input_value() == MONDAY.isoformat()
+    assert page.locator(".planner-found .found").count() == 4
+
+    page.get_by_role("link", name="Next day →").click()
+    thursday = (MONDAY + dt.timedelta(days=3)).isoformat()
+    page.wait_for_selector(f'section.planner-day[data-date="{thursday}"]')
+    assert slots.all_inner_texts() == listed
+    page.locator("a.first-slot-day").click()
+    page.wait_for_selector(f'section.planner-day[data-date="{MONDAY.isoformat()}"]')
+    assert slots.all_inner_texts() == listed

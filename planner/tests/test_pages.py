@@ -336,6 +336,54 @@ def test_the_arrows_keep_the_results_and_go_from_the_day_shown(client, alice, bo
     assert "outlined in green" not in page
 
 
+def _press(client, page: str, button: str, **changes) -> str:
+    """What a browser sends when ``button`` of the page's form is pressed, after ``changes``
+    to its fields: every named input (checked boxes only), then that button's name."""
+    form = re.search(r'<form method="get"[^>]*>(.*?)</form>', page, re.S).group(1)
+    fields: list[tuple[str, str]] = []
+    for tag in re.findall(r"<input[^>]*>", form):
+        name = re.search(r'name="([^"]+)"', tag).group(1)
+        value = re.search(r'value="([^"]*)"', tag)
+        if re.search(r'type="(checkbox|radio)"', tag) and " checked" not in tag:
+            continue
+        fields.append((name, html.unescape(value.group(1)) if value else ""))
+    fields = [(k, v) for k, v in fields if k not in changes] + list(changes.items())
+    assert re.search(rf'<button type="submit" name="{button}" value="1"', form)
+    fields.append((button, "1"))
+    return client.get(URL + "?" + urlencode(fields)).content.decode()
+
+
+def test_show_keeps_the_search_fields_and_the_results(client, alice, bob, carol):
+    known_week(alice, bob, carol, MONDAY)
+    page = _find(client, alice, [alice, bob, carol], to=(MONDAY + dt.timedelta(days=4))).content
+    page = page.decode()
+    links = _slot_links(page)
+    wednesday = MONDAY + dt.timedelta(days=2)
+    page = _press(client, page, "show", date=wednesday.isoformat())
+    assert _days(page) == [wednesday.isoformat()]  # the day I asked for
+    assert _slot_links(page) == links  # the results are still there
+    assert [start for _, start, _ in _found(page)] == ["14:00", "14:30", "15:00", "15:30"]
+    assert 'name="duration" value="60"' in page
+    assert f'name="from" value="{MONDAY.isoformat()}"' in page
+    assert f'name="to" value="{(MONDAY + dt.timedelta(days=4)).isoformat()}"' in page
+    # Changing a search field and pressing "Show" lists what the fields now say.
+    page = _press(client, page, "show", duration="120")
+    assert _days(page) == [wednesday.isoformat()]
+    assert "meet for 120 minutes" in page and _slot_links(page) != links
+    # "Find a time" again jumps to the first time found.
+    page = _press(client, page, "find", duration="60")
+    assert _days(page) == [MONDAY.isoformat()] and _slot_links(page) == links
+
+
+def test_show_without_a_search_lists_no_results(client, alice):
+    page = _get(client, alice).content.decode()
+    assert 'name="results"' not in page
+    page = _press(client, page, "show", date=MONDAY.isoformat())
+    assert _days(page) == [MONDAY.isoformat()]
+    assert 'class="card planner-slots"' not in page and 'name="results"' not in page
+    assert 'name="duration" value="30"' in page  # the defaults stay filled in
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
