@@ -95,6 +95,18 @@ def _check_search(
         raise ValidationError(errors)
 
 
+def searched_window(
+    start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None
+) -> Interval | None:
+    """The part of ``[start, end)`` a search looks at: slots never start before now.
+
+    ``None`` when the range is over: a search there finds nothing, and the caller can
+    say why rather than "no common time".
+    """
+    lo = max(start, now or timezone.now())
+    return Interval(lo, end) if lo < end else None
+
+
 def find_common_slots(
     requester: User,
     users: Sequence[User],
@@ -114,11 +126,11 @@ def find_common_slots(
     """
     _check_search(requester, users, duration_minutes, start, end, limit)
     now = now or timezone.now()
-    lo = max(start, now)
-    if lo >= end:
+    window = searched_window(start, end, now)
+    if window is None:
         return []
     duration = dt.timedelta(minutes=duration_minutes)
-    working = common_working_time([working_week(u) for u in users], lo, end)
+    working = common_working_time([working_week(u) for u in users], window.start, window.end)
     tz = user_zone(requester)
     slots: list[Interval] = []
     for batch in working_batches(working):

@@ -52,6 +52,12 @@ class Search:
 
     slots: list[dict]
     first_day: dt.date
+    #: The whole range is before now: nothing can be offered there.
+    in_past: bool = False
+    #: Part of the range was before now and was skipped.
+    from_now: bool = False
+    #: Whole days of the range were before today (worth a word even when times were found).
+    skipped_days: bool = False
 
 
 def _search(viewer: User, people: list[User], data: dict, zone: dt.tzinfo) -> Search:
@@ -63,13 +69,16 @@ def _search(viewer: User, people: list[User], data: dict, zone: dt.tzinfo) -> Se
     # A range of 31 whole days that contains a fall-back change lasts an hour longer
     # than 31 days; the search covers at most 31 days, so that last hour is left out.
     search_end = min(search_end, search_start + selectors.MAX_RANGE)
+    now = timezone.now()
     found = selectors.find_common_slots(
         viewer,
         people,
         duration_minutes=data["duration"],
         start=search_start,
         end=search_end,
+        now=now,
     )
+    window = selectors.searched_window(search_start, search_end, now)
     slots = [
         {
             "interval": slot,
@@ -79,8 +88,19 @@ def _search(viewer: User, people: list[User], data: dict, zone: dt.tzinfo) -> Se
         }
         for slot in found
     ]
-    first_day = slots[0]["start"].date() if slots else data["from"]
-    return Search(slots=slots, first_day=first_day)
+    if slots:
+        first_day = slots[0]["start"].date()
+    elif window is not None:  # where the search began: "from", or today if that is later
+        first_day = window.start.astimezone(zone).date()
+    else:
+        first_day = data["from"]
+    return Search(
+        slots=slots,
+        first_day=first_day,
+        in_past=window is None,
+        from_now=window is not None and window.start > search_start,
+        skipped_days=window is not None and window.start.astimezone(zone).date() > data["from"],
+    )
 
 
 def _with(params: QueryDict, **changes: str) -> str:

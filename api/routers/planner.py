@@ -37,7 +37,12 @@ class PlannerFindIn(Schema):
             f"{selectors.MAX_DURATION_MINUTES} minutes."
         )
     )
-    start: Instant = Field(description="Earliest start, ISO 8601 with offset.")
+    start: Instant = Field(
+        description=(
+            "Earliest start, ISO 8601 with offset. Slots never start before now: a range "
+            "wholly in the past answers 200 with no slots."
+        )
+    )
     end: Instant = Field(
         description=(
             f"Latest end (exclusive), after start and at most {selectors.MAX_RANGE.days} days "

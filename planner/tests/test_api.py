@@ -282,3 +282,21 @@ def test_in_the_openapi_document(api, owner_token):
     assert status == 200
     operation = doc["paths"]["/api/v1/planner/find"]["post"]
     assert set(operation["responses"]) >= {"200", "401", "404", "422"}
+
+
+def test_a_range_in_the_past_is_an_empty_answer_and_documented(api, alice, bob, owner_token):
+    """Slots never start before now: a range that is over is a 200 with no slots, not an
+    error, and the schema says so where the caller reads about ``start``."""
+    start = local(dt.date.today() - dt.timedelta(days=400), "00:00")
+    payload = {
+        **_valid(alice, bob),
+        "start": start.isoformat(),
+        "end": (start + dt.timedelta(days=7)).isoformat(),
+    }
+    status, body = api.json("POST", "/planner/find", owner_token, payload)
+    assert status == 200, body
+    assert body["slots"] == []
+    assert set(body) == {"start", "end", "duration_minutes", "users", "slots"}
+    schema = api.client.get("/api/v1/openapi.json").json()
+    described = schema["components"]["schemas"]["PlannerFindIn"]["properties"]["start"]
+    assert "never start before now" in described["description"]

@@ -384,6 +384,44 @@ def test_show_without_a_search_lists_no_results(client, alice):
     assert 'name="duration" value="30"' in page  # the defaults stay filled in
 
 
+def test_a_range_in_the_past_says_so(client, alice, bob):
+    """Slots never start before now: a range that is over gets that reason, not "no time"."""
+    long_ago = dt.date.today() - dt.timedelta(days=400)
+    response = _find(client, alice, [alice, bob], **{"from": long_ago, "to": long_ago})
+    assert response.status_code == 200  # an answer, not an error
+    page = response.content.decode()
+    assert "These days are in the past: times are never offered before now." in page
+    assert "No time" not in page and _slot_links(page) == []
+    assert _days(page) == [long_ago.isoformat()]  # the days searched, as asked
+
+
+def test_a_range_that_began_before_today(client, alice, bob):
+    today = dt.date.today()
+    last_week = today - dt.timedelta(days=7)
+    # Alice alone works every weekday: times are found, and the days skipped are named.
+    page = _find(
+        client, alice, [alice], **{"from": last_week, "to": today + dt.timedelta(days=9)}
+    ).content.decode()
+    assert _slot_links(page)
+    assert "Days before today were not searched" in page
+    first = dt.datetime.fromisoformat(re.search(r'data-start="([^"]+)"', page).group(1))
+    assert first.date() >= today
+    # Nobody shares a working day with Bob: nothing found "from now", and the timeline
+    # shows today, where the search began.
+    bob.working_hours = {"sat": [["09:00", "17:00"]]}
+    bob.save()
+    page = _find(
+        client, alice, [alice, bob], **{"from": last_week, "to": today + dt.timedelta(days=1)}
+    ).content.decode()
+    assert "No time from now to the end of this range" in page
+    assert "in the past" not in page
+    # (today in Berlin: the server's date can differ from the test machine's near midnight)
+    assert _days(page)[0] in {today.isoformat(), (today + dt.timedelta(days=1)).isoformat()}
+    # A range from today says nothing about skipped days.
+    page = _find(client, alice, [alice], **{"from": today, "to": today + dt.timedelta(days=9)})
+    assert "Days before today" not in page.content.decode()
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [

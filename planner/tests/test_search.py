@@ -11,7 +11,8 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
 from events.services import event_create
-from planner.selectors import find_common_slots
+from planner.selectors import find_common_slots, searched_window
+from scheduling.intervals import Interval
 
 from .conftest import (
     FIRST_TEN_HOUR_SLOTS,
@@ -97,6 +98,15 @@ def test_not_before_now(week, alice):
     assert _pairs(slots) == berlin_slots(MONDAY, table, 60)
     # A range wholly in the past has nothing.
     assert find_common_slots(alice, week, duration_minutes=60, start=start, end=end) == []
+
+
+def test_searched_window_starts_now_and_is_none_when_the_range_is_over():
+    start, end = _week(MONDAY)
+    assert searched_window(start, end, now=LONG_AGO) == Interval(start, end)
+    now = local(MONDAY, "14:40")
+    assert searched_window(start, end, now=now) == Interval(now, end)
+    assert searched_window(start, end, now=end) is None
+    assert searched_window(start, end, now=end + dt.timedelta(days=1)) is None
 
 
 def test_slots_lie_wholly_inside_the_range(week, alice):
