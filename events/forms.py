@@ -20,7 +20,7 @@ import re
 import zoneinfo
 
 from django import forms
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import PageFormMixin, time_zone_choices
@@ -41,6 +41,14 @@ from .repeat import (
     monthly_choices,
     read_rule,
 )
+
+#: The word after the interval box, singular or plural by the number in it.
+INTERVAL_UNITS = {
+    "DAILY": lambda n: ngettext("day", "days", n),
+    "WEEKLY": lambda n: ngettext("week", "weeks", n),
+    "MONTHLY": lambda n: ngettext("month", "months", n),
+    "YEARLY": lambda n: ngettext("year", "years", n),
+}
 
 #: Service field name -> form field that shows its error.
 SERVICE_FIELD_MAP = {"start": "start_date", "end": "end_date", "recurrence": "repeat"}
@@ -219,12 +227,8 @@ class EventForm(PageFormMixin, forms.Form):
     def repeat_texts(self) -> dict:
         """Words the page script needs to relabel the control when the start date changes."""
         return {
-            "units": {
-                "DAILY": gettext("days"),
-                "WEEKLY": gettext("weeks"),
-                "MONTHLY": gettext("months"),
-                "YEARLY": gettext("years"),
-            },
+            # The word after the interval box: "Every [1] week", "Every [2] weeks".
+            "units": {freq: [unit(1), unit(2)] for freq, unit in INTERVAL_UNITS.items()},
             "weekdays": [str(name) for _code, name in WEEKDAY_CHOICES],
             "ordinals": [str(ORDINALS[n]) for n in range(1, 6)],
             "day": gettext("On day %(day)d"),

@@ -703,7 +703,7 @@ def describe_rule(rule: Rule, all_day: bool = False, tz: tzinfo | None = None) -
     if (monthday := rule.get("BYMONTHDAY")) and rule.freq in ("MONTHLY", "YEARLY"):
         text += f" on day {monthday}"
     if rule.count:
-        text += f", {rule.count} times"
+        text += ", once" if rule.count == 1 else f", {rule.count} times"
     elif rule.until:
         match = _UNTIL_DATE.match(rule.until) or _UNTIL_TIME.match(rule.until)
         if match:

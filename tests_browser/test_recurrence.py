@@ -179,3 +179,29 @@ def test_go_to_date_opens_that_week(request, live_server, owner, screenshot_dir,
     page.get_by_role("button", name="Go", exact=True).click()
     page.wait_for_url(f"{base}/calendar/week/2026-12-07/")
     assert page.get_by_label("Go to date").input_value() == "2026-12-07"
+
+
+def test_the_interval_reads_every_week_or_every_2_weeks(page, live_server, owner):
+    base = live_server.url
+    sign_in(page, base, owner, "/calendar/events/new/")
+    part = page.locator("[data-repeat-part='interval'] .field")
+    interval = page.get_by_label("Every")
+
+    def words() -> str:
+        """The label, the number in the box, and the word after it."""
+        unit = part.locator("span.help").inner_text().strip()
+        return f"Every {interval.input_value()} {unit}"
+
+    page.get_by_label("Repeats").select_option("WEEKLY")
+    assert words() == "Every 1 week"
+    interval.fill("2")
+    assert words() == "Every 2 weeks"
+    page.get_by_label("Repeats").select_option("MONTHLY")
+    assert words() == "Every 2 months"
+    interval.fill("1")
+    assert words() == "Every 1 month"
+    page.get_by_label("Repeats").select_option("DAILY")
+    assert words() == "Every 1 day"
+    interval.fill("")
+    assert words() == "Every  day"  # an empty box means 1
+    assert "1 weeks" not in part.inner_text()

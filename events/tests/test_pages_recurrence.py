@@ -4,6 +4,7 @@ pages (detail, edit, cancel, answer), and the new-event prefill. Happy and hosti
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import zoneinfo
 from html import unescape
@@ -1151,3 +1152,41 @@ def test_long_date_lists_are_cut_with_a_count(client, owner):
     items = section(html, "Cancelled dates")
     assert len(items) == 21 and items[-1] == "and 3 more"
     assert items[0] == "Monday 4 May 2026, 09:00–10:00"
+
+
+# ------------------------------------------------------------------ interval wording
+
+
+@needs_db
+def test_the_form_gives_the_interval_word_in_singular_and_plural(client, owner):
+    client.force_login(owner)
+    html = client.get(reverse("events:create")).content.decode()
+    script = html.split('<script id="repeat-texts" type="application/json">', 1)[1]
+    texts = json.loads(script.split("</script>", 1)[0])
+    assert texts["units"] == {
+        "DAILY": ["day", "days"],
+        "WEEKLY": ["week", "weeks"],
+        "MONTHLY": ["month", "months"],
+        "YEARLY": ["year", "years"],
+    }
+    assert "1 weeks" not in html and "1 days" not in html
+
+
+@pytest.mark.parametrize(
+    ("rule", "words"),
+    [
+        ("FREQ=WEEKLY;BYDAY=MO", "Every week on Monday"),
+        ("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO", "Every 2 weeks on Monday"),
+        ("FREQ=WEEKLY;BYDAY=MO;COUNT=1", "Every week on Monday, once"),
+        ("FREQ=WEEKLY;BYDAY=MO;COUNT=2", "Every week on Monday, 2 times"),
+        ("FREQ=DAILY;INTERVAL=3", "Every 3 days"),
+        ("FREQ=MONTHLY;BYMONTHDAY=4", "Every month on day 4"),
+    ],
+)
+@needs_db
+def test_the_series_page_says_how_often_in_plain_words(client, owner, rule, words):
+    event = weekly(owner, rule=rule)
+    client.force_login(owner)
+    html = client.get(detail_url(event)).content.decode()
+    assert f"<dt>Repeats</dt><dd>{words}</dd>" in html
+    assert not re.search(r"\b1 (day|week|month|year|time)s\b", html)

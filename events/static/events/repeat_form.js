@@ -55,10 +55,16 @@ document.addEventListener("DOMContentLoaded", () => {
     show("ends", repeats);
     show("until", repeats && ends === "until");
     show("count", repeats && ends === "count");
-    if (texts) unit.textContent = repeats ? " " + texts.units[freq] : "";
+    if (texts) {
+      // "Every [1] week", "Every [2] weeks": never "1 weeks".
+      const forms = texts.units[freq];
+      const plural = interval && interval.value.trim() !== "" && Number(interval.value) !== 1;
+      unit.textContent = repeats && forms ? " " + forms[plural ? 1 : 0] : "";
+    }
     if (box.hasAttribute("data-repeat-scoped")) box.hidden = checked("scope") !== "all";
   };
   box.addEventListener("change", update);
+  if (interval) interval.addEventListener("input", update);
   document.querySelectorAll("input[name='scope']").forEach((r) => r.addEventListener("change", update));
   const start = document.querySelector("input[name='start_date']");
   if (start) start.addEventListener("change", relabel);
