@@ -111,7 +111,7 @@ def test_find_a_time_and_open_the_event_form(page, live_server, team, screenshot
     page.screenshot(path=str(screenshot_dir / "rendezvous-planner-prefill.png"), full_page=True)
 
 
-def test_planner_on_a_phone(phone_page, live_server, team):
+def test_planner_on_a_phone(phone_page, live_server, team, screenshot_dir):
     alice, bob, _ = team
     sign_in(phone_page, live_server.url, alice, "/planner/")
     phone_page.get_by_label(f"{bob.full_name} ({bob.timezone})").check()
@@ -120,6 +120,24 @@ def test_planner_on_a_phone(phone_page, live_server, team):
     # The page itself never scrolls sideways; the day grid scrolls inside its own box.
     assert phone_page.evaluate(
         "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+    phone_page.get_by_label("Length (minutes)").fill("60")
+    phone_page.get_by_label("From").fill(MONDAY.isoformat())
+    phone_page.get_by_label("To", exact=True).fill((MONDAY + dt.timedelta(days=4)).isoformat())
+    phone_page.get_by_role("button", name="Find a time").click()
+    phone_page.locator(".planner-found .found").first.wait_for()
+    assert phone_page.evaluate(
+        "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+    # The day opens scrolled to the first time found (14:30), the names still beside it.
+    day = phone_page.locator("section.planner-day").first
+    first = day.locator(".planner-found .found").first.bounding_box()
+    name = day.locator(f'.planner-row[data-user="{bob.pk}"] .planner-person').bounding_box()
+    assert name["x"] >= 0 and name["x"] + name["width"] <= first["x"]
+    assert first["x"] + first["width"] <= 390
+    day.screenshot(path=str(screenshot_dir / "rendezvous-planner-phone-day.png"))
+    phone_page.screenshot(
+        path=str(screenshot_dir / "rendezvous-planner-phone-found.png"), full_page=True
     )
 
 
