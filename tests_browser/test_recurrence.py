@@ -205,3 +205,42 @@ def test_the_interval_reads_every_week_or_every_2_weeks(page, live_server, owner
     interval.fill("")
     assert words() == "Every  day"  # an empty box means 1
     assert "1 weeks" not in part.inner_text()
+
+
+def test_repeat_field_errors_are_outlined_like_the_others(page, live_server, owner, screenshot_dir):
+    """The count and interval boxes get the same red outline as the until date box."""
+    base = live_server.url
+    sign_in(page, base, owner, "/calendar/events/new/")
+
+    def border(label: str) -> str:
+        return page.get_by_label(label).evaluate("el => getComputedStyle(el).borderTopColor")
+
+    def submit(ends: str, **fields: str) -> None:
+        page.get_by_label("Title").fill(TITLE)
+        page.get_by_label("Start date").fill("2026-05-04")
+        page.get_by_label("Start time").fill("09:00")
+        page.get_by_label("End date").fill("2026-05-04")
+        page.get_by_label("End time").fill("10:00")
+        page.get_by_label("Repeats").select_option("WEEKLY")
+        page.get_by_label(ends).check()
+        for label, value in fields.items():
+            page.get_by_label(label.replace("_", " ")).fill(value)
+        page.get_by_role("button", name="Create event").click()
+        page.wait_for_load_state()
+
+    plain = border("Every")
+    submit("On a date", Repeat_until="2026-05-01")
+    assert page.locator("#id_repeat_until_error").is_visible()
+    red = border("Repeat until")
+    assert red != plain
+
+    submit("After a number of times", Number_of_occurrences="0", Every="0")
+    assert page.locator("#id_repeat_count_error").is_visible()
+    assert page.locator("#id_repeat_interval_error").is_visible()
+    assert border("Number of occurrences") == red
+    assert border("Every") == red
+    assert border("Title") == plain
+    page.locator("fieldset.repeat").screenshot(
+        path=str(screenshot_dir / "rendezvous-repeat-errors.png")
+    )
+    assert Event.objects.count() == 0

@@ -1190,3 +1190,31 @@ def test_the_series_page_says_how_often_in_plain_words(client, owner, rule, word
     html = client.get(detail_url(event)).content.decode()
     assert f"<dt>Repeats</dt><dd>{words}</dd>" in html
     assert not re.search(r"\b1 (day|week|month|year|time)s\b", html)
+
+
+@pytest.mark.parametrize(
+    ("fields", "invalid"),
+    [
+        ({"repeat_ends": "count", "repeat_count": "0"}, "repeat_count"),
+        ({"repeat_ends": "count", "repeat_count": ""}, "repeat_count"),
+        ({"repeat_ends": "count", "repeat_count": "2", "repeat_interval": "0"}, "repeat_interval"),
+        ({"repeat_ends": "until", "repeat_until": "2026-05-01"}, "repeat_until"),
+        ({"repeat_ends": "until", "repeat_until": ""}, "repeat_until"),
+    ],
+)
+@needs_db
+def test_repeat_field_errors_mark_their_box_invalid(client, owner, fields, invalid):
+    """Every box of the control with an error carries aria-invalid (the page's red outline
+    hangs on it) and names its error; the others do not."""
+    client.force_login(owner)
+    post = {**FORM, "repeat": "WEEKLY", "repeat_weekdays": ["MO"], **fields}
+    response = client.post(reverse("events:create"), post)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert field_error(html, invalid)
+    for name in ("repeat_count", "repeat_interval", "repeat_until"):
+        tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', html).group(0)
+        assert ('aria-invalid="true"' in tag) == (name == invalid), (name, tag)
+        if name == invalid:
+            assert f"id_{name}_error" in tag  # aria-describedby names the message
+    assert not Event.objects.exists()
