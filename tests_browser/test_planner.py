@@ -179,7 +179,7 @@ def test_a_search_moves_the_timeline_to_the_times_found(page, live_server, team,
     assert abs(span["x"] - first_box["x"]) <= 2
     assert abs(span["x"] + span["width"] - (second_box["x"] + second_box["width"])) <= 2
     assert span["height"] >= grid["height"] - 2
-    assert page.get_by_text("outlined in green").is_visible()
+    assert page.get_by_text("the times found are outlined in green").is_visible()
     page.screenshot(path=str(screenshot_dir / "rendezvous-planner-found.png"), full_page=True)
     days.first.screenshot(path=str(screenshot_dir / "rendezvous-planner-found-day.png"))
 
