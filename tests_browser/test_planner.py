@@ -129,6 +129,10 @@ def test_planner_on_a_phone(phone_page, live_server, team, screenshot_dir):
     assert phone_page.evaluate(
         "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
     )
+    # The arrows (and "Today": the day shown is not today) share one line.
+    arrows = phone_page.locator(".planner-nav a")
+    tops = {round(arrows.nth(n).bounding_box()["y"]) for n in range(arrows.count())}
+    assert arrows.count() == 3 and len(tops) == 1
     # The day opens scrolled to the first time found (14:30), the names still beside it.
     day = phone_page.locator("section.planner-day").first
     first = day.locator(".planner-found .found").first.bounding_box()
