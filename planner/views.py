@@ -3,6 +3,11 @@
 One GET form drives everything (see ``planner.forms``). The view parses it, asks the
 selectors for the people's schedules and, when asked, for the common slots, and
 renders. Every time on the page is in the viewer's own zone.
+
+A search and the timeline work together: "Find a time" (``find``) moves the timeline
+to the day of the first time found and draws the times found on it; from then on the
+form and the arrows carry the search as ``results``, which keeps it listed and drawn
+wherever the user goes without pulling the timeline back.
 """
 
 from __future__ import annotations
