@@ -38,6 +38,8 @@ from pathlib import Path
 from bench import seed
 from bench.common import (
     Server,
+    close_connections,
+    free_port,
     load_average,
     machine_line,
     make_database,
@@ -46,8 +48,6 @@ from bench.common import (
     setup_django,
     timed,
 )
-from bench.common import close_connections as _close
-from bench.common import free_port as _free_port
 
 TZ = seed.TZ
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/rdv_bench_booking"
@@ -103,7 +103,7 @@ def prepare(args: argparse.Namespace, env: dict[str, str]) -> dict[str, str]:
         {"hours": every_day, "duration_minutes": 15, "min_notice_minutes": 0, "horizon_days": 365},
         switch_on=True,
     )
-    _close()
+    close_connections()
     return tokens
 
 
@@ -142,7 +142,7 @@ def booker(start: str, n: int) -> dict:
 def run_one(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="rdv-bench-") as data_dir:
         database = make_database(args.db, args.pg_url, data_dir)
-        port = _free_port()
+        port = free_port()
         env = server_env(database.url, data_dir, port)
         info = prepare(args, env)
         print(

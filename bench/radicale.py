@@ -18,7 +18,9 @@ of them weekly series, window = that week. Our side holds the rows (series with 
 RRULE); Radicale gets one calendar (MKCALENDAR) per person and one PUT per event: a
 VEVENT with DTSTART/DTEND in TZID Europe/Berlin and its VTIMEZONE, RRULE for a series,
 built by ``mail.ical.build_calendar`` (METHOD removed: RFC 4791 §4.1 keeps it out of
-stored calendar objects). With ``--outside N``, N times as many events again lie
+stored calendar objects). Past ``--put-limit`` events (2,500) the calendar is sent in
+one PUT of the whole VCALENDAR instead (Radicale splits it by UID): its single PUTs get
+slower as the collection grows. With ``--outside N``, N times as many events again lie
 outside the windows on both servers (``bench.seed.outside``).
 
 Timed, interleaved (ours, Radicale, Radicale, ours, ...) so that both see the same load:
