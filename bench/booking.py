@@ -237,15 +237,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.db == "both":
         print(machine_line(args.repeat, args.seed))
-        run_per_database(
-            "bench.booking",
-            args,
-            [
-                f"--pg-url={args.pg_url}", f"--events={args.events}", f"--series={args.series}",
-                f"--days={args.days}", f"--repeat={args.repeat}", f"--clients={args.clients}",
-                f"--bookings={args.bookings}", f"--workers={args.workers}", f"--seed={args.seed}",
-            ],
-        )  # fmt: skip
+        run_per_database("bench.booking", args)
         return
     run_one(args)
 

@@ -127,8 +127,18 @@ def make_database(db: str, pg_url: str, data_dir: str) -> Database:
     return Database("PostgreSQL", pg_url)
 
 
-def run_per_database(module: str, args: argparse.Namespace, passed: list[str]) -> None:
+def forwarded_args(args: argparse.Namespace) -> list[str]:
+    """Every option this process was given (except ``--db``), for a child run of the same script."""
+    return [
+        f"--{name.replace('_', '-')}={value}"
+        for name, value in vars(args).items()
+        if name != "db" and value is not None
+    ]
+
+
+def run_per_database(module: str, args: argparse.Namespace) -> None:
     """``--db both``: one process per database (Django is set up once per process)."""
+    passed = forwarded_args(args)
     for db in ("sqlite", "postgres"):
         subprocess.run([sys.executable, "-m", module, f"--db={db}", *passed], cwd=ROOT, check=True)
 

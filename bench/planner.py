@@ -240,15 +240,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.db == "both":
         print(machine_line(args.repeat, args.seed))
-        run_per_database(
-            "bench.planner",
-            args,
-            [
-                f"--pg-url={args.pg_url}", f"--people={args.people}", f"--events={args.events}",
-                f"--series={args.series}", f"--repeat={args.repeat}", f"--workers={args.workers}",
-                f"--seed={args.seed}",
-            ],
-        )  # fmt: skip
+        run_per_database("bench.planner", args)
         return
     run_one(args)
 

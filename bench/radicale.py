@@ -383,15 +383,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.db == "both":
         ensure_radicale(args.radicale)
         print(machine_line(args.repeat, args.seed))
-        run_per_database(
-            "bench.radicale",
-            args,
-            [
-                f"--pg-url={args.pg_url}", f"--repeat={args.repeat}", f"--outside={args.outside}",
-                f"--workers={args.workers}", f"--put-limit={args.put_limit}",
-                f"--radicale={args.radicale}", f"--seed={args.seed}",
-            ],
-        )  # fmt: skip
+        run_per_database("bench.radicale", args)
         return
     run_one(args)
 

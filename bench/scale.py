@@ -46,6 +46,7 @@ from bench.common import (
     Server,
     analyze,
     close_connections,
+    forwarded_args,
     free_port,
     load_average,
     machine_line,
@@ -181,7 +182,7 @@ def run_one(args: argparse.Namespace) -> None:
         clone(database.url, grown_url)
         passed = [
             f"--grow={grown_url}", f"--grow-dir={grown_dir}", f"--first={first}",
-            f"--week={week}", *common_args(args),
+            f"--week={week}", *forwarded_args(args),
         ]  # fmt: skip
         subprocess.run([sys.executable, "-m", "bench.scale", *passed], cwd=ROOT, check=True)
         print(f"   copied and grown in {time.perf_counter() - t0:.0f} s; {load_average()}")
@@ -218,15 +219,6 @@ def run_one(args: argparse.Namespace) -> None:
             recreate_postgres(grown_url)  # leave an empty database, not 220,000 rows
 
 
-def common_args(args: argparse.Namespace) -> list[str]:
-    return [
-        f"--pg-url={args.pg_url}", f"--events={args.events}", f"--series={args.series}",
-        f"--days={args.days}", f"--people={args.people}", f"--team-events={args.team_events}",
-        f"--team-series={args.team_series}", f"--outside={args.outside}",
-        f"--repeat={args.repeat}", f"--workers={args.workers}", f"--seed={args.seed}",
-    ]  # fmt: skip
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
@@ -251,7 +243,7 @@ def main(argv: list[str] | None = None) -> None:
         grow(args)
     elif args.db == "both":
         print(machine_line(args.repeat, args.seed))
-        run_per_database("bench.scale", args, common_args(args))
+        run_per_database("bench.scale", args)
     else:
         run_one(args)
 
