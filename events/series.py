@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from scheduling.recurrence import MAX_EXDATES, RecurrenceError, Series, parse_rule
 
+from . import guests as guest_lib
 from .models import Attendee, Event
 
 SCOPES = ("all", "this", "following")
@@ -191,6 +192,32 @@ def still_occurrences(series: Series, instants: Iterable[dt.datetime]) -> set[dt
     return {w for w in wanted if plain.is_occurrence(w)}
 
 
+def copy_attendees(source: Event, target: Event, *, fresh_guests: bool) -> None:
+    """Give ``target`` a copy of every attendee row of ``source``, answers included.
+
+    ``fresh_guests``: guests get a new invitation (new tokens, no answer yet), as on the
+    new half of a split; otherwise their copies carry no tokens (an exception row's guests
+    keep using the series' links).
+    """
+    rows = []
+    for a in Attendee.objects.filter(event=source).order_by("pk"):
+        if a.guest_id and fresh_guests:
+            rows.append(Attendee(event=target, guest_id=a.guest_id, **guest_lib.new_token_fields()))
+            continue
+        rows.append(
+            Attendee(
+                event=target,
+                user_id=a.user_id,
+                guest_id=a.guest_id,
+                status=a.status,
+                answered_sequence=a.answered_sequence,
+                answered_dtstamp=a.answered_dtstamp,
+                answered_at=a.answered_at,
+            )
+        )
+    Attendee.objects.bulk_create(rows)
+
+
 def make_exception(series: Event, recurrence_id: dt.datetime) -> Event:
     """Write the changed-occurrence row for ``recurrence_id`` as a copy of the series.
 
@@ -209,20 +236,7 @@ def make_exception(series: Event, recurrence_id: dt.datetime) -> Event:
         exdates=[],
     )
     exception.save()
-    Attendee.objects.bulk_create(
-        [
-            Attendee(
-                event=exception,
-                user_id=a.user_id,
-                guest_id=a.guest_id,
-                status=a.status,
-                answered_sequence=a.answered_sequence,
-                answered_dtstamp=a.answered_dtstamp,
-                answered_at=a.answered_at,
-            )
-            for a in Attendee.objects.filter(event=series).order_by("pk")
-        ]
-    )
+    copy_attendees(series, exception, fresh_guests=False)
     return exception
 
 

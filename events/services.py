@@ -738,21 +738,7 @@ def _split(series: Event, split_at: dt.datetime, actor: User, changes: dict[str,
         guests_first_invited_at=series.guests_first_invited_at,
     )
     new.save()
-    Attendee.objects.bulk_create(
-        [
-            Attendee(
-                event=new,
-                user_id=a.user_id,
-                status=a.status,
-                answered_sequence=a.answered_sequence,
-                answered_dtstamp=a.answered_dtstamp,
-                answered_at=a.answered_at,
-            )
-            if a.user_id
-            else Attendee(event=new, guest_id=a.guest_id, **guest_lib.new_token_fields())
-            for a in Attendee.objects.filter(event=series).order_by("pk")
-        ]
-    )
+    series_rows.copy_attendees(series, new, fresh_guests=True)
     moved = list(
         Event.objects.select_for_update()
         .filter(series=series, recurrence_id__gte=split_at)
