@@ -166,6 +166,21 @@ def update_preferences(user: User, **changes: Any) -> User:
     return user
 
 
+def adopt_browser_language(user: User, browser_language: str | None) -> None:
+    """On an employee's first sign-in, their browser's language (of ours) becomes theirs.
+
+    Whoever added them guessed a language; the browser they sign in with is better
+    evidence. Later sign-ins never change it: from then on the settings page decides.
+    """
+    from .languages import supported
+
+    language = supported(browser_language)
+    if language is None or user.last_login is not None:
+        return
+    User.objects.filter(pk=user.pk, last_login__isnull=True).update(language=language)
+    user.language = language
+
+
 def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
     """Returns the stored token row and the raw token, which is never stored or shown again."""
     name = (name or "").strip()

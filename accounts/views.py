@@ -17,7 +17,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import services
+from . import languages, services
 from .forms import (
     ApiTokenForm,
     EmailAuthenticationForm,
@@ -34,6 +34,10 @@ class SignInView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        services.adopt_browser_language(form.get_user(), languages.from_browser(self.request))
+        return super().form_valid(form)
 
 
 class SignOutView(auth_views.LogoutView):

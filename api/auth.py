@@ -11,7 +11,6 @@ import hashlib
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.utils import translation
 from ninja.security import HttpBearer
 from ninja.throttling import SimpleRateThrottle
 
@@ -23,12 +22,7 @@ class ApiTokenAuth(HttpBearer):
     """Looks the token up by digest; ``request.auth`` becomes the employee."""
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        user = user_for_api_token(token.strip())
-        if user is not None:
-            # Error messages in the employee's own language, as on the pages.
-            translation.activate(user.language)
-            request.LANGUAGE_CODE = translation.get_language()
-        return user
+        return user_for_api_token(token.strip())
 
 
 class EmployeeRateThrottle(SimpleRateThrottle):

@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import languages
 from events.exceptions import Conflict
 
 from . import emails, ratelimit, selectors, services
@@ -113,6 +114,10 @@ def _public_context(
 ) -> dict[str, Any]:
     """Month grid, the chosen day's times and the form, all in the visitor's zone."""
     zone_name, zone_given = _visitor_zone(request, link)
+    chosen_language = languages.supported(
+        request.GET.get(languages.LANGUAGE_PARAMETER)
+        or request.POST.get(languages.LANGUAGE_PARAMETER)
+    )
     zone = zoneinfo.ZoneInfo(zone_name)
     now = timezone.now()
     today = now.astimezone(zone).date()
@@ -135,6 +140,8 @@ def _public_context(
 
     def url(**params: Any) -> str:
         query = {"tz": zone_name, "month": month.strftime("%Y-%m")}
+        if chosen_language:
+            query[languages.LANGUAGE_PARAMETER] = chosen_language
         query.update({k: v for k, v in params.items() if v is not None})
         return f"{base_url}?{urlencode(query)}"
 
@@ -156,6 +163,8 @@ def _public_context(
     selected_start = ""
     if form is not None and form.is_bound:
         selected_start = form.data.get("start", "")
+    else:  # the language switcher keeps the time the visitor had picked
+        selected_start = request.GET.get("start", "")
     times = (
         [
             {
@@ -191,6 +200,14 @@ def _public_context(
         "request_id": secrets.token_urlsafe(16),
         "error": error,
         "base_url": base_url,
+        "chosen_language": chosen_language or "",
+        "language": translation.get_language(),
+        "languages": languages.choices(),
+        "language_keep": [
+            ("tz", zone_name),
+            ("month", month.strftime("%Y-%m")),
+            *([("day", chosen.isoformat())] if chosen else []),
+        ],
     }
 
 
@@ -198,7 +215,15 @@ def _public_context(
 @token_page
 @require_http_methods(["GET", "POST"])
 def public_page(request: HttpRequest, token: str) -> HttpResponse:
+    """The booker reads in the language they picked here, else their browser's."""
     link = selectors.link_for_token(token)
+    with translation.override(languages.for_visitor(request)):
+        response = _public_page(request, link, token)
+    response["Content-Language"] = languages.for_visitor(request)
+    return response
+
+
+def _public_page(request: HttpRequest, link: BookingLink, token: str) -> HttpResponse:
     base_url = reverse("booking:public", args=[token])
     if request.method == "GET":
         wait = ratelimit.hit("slots", request)
@@ -265,10 +290,14 @@ def _booking_facts(booking: Booking) -> dict[str, Any]:
 @token_page
 @require_http_methods(["GET"])
 def manage(request: HttpRequest, token: str) -> HttpResponse:
+    """In the language the booker booked in (stored on the booking)."""
     booking = selectors.booking_for_manage_token(token)
-    context = _booking_facts(booking)
-    context.update({"token": token, "just_booked": request.GET.get("booked") == "1"})
-    return render(request, "booking/manage.html", context)
+    with translation.override(languages.or_default(booking.language)):
+        context = _booking_facts(booking)
+        context.update({"token": token, "just_booked": request.GET.get("booked") == "1"})
+        response = render(request, "booking/manage.html", context)
+    response["Content-Language"] = languages.or_default(booking.language)
+    return response
 
 
 @token_page

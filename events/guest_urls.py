@@ -7,6 +7,7 @@ from . import attachment_views, guest_views
 app_name = "guest"
 urlpatterns = [
     path("<str:token>/", guest_views.guest_page, name="page"),
+    path("<str:token>/language/", guest_views.guest_language, name="language"),
     path("<str:token>/event.ics", guest_views.guest_ics, name="ics"),
     path(
         "<str:token>/attachments/<int:attachment_id>/",

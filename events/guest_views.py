@@ -23,10 +23,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import languages
 
 from . import guests as guest_lib
 from . import invitations, services
@@ -132,26 +135,42 @@ def guest_page(request: HttpRequest, token: str) -> HttpResponse:
     proposed = request.GET.get("answer")
     if proposed not in ANSWERS or event.is_cancelled:
         proposed = None
-    response = render(
-        request,
-        "events/guest_page.html",
-        {
-            "event": event,
-            "me": me,
-            "people": people,
-            "token": token,
-            "start": event.start.astimezone(zone),
-            "end": event.end.astimezone(zone),
-            "all_day_last": event.end.astimezone(zone) - dt.timedelta(microseconds=1),
-            "answers": ANSWERS,
-            "proposed": proposed,
-            "proposed_label": ANSWERS[proposed] if proposed else "",
-            "attachments": _attachments(attendee, token),
-            "organizer_name": event.organizer.full_name or event.organizer.email,
-            **_series_facts(me),
-        },
-    )
+    language = guest_lib.language_of(attendee.guest, event.organizer)
+    with translation.override(language):
+        response = render(
+            request,
+            "events/guest_page.html",
+            {
+                "language": language,
+                "languages": languages.choices(),
+                "event": event,
+                "me": me,
+                "people": people,
+                "token": token,
+                "start": event.start.astimezone(zone),
+                "end": event.end.astimezone(zone),
+                "all_day_last": event.end.astimezone(zone) - dt.timedelta(microseconds=1),
+                "answers": ANSWERS,
+                "proposed": proposed,
+                "proposed_label": ANSWERS[proposed] if proposed else "",
+                "attachments": _attachments(attendee, token),
+                "organizer_name": event.organizer.full_name or event.organizer.email,
+                **_series_facts(me),
+            },
+        )
+    response["Content-Language"] = language
     return _private(response)
+
+
+@require_POST
+def guest_language(request: HttpRequest, token: str) -> HttpResponse:
+    """The guest picks the language of their page and of every later mail."""
+    attendee = _attendee_or_404(token)
+    try:
+        guest_lib.choose_language(attendee, request.POST.get("language"))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return _private(redirect("guest:page", token=token))
 
 
 @require_GET

@@ -26,6 +26,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import languages
 from accounts.models import Account, User
 from accounts.tokens import derive_token, new_salt
 from mail.ical import InvalidCalendarData, validate_email_address
@@ -234,6 +235,38 @@ def upsert_guests(account_id: int, guests: list[GuestInput]) -> dict[str, Guest]
                 guest.save(update_fields=[*changed, "updated_at"])
         result[item.email] = guest
     return result
+
+
+def adopt_organizer_language(guests: list[Guest], organizer: User) -> None:
+    """A guest invited for the first time reads in the organizer's language until they choose."""
+    fresh = [g for g in guests if not g.language]
+    if not fresh:
+        return
+    language = languages.or_default(organizer.language)
+    Guest.objects.filter(pk__in=[g.pk for g in fresh], language="").update(language=language)
+    for guest in fresh:
+        guest.language = language
+
+
+def language_of(guest: Guest, organizer: User) -> str:
+    """The language of every page and mail for this guest."""
+    return languages.supported(guest.language) or languages.or_default(organizer.language)
+
+
+@transaction.atomic
+def choose_language(attendee: Attendee, language: Any) -> Guest:
+    """The guest's own choice on their page; every later mail to them uses it."""
+    code = languages.supported(language)
+    if code is None or language != code:
+        raise ValidationError(
+            {"language": _("Choose one of: %(codes)s.") % {"codes": ", ".join(languages.codes())}}
+        )
+    guest = Guest.objects.select_for_update().get(pk=attendee.guest_id)
+    if guest.language != code:
+        guest.language = code
+        guest.save(update_fields=["language", "updated_at"])
+    attendee.guest = guest
+    return guest
 
 
 def account_contacts(account_id: int):

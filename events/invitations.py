@@ -514,7 +514,7 @@ def queue_guest_mail(
     method = "CANCEL" if kind in CANCEL_KINDS else "REQUEST"
     only_this_guest = kind in ("removed", "occurrence_removed")
     people_pool = [attendee] if only_this_guest else everyone
-    with translation.override(event.organizer.language or settings.LANGUAGE_CODE):
+    with translation.override(guest_tokens.language_of(attendee.guest, event.organizer)):
         if kind in ("invitation", "update"):
             vevents = guest_series_events(event, attendee, people_pool, sender, exceptions)
         else:

@@ -177,6 +177,10 @@ class Guest(models.Model):
     email = models.CharField(_("e-mail"), max_length=254)
     first_name = models.CharField(_("first name"), max_length=100, blank=True, default="")
     last_name = models.CharField(_("last name"), max_length=100, blank=True, default="")
+    # The language every mail and page for this guest comes in. Empty until the first
+    # invitation, which stores the organizer's; the guest's own choice on the guest page
+    # replaces it for good.
+    language = models.CharField(_("language"), max_length=10, blank=True, default="")
     created_at = models.DateTimeField(default=now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -173,6 +173,7 @@ def _participants(event: Event) -> list[Attendee]:
 
 def _add_guests(event: Event, inputs: list[guest_lib.GuestInput]) -> dict[str, Any]:
     contacts = guest_lib.upsert_guests(event.account_id, inputs)
+    guest_lib.adopt_organizer_language(list(contacts.values()), event.organizer)
     Attendee.objects.bulk_create(
         [
             Attendee(event=event, guest=contacts[item.email], **guest_lib.new_token_fields())

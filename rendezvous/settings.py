@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserPreferencesMiddleware",
+    "api.middleware.ApiSpeaksEnglishMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -107,8 +108,19 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("it", "Italiano")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The five languages our users read, each named in itself. Every catalogue is complete
+# (scripts/check-messages, run by CI); .mo files are compiled at set-up, never committed.
+LANGUAGES = [
+    ("en", "English"),
+    ("it", "Italiano"),
+    ("pl", "Polski"),
+    ("es", "Español"),
+    ("de", "Deutsch"),
+]
+# Each app keeps its own catalogue; listing them here (before the project's own, which
+# holds the shared templates) also tells makemessages which file's strings go where.
+TRANSLATED_APPS = ["accounts", "api", "booking", "events", "mail", "notifications", "planner"]
+LOCALE_PATHS = [BASE_DIR / app / "locale" for app in TRANSLATED_APPS] + [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"

@@ -14,3 +14,5 @@ if [ ! -f "$stamp" ] || [ "$req" -nt "$stamp" ] || [ requirements.txt -nt "$stam
 fi
 export PATH="$PWD/.venv/bin:$PATH"
 export VIRTUAL_ENV="$PWD/.venv"
+# Translation catalogues are compiled here, at set-up, never committed.
+.venv/bin/python scripts/compile_messages.py

@@ -19,3 +19,13 @@ document.addEventListener("DOMContentLoaded", () => {
     sync();
   }
 });
+
+// Language and time-zone choosers apply at once: submit the form when the choice changes
+// (its button stays for pages without JavaScript).
+document.addEventListener("DOMContentLoaded", () => {
+  for (const form of document.querySelectorAll("form[data-submit-on-change]")) {
+    const button = form.querySelector("button[type='submit']");
+    if (button) button.hidden = true;
+    form.addEventListener("change", () => form.requestSubmit());
+  }
+});

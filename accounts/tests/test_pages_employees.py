@@ -19,7 +19,7 @@ NEW = {
     "email": "Carol@Acme.test",
     "full_name": "Carol New",
     "timezone": "Europe/Paris",
-    "language": "fr",
+    "language": "pl",
 }
 
 
@@ -52,7 +52,7 @@ def test_adding_an_employee_queues_a_set_password_mail(admin_client, owner):
     assert response.status_code == 302
     carol = User.objects.get(email="carol@acme.test")
     assert carol.account_id == owner.account_id
-    assert carol.timezone == "Europe/Paris" and carol.language == "fr"
+    assert carol.timezone == "Europe/Paris" and carol.language == "pl"
     assert not carol.has_usable_password()
     assert not carol.is_account_admin
     row = OutboxMessage.objects.get()

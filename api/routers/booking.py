@@ -15,14 +15,16 @@ import datetime as dt
 import zoneinfo
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
 
+from accounts import languages
 from booking import selectors, services
 from booking.models import Booking, BookingLink
 from booking.ratelimit import PublicRateThrottle
@@ -164,6 +166,11 @@ class BookingIn(Schema):
     phone: str | None = None
     comment: str | None = None
     timezone: str = Field("UTC", description="The booker's IANA zone (for their e-mails).")
+    language: str | None = Field(
+        None,
+        description="The booker's language for their e-mails: en, it, pl, es or de. "
+        "Default: the first of those in Accept-Language, else en.",
+    )
 
 
 class AddLinksOut(Schema):
@@ -383,6 +390,14 @@ def public_book(
         reason = services.idempotency_key_error(idempotency_key)
         if reason:
             raise _schema_error("Idempotency-Key", reason)
+    language = languages.from_browser(request) or settings.LANGUAGE_CODE
+    if payload.language is not None:
+        if languages.supported(payload.language) != payload.language:
+            raise _schema_error(
+                "language",
+                _("Choose one of: %(codes)s.") % {"codes": ", ".join(languages.codes())},
+            )
+        language = payload.language
     try:
         outcome = services.book(
             token,
@@ -394,7 +409,7 @@ def public_book(
                 comment=payload.comment or "",
                 timezone=payload.timezone,
             ),
-            language=translation.get_language() or "en",
+            language=language,
             idempotency_key=idempotency_key,
         )
     except services.IdempotencyKeyReused:

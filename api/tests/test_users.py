@@ -40,7 +40,7 @@ def test_admin_adds_an_employee_to_their_own_account(api, owner, owner_token):
         "POST",
         "/users",
         owner_token,
-        {"email": "Dana@Acme.test", "full_name": "Dana New", "language": "fr"},
+        {"email": "Dana@Acme.test", "full_name": "Dana New", "language": "pl"},
     )
     assert status == 201, body
     dana = User.objects.get(email="dana@acme.test")
@@ -50,7 +50,7 @@ def test_admin_adds_an_employee_to_their_own_account(api, owner, owner_token):
         "email": "dana@acme.test",
         "full_name": "Dana New",
         "timezone": "Europe/Berlin",  # the admin's zone by default
-        "language": "fr",
+        "language": "pl",
         "is_account_admin": False,
     }
     assert "dana@acme.test" in [u["email"] for u in api.json("GET", "/users", owner_token)[1]]

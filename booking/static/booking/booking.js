@@ -22,6 +22,22 @@ document.addEventListener("DOMContentLoaded", () => {
     // Changing the zone reloads the page in it; the button stays for keyboard users.
     select.addEventListener("change", () => zoneForm.submit());
   }
+  // Language: applies at once, and the time already picked stays picked.
+  const languageForm = document.querySelector("form.language-switcher");
+  if (languageForm) {
+    const button = languageForm.querySelector("button[type='submit']");
+    if (button) button.hidden = true;
+    languageForm.addEventListener("submit", () => {
+      const picked = document.querySelector("input[name='start']:checked");
+      if (!picked) return;
+      const keep = document.createElement("input");
+      keep.type = "hidden";
+      keep.name = "start";
+      keep.value = picked.value;
+      languageForm.append(keep);
+    });
+    languageForm.addEventListener("change", () => languageForm.requestSubmit());
+  }
   // Settings: copy the freshly made link to the clipboard.
   for (const button of document.querySelectorAll("button[data-copy]")) {
     if (!navigator.clipboard) continue;
