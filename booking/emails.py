@@ -18,9 +18,10 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import formats, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts.dates import format_date
 from mail.ical import (
     CalendarEvent,
     CalendarPerson,
@@ -61,7 +62,7 @@ def format_when(start: dt.datetime, end: dt.datetime, zone_name: str) -> str:
     """ "Monday, 9 March 2026, 10:00–11:00 (America/New_York)" in the active language."""
     zone = zoneinfo.ZoneInfo(zone_name)
     local_start, local_end = start.astimezone(zone), end.astimezone(zone)
-    day = formats.date_format(local_start, "l, j F Y")
+    day = format_date(local_start)
     return f"{day}, {local_start:%H:%M}–{local_end:%H:%M} ({zone_name})"
 
 

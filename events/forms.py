@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import PageFormMixin, time_zone_choices
 from accounts.models import User
-from scheduling.recurrence import MAX_COUNT, MAX_INTERVAL, Rule, describe_rule, parse_rule
+from scheduling.recurrence import MAX_COUNT, MAX_INTERVAL, Rule, parse_rule
 
 from .localtime import TimeNote, resolve_local
 from .models import Event
@@ -41,6 +41,7 @@ from .repeat import (
     monthly_choices,
     read_rule,
 )
+from .rule_text import describe_rule
 
 #: The word after the interval box, singular or plural by the number in it.
 INTERVAL_UNITS = {
@@ -214,7 +215,7 @@ class EventForm(PageFormMixin, forms.Form):
         self.stored_description = ""
         if series is not None and series.recurrence:
             self.stored_rule = parse_rule(series.recurrence)
-            self.stored_description = describe_rule(self.stored_rule, series.all_day, series.zone)
+            self.stored_description = describe_rule(self.stored_rule)
             self.stored_choice = read_rule(self.stored_rule, self._series_start(), series.all_day)
             if self.stored_choice is None:
                 keep = gettext("Keep as is: %(rule)s") % {"rule": self.stored_description}

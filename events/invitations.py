@@ -35,9 +35,10 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import formats, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts.dates import format_date
 from mail.ical import (
     CalendarEvent,
     CalendarPerson,
@@ -48,12 +49,13 @@ from mail.ical import (
 from mail.imip import build_imip_message
 from mail.services import queue_email, queue_message
 from notifications.services import notify
-from scheduling.recurrence import describe_rule, parse_rule
+from scheduling.recurrence import parse_rule
 
 from . import guests as guest_tokens
 from . import series as series_rows
 from .exceptions import Conflict
 from .models import Attachment, Attendee, Event
+from .rule_text import describe_rule
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -375,7 +377,7 @@ def guest_view(
 def _time_range(start: dt.datetime, end: dt.datetime, zone_name: str) -> str:
     if start.date() == end.date():
         return f"{start:%H:%M}–{end:%H:%M} ({zone_name})"
-    return f"{start:%H:%M} – {formats.date_format(end, 'l, j F Y')}, {end:%H:%M} ({zone_name})"
+    return f"{start:%H:%M} – {format_date(end)}, {end:%H:%M} ({zone_name})"
 
 
 def format_when(event: Event) -> str:
@@ -388,7 +390,7 @@ def format_when(event: Event) -> str:
     start, end = event.start.astimezone(zone), event.end.astimezone(zone)
     if event.is_series:
         repeats = describe_repeats(event)
-        first = formats.date_format(start, "l, j F Y")
+        first = format_date(start)
         if event.all_day:
             return _("%(repeats)s, all day, from %(first)s") % {"repeats": repeats, "first": first}
         return _("%(repeats)s, %(time)s, from %(first)s") % {
@@ -404,12 +406,12 @@ def format_span(start: dt.datetime, end: dt.datetime, zone_name: str, all_day: b
     if all_day:
         last = end - dt.timedelta(days=1)
         if last.date() <= start.date():
-            return _("%(day)s (all day)") % {"day": formats.date_format(start, "l, j F Y")}
+            return _("%(day)s (all day)") % {"day": format_date(start)}
         return _("%(first)s – %(last)s (all day)") % {
-            "first": formats.date_format(start, "l, j F Y"),
-            "last": formats.date_format(last, "l, j F Y"),
+            "first": format_date(start),
+            "last": format_date(last),
         }
-    day = formats.date_format(start, "l, j F Y")
+    day = format_date(start)
     return f"{day}, {_time_range(start, end, zone_name)}"
 
 
@@ -419,10 +421,10 @@ def format_occurrence(event: Event, start: dt.datetime, end: dt.datetime) -> str
 
 
 def describe_repeats(event: Event) -> str:
-    """ "Every week on Monday, 10 times" (scheduling.recurrence.describe_rule; English)."""
+    """ "Every week on Monday, 10 times", in the active language (events.rule_text)."""
     if not event.recurrence:
         return ""
-    return describe_rule(parse_rule(event.recurrence), event.all_day, event.zone)
+    return describe_rule(parse_rule(event.recurrence))
 
 
 def _attachments(event: Event, tokens: Attendee) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from scheduling.recurrence import RecurrenceError, Rule, parse_rule
 
 from .localtime import resolve_local
+from .rule_text import explain
 
 DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 REPEAT_KEEP = "keep"
@@ -205,7 +206,7 @@ def build_rule(choice: RepeatChoice, start: dt.datetime, all_day: bool) -> Rule 
     try:
         return parse_rule(";".join(f"{k}={v}" for k, v in parts))
     except RecurrenceError as exc:
-        raise ValidationError({"repeat": str(exc)}) from None
+        raise ValidationError({"repeat": explain(exc)}) from None
 
 
 def _until_date(text: str, start: dt.datetime, all_day: bool) -> dt.date | None:

@@ -27,6 +27,7 @@ from scheduling.recurrence import MAX_EXDATES, RecurrenceError, Series, parse_ru
 
 from . import guests as guest_lib
 from .models import Attendee, Event
+from .rule_text import explain
 
 SCOPES = ("all", "this", "following")
 #: Fields an exception row takes from its series when it is made (its own copy after that).
@@ -162,12 +163,12 @@ def check_series(series: Series) -> None:
             all_day=series.all_day,
         ).check()
     except RecurrenceError as exc:
-        raise ValidationError({"recurrence": str(exc)}) from None
+        raise ValidationError({"recurrence": explain(exc)}) from None
     if series.exdates:
         try:
             series.check()
         except RecurrenceError as exc:
-            raise ValidationError({"exdates": str(exc)}) from None
+            raise ValidationError({"exdates": explain(exc)}) from None
 
 
 def still_occurrences(series: Series, instants: Iterable[dt.datetime]) -> set[dt.datetime]:

@@ -12,8 +12,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.urls import reverse
-from django.utils.formats import date_format
 
+from accounts.dates import format_date
 from accounts.models import User
 
 from .models import Event
@@ -45,13 +45,13 @@ def when_text(
         first = start.astimezone(event_zone)
         last = end.astimezone(event_zone) - dt.timedelta(microseconds=1)
         if first.date() >= last.date():
-            return date_format(first, "l j F Y")
-        return f"{date_format(first, 'l j F Y')} – {date_format(last, 'l j F Y')}"
+            return format_date(first)
+        return f"{format_date(first)} – {format_date(last)}"
     start, end = start.astimezone(viewer_zone), end.astimezone(viewer_zone)
-    first = date_format(start, "l j F Y")
+    first = format_date(start)
     if start.date() == end.date():
         return f"{first}, {start:%H:%M}–{end:%H:%M}"
-    return f"{first}, {start:%H:%M} – {date_format(end, 'l j F Y')}, {end:%H:%M}"
+    return f"{first}, {start:%H:%M} – {format_date(end)}, {end:%H:%M}"
 
 
 @dataclass(frozen=True)

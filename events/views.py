@@ -20,14 +20,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.dates import format_date
 from accounts.forms import apply_service_errors
 from mail.senders import sender_for
-from scheduling.recurrence import describe_rule, parse_rule
+from scheduling.recurrence import parse_rule
 
 from . import guests as guest_lib
 from . import selectors, services
@@ -42,6 +42,7 @@ from .forms import (
 )
 from .models import Event
 from .occurrences import Occurrence, occurrence_of
+from .rule_text import describe_rule
 from .series_overview import series_overview, when_text
 from .week import layout_week, monday_of, occurrence_param, week_bounds
 
@@ -507,7 +508,7 @@ def _rule_text(target: Target) -> str:
     event = target.rule_event
     if event is None or not event.recurrence:
         return ""
-    return describe_rule(parse_rule(event.recurrence), event.all_day, event.zone)
+    return describe_rule(parse_rule(event.recurrence))
 
 
 def _cancelled_occurrence(request: HttpRequest, gone: OccurrenceCancelled) -> HttpResponse:
@@ -515,10 +516,10 @@ def _cancelled_occurrence(request: HttpRequest, gone: OccurrenceCancelled) -> Ht
     series = gone.series
     zone = request.user.zone
     if series.all_day:
-        when = date_format(gone.recurrence_id.astimezone(series.zone), "l j F Y")
+        when = format_date(gone.recurrence_id.astimezone(series.zone))
     else:
         start = gone.recurrence_id.astimezone(zone)
-        when = f"{date_format(start, 'l j F Y')}, {start:%H:%M}"
+        when = f"{format_date(start)}, {start:%H:%M}"
     return render(
         request,
         "events/occurrence_cancelled.html",
@@ -649,7 +650,7 @@ def event_cancel(request: HttpRequest, event_id: int) -> HttpResponse:
             except Conflict as exc:
                 errors = [exc.message]
             else:
-                when = date_format(target.start.astimezone(request.user.zone), "l j F Y")
+                when = format_date(target.start.astimezone(request.user.zone))
                 messages.success(
                     request,
                     _CANCELLED_MESSAGES[scope] % {"title": target.event.title, "when": when},

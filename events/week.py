@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext
 
-from scheduling.recurrence import describe_rule, parse_rule
+from scheduling.recurrence import parse_rule
 
 from .models import Attendee, Event
 from .occurrences import Occurrence
+from .rule_text import describe_rule
 
 MINUTES_PER_DAY = 24 * 60
 #: A piece is never drawn shorter than this, so overlap is judged on what is drawn.
@@ -134,7 +135,7 @@ def _repeats_text(event: Event, cache: dict[int, str]) -> str:
         return gettext("Recurring event (this occurrence was changed)")
     if event.pk not in cache:
         try:
-            rule = describe_rule(parse_rule(event.recurrence), event.all_day, event.zone)
+            rule = describe_rule(parse_rule(event.recurrence))
         except ValueError:
             cache[event.pk] = gettext("Recurring event")
         else:

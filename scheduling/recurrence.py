@@ -38,7 +38,6 @@ __all__ = [
     "RecurrenceError",
     "Rule",
     "Series",
-    "describe_rule",
     "parse_rule",
 ]
 
@@ -88,7 +87,16 @@ _COUNT_PERIODS = {"DAILY": 50_000, "WEEKLY": 20_000, "MONTHLY": 6_000, "YEARLY":
 
 
 class RecurrenceError(ValueError):
-    """A rule or an excluded date that cannot be accepted; the message says why."""
+    """A rule or an excluded date that cannot be accepted; the message says why.
+
+    Refusals of a whole series also carry a ``code`` and ``params``, so that the layers
+    above can say the same in the reader's language (``events.rule_text.explain``).
+    """
+
+    def __init__(self, message: str, code: str | None = None, **params: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -464,12 +472,15 @@ class Series:
         first = _to_utc(local, self.tz)
         if self._until is not None and self._until < first:
             raise RecurrenceError(
-                f"UNTIL={self.rule.until} is before the start; the series would never happen."
+                f"UNTIL={self.rule.until} is before the start; the series would never happen.",
+                "until_before_start",
             )
         if not self._starts_with(local):
             raise RecurrenceError(
                 f"The start ({local:%A %d %B %Y}) is not an occurrence of this rule; "
-                "start the event on its first occurrence."
+                "start the event on its first occurrence.",
+                "start_not_occurrence",
+                local_start=local,
             )
         if not self.all_day and first != self.start:
             # The second of two equal wall times when clocks go back: the rule's wall
@@ -477,16 +488,22 @@ class Series:
             raise RecurrenceError(
                 f"The start {self.start.astimezone(self.tz).isoformat()} is the second "
                 f"{local:%H:%M} of the night the clocks go back; a series repeats the "
-                f"first one ({first.astimezone(self.tz).isoformat()})."
+                f"first one ({first.astimezone(self.tz).isoformat()}).",
+                "second_of_fold",
+                local_start=local,
             )
         self._count_fits()
         if len(self.exdates) > MAX_EXDATES:
-            raise RecurrenceError(f"At most {MAX_EXDATES} excluded dates.")
+            raise RecurrenceError(
+                f"At most {MAX_EXDATES} excluded dates.", "too_many_exdates", limit=MAX_EXDATES
+            )
         missing = self._not_occurrences(self.exdates)
         if missing:
             bad = missing[0].astimezone(self.tz)
             raise RecurrenceError(
-                f"The excluded date {bad.isoformat()} is not an occurrence of the series."
+                f"The excluded date {bad.isoformat()} is not an occurrence of the series.",
+                "exdate_not_occurrence",
+                local=bad,
             )
 
     def _count_fits(self) -> None:
@@ -513,7 +530,10 @@ class Series:
         if sum(1 for _ in zip(range(count), bounded, strict=False)) < count:
             raise RecurrenceError(
                 f"COUNT={count} is too many for this rule: it would run past the year "
-                f"{horizon.year}. Give a smaller COUNT or an UNTIL date."
+                f"{horizon.year}. Give a smaller COUNT or an UNTIL date.",
+                "count_too_far",
+                count=count,
+                year=horizon.year,
             )
 
     def _not_occurrences(self, instants: Iterable[datetime]) -> list[datetime]:
@@ -672,41 +692,3 @@ class Series:
 def expand_all(series: Iterable[Series], start: datetime, end: datetime) -> list[Interval]:
     """Busy intervals of many series in one window (not merged)."""
     return [iv for one in series for iv in one.intervals(start, end)]
-
-
-_ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", -1: "last"}
-_DAY_NAMES = dict(
-    zip(
-        _DAY_CODES,
-        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-        strict=True,
-    )
-)
-
-
-def describe_rule(rule: Rule, all_day: bool = False, tz: tzinfo | None = None) -> str:
-    """A short English description ("Every 2 weeks on Monday, Wednesday, 10 times")."""
-    unit = {"DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "YEARLY": "year"}[rule.freq]
-    text = f"Every {rule.interval} {unit}s" if rule.interval > 1 else f"Every {unit}"
-    if byday := rule.get("BYDAY"):
-        names = []
-        for item in byday.split(","):
-            match = _BYDAY.match(item)
-            if match is None:
-                continue
-            name = _DAY_NAMES[match.group(3)]
-            if match.group(2):
-                number = int(match.group(2)) * (-1 if match.group(1) == "-" else 1)
-                name = f"the {_ORDINALS.get(number, str(number))} {name}"
-            names.append(name)
-        text += " on " + ", ".join(names)
-    if (monthday := rule.get("BYMONTHDAY")) and rule.freq in ("MONTHLY", "YEARLY"):
-        text += f" on day {monthday}"
-    if rule.count:
-        text += ", once" if rule.count == 1 else f", {rule.count} times"
-    elif rule.until:
-        match = _UNTIL_DATE.match(rule.until) or _UNTIL_TIME.match(rule.until)
-        if match:
-            groups = [int(g) for g in match.groups()[:3]]
-            text += f", until {date(*groups):%d %B %Y}"
-    return text

@@ -230,7 +230,7 @@ def test_colleague_attendee_sees_the_event_in_own_zone_and_can_answer(client, co
         login(client, colleague).get(reverse("events:detail", args=[meeting.pk])).content.decode()
     )
     assert "03:00" in html and "America/New_York" in html  # 09:00 Berlin
-    assert "In Europe/Berlin: 6 May 2026 09:00" in html
+    assert "In Europe/Berlin: 6 May 2026, 09:00" in html
     assert reverse("events:edit", args=[meeting.pk]) not in html
     assert reverse("events:cancel", args=[meeting.pk]) not in html
     response = client.post(reverse("events:respond", args=[meeting.pk]), {"status": "accepted"})

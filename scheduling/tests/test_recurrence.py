@@ -20,7 +20,6 @@ from scheduling.recurrence import (
     UNBOUNDED,
     RecurrenceError,
     Series,
-    describe_rule,
     parse_rule,
 )
 
@@ -727,25 +726,3 @@ def test_windows_at_the_ends_of_time_answer_instead_of_overflowing():
     bounded.check()
     assert bounded.last_end() == utc(9999, 12, 31, 5)
     assert end_of_time > UNBOUNDED
-
-
-# --- describing ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "words"),
-    [
-        ("FREQ=WEEKLY;COUNT=10;BYDAY=MO", "Every week on Monday, 10 times"),
-        ("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE", "Every 2 weeks on Monday, Wednesday"),
-        ("FREQ=MONTHLY;BYDAY=2TU", "Every month on the second Tuesday"),
-        (
-            "FREQ=MONTHLY;BYDAY=-1FR;UNTIL=20261231",
-            "Every month on the last Friday, until 31 December 2026",
-        ),
-        ("FREQ=MONTHLY;BYMONTHDAY=31", "Every month on day 31"),
-        ("FREQ=DAILY", "Every day"),
-        ("FREQ=YEARLY;INTERVAL=4", "Every 4 years"),
-    ],
-)
-def test_describe_rule(text, words):
-    assert describe_rule(parse_rule(text)) == words
