@@ -17,6 +17,7 @@ from events.validation import known_time_zones
 
 from .emails import render_and_queue
 from .models import WEEKDAYS, User
+from .zones import zone_choices
 
 DAY_NAMES = {
     "mon": _("Monday"),
@@ -29,14 +30,25 @@ DAY_NAMES = {
 }
 
 
-@functools.cache
-def _zone_choices() -> tuple[tuple[str, str], ...]:
-    return tuple((name, name.replace("_", " ")) for name in sorted(known_time_zones()))
+class ZoneField(forms.ChoiceField):
+    """A time zone picked from "(UTC+01:00) Berlin"-style choices (accounts.zones).
 
+    The list offers each zone once; any zone the services accept is still valid, so a
+    legacy name stored earlier (or sent by a script) is not refused by the form.
+    ``lead`` puts the reader's own zone(s) first: set it per form with ``lead_with``.
+    """
 
-def time_zone_choices() -> list[tuple[str, str]]:
-    """Every IANA zone the services accept, sorted so a typed prefix jumps to it."""
-    return list(_zone_choices())
+    widget = forms.Select(attrs={"data-searchable": _("Search by city or offset")})
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("choices", zone_choices)
+        super().__init__(**kwargs)
+
+    def lead_with(self, *zones: str | None) -> None:
+        self.choices = functools.partial(zone_choices, *zones)
+
+    def valid_value(self, value) -> bool:
+        return value in known_time_zones()
 
 
 def apply_service_errors(
@@ -177,7 +189,7 @@ class DayHoursField(forms.CharField):
 
 class PreferencesForm(PageFormMixin, forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=200)
-    timezone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
+    timezone = ZoneField(label=_("Time zone"))
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
 
     def __init__(self, *args, user: User, **kwargs) -> None:
@@ -194,6 +206,7 @@ class PreferencesForm(PageFormMixin, forms.Form):
             },
         )
         super().__init__(*args, **kwargs)
+        self.fields["timezone"].lead_with(user.timezone)
         for day in WEEKDAYS:
             self.fields[day] = DayHoursField(
                 day,
@@ -236,7 +249,7 @@ class ApiTokenForm(PageFormMixin, forms.Form):
 class EmployeeForm(PageFormMixin, forms.Form):
     email = forms.EmailField(label=_("E-mail"), max_length=254)
     full_name = forms.CharField(label=_("Full name"), max_length=200)
-    timezone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
+    timezone = ZoneField(label=_("Time zone"))
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     is_account_admin = forms.BooleanField(
         label=_("Account admin"),

@@ -14,9 +14,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import WEEKDAYS, User
+from accounts.zones import zone_choices
 
 from .models import DURATION_CHOICES, BookingLink
-from .zones import sorted_zone_names
 
 DAY_LABELS = {
     "mon": _("Monday"),
@@ -84,8 +84,9 @@ class LinkSettingsForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.owner = owner
         self.fields["timezone"].choices = [
-            ("", _("My time zone (%(zone)s)") % {"zone": owner.timezone})
-        ] + [(z, z) for z in sorted_zone_names()]
+            ("", _("My time zone (%(zone)s)") % {"zone": owner.timezone}),
+            *zone_choices(),
+        ]
         for day in WEEKDAYS:
             self.fields[f"hours_{day}"] = forms.CharField(
                 label=DAY_LABELS[day],

@@ -39,12 +39,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import languages
+from accounts.zones import zone_choices
 from events.exceptions import Conflict
 
 from . import emails, ratelimit, selectors, services
 from .forms import BookingForm, LinkSettingsForm
 from .models import Booking, BookingLink
-from .zones import canonical_zone, sorted_zone_names, zone_names
+from .zones import canonical_zone, zone_names
 
 PUBLIC_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -182,7 +183,7 @@ def _public_context(
         "owner": link.owner,
         "zone_name": zone_name,
         "zone_given": zone_given,
-        "zones": sorted_zone_names(),
+        "zones": zone_choices(zone_name),
         "month": month,
         "weeks": weeks,
         "weekday_names": [

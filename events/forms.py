@@ -23,7 +23,7 @@ from django import forms
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.forms import PageFormMixin, time_zone_choices
+from accounts.forms import PageFormMixin, ZoneField
 from accounts.models import User
 from scheduling.recurrence import MAX_COUNT, MAX_INTERVAL, Rule, parse_rule
 
@@ -97,9 +97,8 @@ class EventForm(PageFormMixin, forms.Form):
         required=False,
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
-    timezone = forms.ChoiceField(
+    timezone = ZoneField(
         label=_("Time zone"),
-        choices=time_zone_choices,
         help_text=_("The date and time above are read in this zone."),
     )
     all_day = forms.BooleanField(
@@ -207,6 +206,7 @@ class EventForm(PageFormMixin, forms.Form):
         ).exclude(pk=organizer.pk)
         if not self.is_bound and "timezone" not in self.initial:
             self.initial["timezone"] = organizer.timezone
+        self.fields["timezone"].lead_with(self.initial.get("timezone"), organizer.timezone)
         self.series = series
         self.repeat_enabled = repeat_enabled
         self.repeat_choice: RepeatChoice | None = None

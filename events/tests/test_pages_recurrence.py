@@ -538,7 +538,7 @@ def test_editing_asks_which_occurrences_and_defaults_to_this_one(client, owner):
     html = client.get(
         reverse("events:edit", args=[event.pk]) + "?occurrence=2026-06-01T07:00:00Z"
     ).content.decode()
-    assert "Monday 1 June 2026, 09:00–10:00, part of: Every week on Monday" in html
+    assert "Monday, 1 June 2026, 09:00–10:00, part of: Every week on Monday" in html
     assert re.search(r'type="radio" name="scope" value="this"[^>]*checked', html)
     assert 'value="following"' in html and 'value="all"' in html
     # The form shows this occurrence's date, and the series' rule for "all".
@@ -679,7 +679,7 @@ def test_cancel_asks_which_occurrences(client, owner):
     client.force_login(owner)
     url = reverse("events:cancel", args=[event.pk]) + "?occurrence=2026-06-01T07:00:00Z"
     html = client.get(url).content.decode()
-    assert "Monday 1 June 2026, 09:00–10:00, part of: Every week on Monday" in html
+    assert "Monday, 1 June 2026, 09:00–10:00, part of: Every week on Monday" in html
     assert re.search(r'type="radio" name="scope" value="this"[^>]*checked', html)
     assert f'action="{url}"' in html
 
@@ -732,7 +732,7 @@ def test_cancel_a_changed_occurrence(client, owner):
     assert client.post(url, post).status_code == 302
     changed = Event.objects.get(series=event)
     url = reverse("events:cancel", args=[changed.pk])
-    assert "Monday 1 June 2026" in client.get(url).content.decode()
+    assert "Monday, 1 June 2026" in client.get(url).content.decode()
     assert client.post(url, {"scope": "this"}).status_code == 302
     assert week_titles(client, owner, "2026-06-01") == []
     assert [t for _d, t, _h in week_titles(client, owner, "2026-06-08")] == ["Team sync"]
@@ -896,7 +896,7 @@ def test_a_cancelled_occurrence_says_so_with_a_link_to_the_series(client, owner,
     response = client.get(detail_url(event, "2026-06-01T07:00:00Z"))
     assert response.status_code == 410
     html = response.content.decode()
-    assert "This occurrence (Monday 1 June 2026, 09:00) was cancelled." in html
+    assert "This occurrence (Monday, 1 June 2026, 09:00) was cancelled." in html
     assert f'href="{detail_url(event)}"' in html
     assert 'href="/calendar/week/2026-06-01/"' in html
     assert "Standup &lt;b&gt;" in html and "Standup <b>" not in html
@@ -904,7 +904,7 @@ def test_a_cancelled_occurrence_says_so_with_a_link_to_the_series(client, owner,
     client.force_login(colleague)
     response = client.get(detail_url(event, "2026-06-01T07:00:00Z"))
     assert response.status_code == 410
-    assert "This occurrence (Monday 1 June 2026, 03:00) was cancelled." in response.content.decode()
+    assert "This occurrence (Monday, 1 June 2026, 03:00) was cancelled." in response.content.decode()
     # The other dates are still there.
     assert client.get(detail_url(event, "2026-06-08T07:00:00Z")).status_code == 200
 
@@ -922,7 +922,7 @@ def test_a_cancelled_all_day_occurrence_names_its_date(client, owner):
     cancel_one(client, owner, event, "2026-05-10T22:00:00Z")
     response = client.get(detail_url(event, "2026-05-10T22:00:00Z"))
     assert response.status_code == 410
-    assert "This occurrence (Monday 11 May 2026) was cancelled." in response.content.decode()
+    assert "This occurrence (Monday, 11 May 2026) was cancelled." in response.content.decode()
 
 
 @needs_db
@@ -1004,7 +1004,7 @@ def section(html: str, heading: str) -> list[str]:
 
 def long_date(moment: dt.datetime, zone=BERLIN) -> str:
     local = moment.astimezone(zone)
-    return f"{local:%A} {local.day} {local:%B %Y}"
+    return f"{local:%A}, {local.day} {local:%B %Y}"
 
 
 @needs_db
@@ -1120,9 +1120,9 @@ def test_next_occurrences_reach_years_ahead_and_stop_at_the_end(owner):
     )
     upcoming = series_overview(three_left, owner, moment).upcoming
     assert [o.when for o in upcoming] == [
-        "Monday 23 November 2026, 09:00–10:00",
-        "Monday 30 November 2026, 09:00–10:00",
-        "Monday 7 December 2026, 09:00–10:00",
+        "Monday, 23 November 2026, 09:00–10:00",
+        "Monday, 30 November 2026, 09:00–10:00",
+        "Monday, 7 December 2026, 09:00–10:00",
     ]
     assert series_overview(three_left, owner, moment + dt.timedelta(days=30)).upcoming == []
 
@@ -1151,7 +1151,7 @@ def test_long_date_lists_are_cut_with_a_count(client, owner):
     html = client.get(detail_url(event)).content.decode()
     items = section(html, "Cancelled dates")
     assert len(items) == 21 and items[-1] == "and 3 more"
-    assert items[0] == "Monday 4 May 2026, 09:00–10:00"
+    assert items[0] == "Monday, 4 May 2026, 09:00–10:00"
 
 
 # ------------------------------------------------------------------ interval wording

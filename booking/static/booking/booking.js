@@ -11,8 +11,8 @@ document.addEventListener("DOMContentLoaded", () => {
       } catch (e) {
         zone = "";
       }
-      const known = Array.from(select.options).some((o) => o.value === zone);
-      if (zone && known && zone !== select.value) {
+      // The server reads old names too (Asia/Calcutta) and offers today's instead.
+      if (zone && zone !== select.value) {
         const url = new URL(window.location.href);
         url.searchParams.set("tz", zone);
         window.location.replace(url.toString());
