@@ -228,8 +228,13 @@ class EventForm(PageFormMixin, forms.Form):
     def repeat_texts(self) -> dict:
         """Words the page script needs to relabel the control when the start date changes."""
         return {
-            # The word after the interval box: "Every [1] week", "Every [2] weeks".
-            "units": {freq: [unit(1), unit(2)] for freq, unit in INTERVAL_UNITS.items()},
+            # The word after the interval box per plural category of the page's language
+            # (the script picks with Intl.PluralRules): "1 week", "2 weeks"; Polish has
+            # three forms ("1 tydzień", "2 tygodnie", "5 tygodni").
+            "units": {
+                freq: {"one": unit(1), "few": unit(2), "many": unit(5), "other": unit(2)}
+                for freq, unit in INTERVAL_UNITS.items()
+            },
             "weekdays": [str(name) for _code, name in WEEKDAY_CHOICES],
             "ordinals": [str(ORDINALS[n]) for n in range(1, 6)],
             "day": gettext("On day %(day)d"),

@@ -1163,13 +1163,29 @@ def test_the_form_gives_the_interval_word_in_singular_and_plural(client, owner):
     html = client.get(reverse("events:create")).content.decode()
     script = html.split('<script id="repeat-texts" type="application/json">', 1)[1]
     texts = json.loads(script.split("</script>", 1)[0])
+    forms = {"DAILY": ("day", "days"), "WEEKLY": ("week", "weeks")}
+    forms |= {"MONTHLY": ("month", "months"), "YEARLY": ("year", "years")}
     assert texts["units"] == {
-        "DAILY": ["day", "days"],
-        "WEEKLY": ["week", "weeks"],
-        "MONTHLY": ["month", "months"],
-        "YEARLY": ["year", "years"],
+        freq: {"one": one, "few": many, "many": many, "other": many}
+        for freq, (one, many) in forms.items()
     }
     assert "1 weeks" not in html and "1 days" not in html
+
+
+@needs_db
+def test_the_interval_word_has_polish_three_forms(client, owner):
+    owner.language = "pl"
+    owner.save()
+    client.force_login(owner)
+    html = client.get(reverse("events:create")).content.decode()
+    script = html.split('<script id="repeat-texts" type="application/json">', 1)[1]
+    texts = json.loads(script.split("</script>", 1)[0])
+    assert texts["units"]["WEEKLY"] == {
+        "one": "tydzień",
+        "few": "tygodnie",
+        "many": "tygodni",
+        "other": "tygodnie",
+    }
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const end = new Date(el.dataset.end);
     const day = { weekday: "long", day: "numeric", month: "long", year: "numeric" };
     const time = { hour: "2-digit", minute: "2-digit", hour12: false };
-    const fmt = (d, opts) => new Intl.DateTimeFormat(undefined, { ...opts, timeZone: zone }).format(d);
+    const fmt = (d, opts) => new Intl.DateTimeFormat(document.documentElement.lang || undefined, { ...opts, timeZone: zone }).format(d);
     const sameDay = fmt(start, day) === fmt(end, day);
     el.textContent =
       `${el.dataset.label} (${zone}): ${fmt(start, day)}, ${fmt(start, time)} – ` +

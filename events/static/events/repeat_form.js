@@ -58,8 +58,10 @@ document.addEventListener("DOMContentLoaded", () => {
     if (texts) {
       // "Every [1] week", "Every [2] weeks": never "1 weeks".
       const forms = texts.units[freq];
-      const plural = interval && interval.value.trim() !== "" && Number(interval.value) !== 1;
-      unit.textContent = repeats && forms ? " " + forms[plural ? 1 : 0] : "";
+      const typed = interval ? interval.value.trim() : "";
+      const n = typed === "" || Number.isNaN(Number(typed)) ? 1 : Number(typed);
+      const category = new Intl.PluralRules(document.documentElement.lang || "en").select(n);
+      unit.textContent = repeats && forms ? " " + (forms[category] || forms.other) : "";
     }
     if (box.hasAttribute("data-repeat-scoped")) box.hidden = checked("scope") !== "all";
   };
