@@ -97,6 +97,7 @@ def describe_rule(rule: Rule) -> str:
     text = _frequency(rule)
     if byday := rule.get("BYDAY"):
         names = []
+        ordinal = False
         for item in byday.split(","):
             match = _BYDAY.match(item)
             if match is None:
@@ -105,9 +106,16 @@ def describe_rule(rule: Rule) -> str:
             if match.group(2):
                 number = int(match.group(2)) * (-1 if match.group(1) == "-" else 1)
                 names.append(_nth_weekday(number, code))
+                ordinal = True
             else:
                 names.append(_weekday_on(code))
-        text = _("%(every)s on %(days)s") % {"every": text, "days": ", ".join(names)}
+        # Two patterns: Italian writes "il lunedì" but "la prima domenica" (the article
+        # belongs to the ordinal phrase there).
+        if ordinal:
+            pattern = pgettext("before ordinal weekdays", "%(every)s on %(days)s")
+        else:
+            pattern = _("%(every)s on %(days)s")
+        text = pattern % {"every": text, "days": ", ".join(names)}
     if (monthday := rule.get("BYMONTHDAY")) and rule.freq in ("MONTHLY", "YEARLY"):
         text = _("%(every)s on day %(day)s") % {"every": text, "day": monthday}
     if rule.count:

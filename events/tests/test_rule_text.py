@@ -38,7 +38,7 @@ def test_describe_rule_in_english(text, words):
             "Jeden Monat am letzten Freitag, bis 31. Dezember 2026",
         ),
         ("it", "FREQ=MONTHLY;BYDAY=1SU", "Ogni mese la prima domenica"),
-        ("it", "FREQ=WEEKLY;COUNT=10;BYDAY=MO", "Ogni settimana il lunedì, 10 volte"),
+        ("it", "FREQ=WEEKLY;COUNT=10;BYDAY=MO", "Ogni settimana di lunedì, 10 volte"),
         ("pl", "FREQ=WEEKLY;BYDAY=WE", "Co tydzień w środę"),
         ("pl", "FREQ=WEEKLY;INTERVAL=2;BYDAY=WE", "Co 2 tygodnie w środę"),
         ("pl", "FREQ=WEEKLY;INTERVAL=5;BYDAY=WE", "Co 5 tygodni w środę"),
