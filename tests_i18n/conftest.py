@@ -103,7 +103,13 @@ def visible_text(html: str) -> str:
     return unescape(f"{text} {shown}")
 
 
+#: Product names stay as their makers write them in every language.
+PRODUCT_NAMES = ("Google Calendar", "Apple Calendar")
+
+
 def english_words(text: str) -> set[str]:
+    for name in PRODUCT_NAMES:
+        text = text.replace(name, " ")
     return {w for w in re.findall(r"[^\W\d_]+", text) if w.lower() in ENGLISH_WORDS}
 
 
