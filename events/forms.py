@@ -32,7 +32,6 @@ from .models import Event
 from .repeat import (
     DAY_CODES,
     ENDS_CHOICES,
-    ORDINALS,
     REPEAT_CHOICES,
     REPEAT_KEEP,
     WEEKDAY_CHOICES,
@@ -41,7 +40,7 @@ from .repeat import (
     monthly_choices,
     read_rule,
 )
-from .rule_text import describe_rule
+from .rule_text import describe_rule, monthly_option
 
 #: The word after the interval box, singular or plural by the number in it.
 INTERVAL_UNITS = {
@@ -235,11 +234,11 @@ class EventForm(PageFormMixin, forms.Form):
                 freq: {"one": unit(1), "few": unit(2), "many": unit(5), "other": unit(2)}
                 for freq, unit in INTERVAL_UNITS.items()
             },
-            "weekdays": [str(name) for _code, name in WEEKDAY_CHOICES],
-            "ordinals": [str(ORDINALS[n]) for n in range(1, 6)],
             "day": gettext("On day %(day)d"),
-            "weekday": gettext("On the %(nth)s %(weekday)s"),
-            "last": gettext("On the last %(weekday)s"),
+            # Per weekday (Monday first): the options for the 1st…5th and the last one,
+            # whole phrases, since their grammar follows the weekday in some languages.
+            "nth": [[monthly_option(n, code) for n in range(1, 6)] for code in DAY_CODES],
+            "last": [monthly_option(-1, code) for code in DAY_CODES],
         }
 
     def _series_start(self) -> dt.datetime:

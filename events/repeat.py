@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from scheduling.recurrence import RecurrenceError, Rule, parse_rule
 
 from .localtime import resolve_local
-from .rule_text import explain
+from .rule_text import explain, monthly_option
 
 DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 REPEAT_KEEP = "keep"
@@ -52,13 +52,6 @@ ENDS_CHOICES = [
     ("until", _("On a date")),
     ("count", _("After a number of times")),
 ]
-ORDINALS = {
-    1: _("first"),
-    2: _("second"),
-    3: _("third"),
-    4: _("fourth"),
-    5: _("fifth"),
-}
 _DATE_UNTIL = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _TIME_UNTIL = re.compile(r"^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(Z?)$")
 _NUMBERED_DAY = re.compile(r"^([+-]?\d)(MO|TU|WE|TH|FR|SA|SU)$")
@@ -82,15 +75,11 @@ def monthly_choices(day: dt.date | None) -> list[tuple[str, str]]:
             ("weekday", gettext("On the same weekday of the month (e.g. the second Tuesday)")),
             ("last", gettext("On the last such weekday of the month")),
         ]
-    weekday = str(WEEKDAY_CHOICES[day.weekday()][1])
+    code = DAY_CODES[day.weekday()]
     return [
         ("day", gettext("On day %(day)d") % {"day": day.day}),
-        (
-            "weekday",
-            gettext("On the %(nth)s %(weekday)s")
-            % {"nth": ORDINALS[nth_weekday(day)], "weekday": weekday},
-        ),
-        ("last", gettext("On the last %(weekday)s") % {"weekday": weekday}),
+        ("weekday", monthly_option(nth_weekday(day), code)),
+        ("last", monthly_option(-1, code)),
     ]
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
@@ -90,6 +91,12 @@ def _nth_weekday(number: int, code: str) -> str:
         "number": number,
         "weekday": weekday,
     }
+
+
+def monthly_option(number: int, code: str) -> str:
+    """A label of the repeat control: "On the second Tuesday", "On the last Friday"."""
+    phrase = _nth_weekday(number, code)
+    return capfirst(pgettext("monthly repeat option", "On %(day)s") % {"day": phrase})
 
 
 def describe_rule(rule: Rule) -> str:

@@ -904,7 +904,9 @@ def test_a_cancelled_occurrence_says_so_with_a_link_to_the_series(client, owner,
     client.force_login(colleague)
     response = client.get(detail_url(event, "2026-06-01T07:00:00Z"))
     assert response.status_code == 410
-    assert "This occurrence (Monday, 1 June 2026, 03:00) was cancelled." in response.content.decode()
+    assert (
+        "This occurrence (Monday, 1 June 2026, 03:00) was cancelled." in response.content.decode()
+    )
     # The other dates are still there.
     assert client.get(detail_url(event, "2026-06-08T07:00:00Z")).status_code == 200
 

@@ -32,12 +32,10 @@ document.addEventListener("DOMContentLoaded", () => {
     if (Number.isNaN(day.getTime())) return;
     const index = (day.getUTCDay() + 6) % 7;
     if (event && !daysTouched) dayBoxes.forEach((b, i) => { b.checked = i === index; });
-    const weekday = texts.weekdays[index];
-    const nth = texts.ordinals[Math.floor((d - 1) / 7)];
     const labels = {
       day: texts.day.replace("%(day)d", String(d)),
-      weekday: texts.weekday.replace("%(nth)s", nth).replace("%(weekday)s", weekday),
-      last: texts.last.replace("%(weekday)s", weekday),
+      weekday: texts.nth[index][Math.floor((d - 1) / 7)],
+      last: texts.last[index],
     };
     box.querySelectorAll("input[name='repeat_monthly']").forEach((radio) => {
       const label = radio.closest("label");
