@@ -9,6 +9,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -20,8 +21,9 @@ def default_working_hours() -> dict:
 
 class Account(models.Model):
     class Plan(models.TextChoices):
-        FREE = "free", _("Free")
-        PAID = "paid", _("Paid")
+        # "Free" of charge; events have a "Free" that means available, so a context.
+        FREE = "free", pgettext_lazy("plan", "Free")
+        PAID = "paid", pgettext_lazy("plan", "Paid")
 
     name = models.CharField(_("name"), max_length=200)
     plan = models.CharField(_("plan"), max_length=10, choices=Plan.choices, default=Plan.FREE)
