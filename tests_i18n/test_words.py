@@ -186,3 +186,21 @@ def test_the_booking_language_switcher_keeps_the_day_and_the_picked_time(client,
     assert f'value="{start.isoformat()}" required checked' in html
     assert '<input type="hidden" name="lang" value="es">' in html
     assert "lang=es" in html  # the month and day links keep it too
+
+
+@pytest.mark.parametrize("value", ["<script>alert(1)</script>", "xx", "fr", "", "de\r\nX: 1"])
+def test_a_booking_page_ignores_a_language_we_do_not_speak(client, link_token, value):
+    html = (
+        Client(HTTP_ACCEPT_LANGUAGE="de")
+        .get(f"/b/{link_token}?" + urlencode({"lang": value}))
+        .content.decode()
+    )
+    assert '<html lang="de">' in html  # the browser's language, as if nothing was asked
+    assert "<script>alert" not in html
+    assert 'name="lang" value=' not in html
+
+
+def test_a_very_long_accept_language_header_falls_back_to_english(client, link_token):
+    header = ",".join(["de;q=0.1"] * 200)
+    response = Client(HTTP_ACCEPT_LANGUAGE=header).get(f"/b/{link_token}")
+    assert response.status_code == 200
