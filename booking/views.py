@@ -218,9 +218,10 @@ def _public_context(
 def public_page(request: HttpRequest, token: str) -> HttpResponse:
     """The booker reads in the language they picked here, else their browser's."""
     link = selectors.link_for_token(token)
-    with translation.override(languages.for_visitor(request)):
+    language = languages.for_visitor(request)
+    with translation.override(language):
         response = _public_page(request, link, token)
-    response["Content-Language"] = languages.for_visitor(request)
+    response["Content-Language"] = language
     return response
 
 
@@ -293,11 +294,12 @@ def _booking_facts(booking: Booking) -> dict[str, Any]:
 def manage(request: HttpRequest, token: str) -> HttpResponse:
     """In the language the booker booked in (stored on the booking)."""
     booking = selectors.booking_for_manage_token(token)
-    with translation.override(languages.or_default(booking.language)):
+    language = languages.or_default(booking.language)
+    with translation.override(language):
         context = _booking_facts(booking)
         context.update({"token": token, "just_booked": request.GET.get("booked") == "1"})
         response = render(request, "booking/manage.html", context)
-    response["Content-Language"] = languages.or_default(booking.language)
+    response["Content-Language"] = language
     return response
 
 

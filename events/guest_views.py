@@ -113,7 +113,18 @@ def _attachments(attendee: Attendee, token: str) -> list[dict]:
 
 @require_http_methods(["GET", "POST"])
 def guest_page(request: HttpRequest, token: str) -> HttpResponse:
+    """Everything here, the messages after an answer included, is in the guest's language."""
     attendee = _attendee_or_404(token)
+    language = guest_lib.language_of(attendee.guest, attendee.event.organizer)
+    with translation.override(language):
+        response = _guest_page(request, attendee, token, language)
+    response["Content-Language"] = language
+    return _private(response)
+
+
+def _guest_page(
+    request: HttpRequest, attendee: Attendee, token: str, language: str
+) -> HttpResponse:
     event = attendee.event
     if request.method == "POST":
         status = request.POST.get("status", "")
@@ -123,7 +134,7 @@ def guest_page(request: HttpRequest, token: str) -> HttpResponse:
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, _("Thank you, your answer was saved and the organizer told."))
-        return _private(redirect("guest:page", token=token))
+        return redirect("guest:page", token=token)
 
     everyone = _everyone(attendee)
     me = next(a for a in everyone if a.pk == attendee.pk)
@@ -135,31 +146,27 @@ def guest_page(request: HttpRequest, token: str) -> HttpResponse:
     proposed = request.GET.get("answer")
     if proposed not in ANSWERS or event.is_cancelled:
         proposed = None
-    language = guest_lib.language_of(attendee.guest, event.organizer)
-    with translation.override(language):
-        response = render(
-            request,
-            "events/guest_page.html",
-            {
-                "language": language,
-                "languages": languages.choices(),
-                "event": event,
-                "me": me,
-                "people": people,
-                "token": token,
-                "start": event.start.astimezone(zone),
-                "end": event.end.astimezone(zone),
-                "all_day_last": event.end.astimezone(zone) - dt.timedelta(microseconds=1),
-                "answers": ANSWERS,
-                "proposed": proposed,
-                "proposed_label": ANSWERS[proposed] if proposed else "",
-                "attachments": _attachments(attendee, token),
-                "organizer_name": event.organizer.full_name or event.organizer.email,
-                **_series_facts(me),
-            },
-        )
-    response["Content-Language"] = language
-    return _private(response)
+    return render(
+        request,
+        "events/guest_page.html",
+        {
+            "language": language,
+            "languages": languages.choices(),
+            "event": event,
+            "me": me,
+            "people": people,
+            "token": token,
+            "start": event.start.astimezone(zone),
+            "end": event.end.astimezone(zone),
+            "all_day_last": event.end.astimezone(zone) - dt.timedelta(microseconds=1),
+            "answers": ANSWERS,
+            "proposed": proposed,
+            "proposed_label": ANSWERS[proposed] if proposed else "",
+            "attachments": _attachments(attendee, token),
+            "organizer_name": event.organizer.full_name or event.organizer.email,
+            **_series_facts(me),
+        },
+    )
 
 
 @require_POST
@@ -169,7 +176,8 @@ def guest_language(request: HttpRequest, token: str) -> HttpResponse:
     try:
         guest_lib.choose_language(attendee, request.POST.get("language"))
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        with translation.override(guest_lib.language_of(attendee.guest, attendee.event.organizer)):
+            messages.error(request, " ".join(exc.messages))
     return _private(redirect("guest:page", token=token))
 
 

@@ -160,3 +160,14 @@ def test_the_switcher_is_a_post_with_csrf(owner, gina):
     assert refused.status_code == 403
     gina.guest.refresh_from_db()
     assert gina.guest.language != "es"
+
+
+def test_the_thanks_after_an_answer_is_in_the_guests_language_not_the_browsers(owner, gina):
+    gina.guest.language = "pl"
+    gina.guest.save()
+    visitor = Client(HTTP_ACCEPT_LANGUAGE="es")
+    page = f"/i/{guest_lib.link_token(gina)}/"
+    response = visitor.post(page, {"status": "accepted"}, follow=True)
+    html = response.content.decode()
+    assert "Dziękujemy, Twoja odpowiedź została zapisana" in html
+    assert response.redirect_chain and response.redirect_chain[0][0] == page
