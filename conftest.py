@@ -94,3 +94,19 @@ def pytest_runtest_setup(item):
             "needs PostgreSQL: concurrent connections to one shared database "
             "(run with DATABASE_URL=postgres://...)"
         )
+
+
+@pytest.fixture(autouse=True)
+def _occurrence_store_agrees(request):
+    """After a test that wrote to the database: stored occurrences match a fresh expansion."""
+    uses_db = {"db", "transactional_db", "django_db_reset_sequences"} & set(request.fixturenames)
+    if not uses_db or request.node.get_closest_marker("browser"):
+        yield
+        return
+    # Asked for here, the database fixture is torn down after this check, not before.
+    request.getfixturevalue(sorted(uses_db)[0])
+    yield
+    from testsupport.occurrence_store import disagreements
+
+    problems = disagreements()
+    assert not problems, "occurrence store out of step:\n" + "\n".join(problems)

@@ -5,8 +5,9 @@ every benchmark draws the same data for the same seed, and the Radicale comparis
 serve exactly what our database holds.
 
 Rows are written with ``bulk_create`` (fast), which skips ``Event.save()``: so
-``series_end`` is set here (``compute_series_end()``), and each event gets its
-organizer's Attendee row (accepted), as ``events.services.event_create`` writes it.
+``series_end`` is set here (``compute_series_end()``), each event gets its organizer's
+Attendee row (accepted), as ``events.services.event_create`` writes it, and each series
+its stored occurrences (``events.occurrence_store``), as its save would.
 """
 
 from __future__ import annotations
@@ -194,6 +195,7 @@ def person_calendar(
 
 def write_events(account, user, specs: Iterable[Spec], *, title: str = "Busy") -> int:
     """Insert the events of ``user`` with its organizer Attendee row; returns how many."""
+    from events import occurrence_store
     from events.models import Attendee, Event
     from scheduling.recurrence import parse_rule
 
@@ -217,4 +219,8 @@ def write_events(account, user, specs: Iterable[Spec], *, title: str = "Busy") -
         [Attendee(event=e, user=user, status=Attendee.Status.ACCEPTED) for e in created],
         batch_size=1000,
     )
+    # bulk_create sends no signal: store the series' occurrences as save() would.
+    for event in created:
+        if event.recurrence:
+            occurrence_store.refresh(event)
     return len(created)

@@ -76,6 +76,12 @@ class Event(models.Model):
     # Set once, when the event first gets an external guest; never cleared. The free plan's
     # quota counts these (cancelling does not give the slot back).
     guests_first_invited_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A series' stored occurrences (SeriesOccurrence) hold every start in
+    # [occurrences_from, occurrences_until); NULL: none stored yet. ``occurrences_key``
+    # fingerprints what they were computed from (events.occurrence_store).
+    occurrences_from = models.DateTimeField(null=True, blank=True, editable=False)
+    occurrences_until = models.DateTimeField(null=True, blank=True, editable=False)
+    occurrences_key = models.CharField(max_length=64, blank=True, default="", editable=False)
     created_at = models.DateTimeField(default=now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -164,6 +170,26 @@ class Event(models.Model):
     @property
     def is_cancelled(self) -> bool:
         return self.status == self.Status.CANCELLED
+
+
+class SeriesOccurrence(models.Model):
+    """One occurrence of a series as busy time: its start and end, nothing else.
+
+    Written by ``events.occurrence_store`` for a rolling range around today, so that busy
+    time (booking slots, free/busy, the planner) reads plain rows instead of expanding
+    every series on every request. Excluded dates and occurrences a changed copy replaces
+    are left out (the copy is an event of its own).
+    """
+
+    series = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="stored_occurrences")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["series", "start"], name="series_occurrence_start")]
+
+    def __str__(self) -> str:
+        return f"{self.series_id}: {self.start.isoformat()}"
 
 
 class Guest(models.Model):

@@ -18,11 +18,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Case, F, JSONField, Q, Value, When
+from django.db.models import Q
 
 from accounts.models import User
 from scheduling.intervals import Interval, merge
 
+from . import occurrence_store
 from .models import Attendee, Event
 from .validation import MAX_EVENT_LENGTH
 
@@ -165,33 +166,25 @@ BusyTime = tuple[dt.datetime, dt.datetime, int]
 
 
 def _busy_rows(user_ids: list[int], start: dt.datetime, end: dt.datetime) -> list[tuple]:
-    """(user_id, event_id, start, end, recurrence, timezone, all_day, exdates) per attendance.
+    """(user_id, event_id, start, end, recurrence, stored from, stored until) per attendance.
 
     Busy = not cancelled, shown as busy, and organized or attended without having
     declined. Plain values, no model instances: building 2,000 Attendee + Event objects
-    cost more than twice the query. ``exdates`` is read for series only, so single events
-    skip the JSON decoding.
+    cost more than twice the query.
     """
-    series_exdates = Case(
-        When(event__recurrence__isnull=False, then=F("event__exdates")),
-        default=Value(None),
-        output_field=JSONField(),
-    )
     return list(
         Attendee.objects.filter(user_id__in=user_ids, event__transparency=Event.Transparency.BUSY)
         .filter(window_q(start, end, prefix="event__"))
         .exclude(event__status=Event.Status.CANCELLED)
         .exclude(status=Attendee.Status.DECLINED)
-        .annotate(series_exdates=series_exdates)
         .values_list(
             "user_id",
             "event_id",
             "event__start",
             "event__end",
             "event__recurrence",
-            "event__timezone",
-            "event__all_day",
-            "series_exdates",
+            "event__occurrences_from",
+            "event__occurrences_until",
         )
     )
 
@@ -199,34 +192,29 @@ def _busy_rows(user_ids: list[int], start: dt.datetime, end: dt.datetime) -> lis
 def _busy_times(
     user_ids: list[int], start: dt.datetime, end: dt.datetime
 ) -> dict[int, list[BusyTime]]:
-    """Busy stretches per user near the window: single events as stored, series expanded.
+    """Busy stretches per user near the window: single events as stored, series from the
+    occurrence store (``events.occurrence_store``).
 
-    Two queries: the attendances, then the series' replaced occurrences. Only series
-    become Event objects (to expand them), each once however many of the users attend it.
+    Two queries: the attendances, then the stored occurrences of their series. A series
+    whose stored range does not cover the window (never stored, or the window lies far
+    away) is expanded on demand for what the store lacks, as all series once were.
     """
     rows = _busy_rows(user_ids, start, end)
-    series = {
-        event_id: Event(
-            pk=event_id,
-            start=ev_start,
-            end=ev_end,
-            recurrence=recurrence,
-            timezone=zone,
-            all_day=all_day,
-            exdates=exdates or [],
-        )
-        for _uid, event_id, ev_start, ev_end, recurrence, zone, all_day, exdates in rows
+    ranges = {
+        event_id: (stored_from, stored_until)
+        for _uid, event_id, _s, _e, recurrence, stored_from, stored_until in rows
         if recurrence
     }
-    expanded: dict[int, list[BusyTime]] = defaultdict(list)
-    for occurrence in expand(series.values(), start, end):
-        expanded[occurrence.event.pk].append(
-            (occurrence.start, occurrence.end, occurrence.event.pk)
-        )
+    spans, on_demand = occurrence_store.stored_busy(ranges, start, end)
+    if on_demand:
+        for occurrence in expand(Event.objects.filter(pk__in=on_demand), start, end):
+            series_id = occurrence.event.pk
+            if occurrence_store.outside_stored(ranges[series_id], occurrence.start):
+                spans[series_id].append((occurrence.start, occurrence.end))
     result: dict[int, list[BusyTime]] = {uid: [] for uid in user_ids}
-    for user_id, event_id, ev_start, ev_end, recurrence, *_rest in rows:
+    for user_id, event_id, ev_start, ev_end, recurrence, *_stored in rows:
         if recurrence:
-            result[user_id].extend(expanded.get(event_id, ()))
+            result[user_id].extend((s, e, event_id) for s, e in spans.get(event_id, ()))
         else:
             result[user_id].append((ev_start, ev_end, event_id))
     return result

@@ -38,7 +38,7 @@ from accounts.models import User
 from scheduling.recurrence import MAX_EXDATES
 
 from . import guests as guest_lib
-from . import invitations
+from . import invitations, occurrence_store
 from . import series as series_rows
 from .exceptions import Conflict
 from .models import Attendee, Event, GuestReplyReceipt, new_uid
@@ -747,6 +747,8 @@ def _split(series: Event, split_at: dt.datetime, actor: User, changes: dict[str,
     )
     if moved:
         Event.objects.filter(pk__in=moved).update(series=new, uid=new.uid)
+        # A bulk update sends no signal: both halves' stored occurrences change here.
+        occurrence_store.refresh_series_of([series.pk, new.pk])
         Attendee.objects.filter(event_id__in=moved, guest__isnull=False).update(
             status=Attendee.Status.NEEDS_ACTION,
             answered_sequence=None,
