@@ -29,9 +29,7 @@ def disagreements() -> list[str]:
             for s in engine.occurrences(lo, max(until, lo))
             if lo <= s < hi and s not in replaced
         )
-        stored = sorted(
-            SeriesOccurrence.objects.filter(series=series).values_list("start", "end")
-        )
+        stored = sorted(SeriesOccurrence.objects.filter(series=series).values_list("start", "end"))
         if fresh != stored:
             only_fresh = sorted(set(fresh) - set(stored))[:3]
             only_stored = sorted(set(stored) - set(fresh))[:3]
