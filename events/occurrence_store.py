@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from scheduling.recurrence import UNBOUNDED
 
-from .models import Event, SeriesOccurrence
+from .models import EPOCH, Event, SeriesOccurrence, micros
 from .validation import MAX_EVENT_LENGTH
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ _EXTEND_FLAG = "events:occurrence-store:extend-asked"
 _EXTEND_EVERY_SECONDS = 300
 
 BusySpan = tuple[dt.datetime, dt.datetime]
+_MICROSECOND = dt.timedelta(microseconds=1)
 
 
 def _day(moment: dt.datetime) -> dt.datetime:
@@ -116,7 +117,9 @@ def refresh(series: Event, *, now: dt.datetime | None = None) -> bool:
     SeriesOccurrence.objects.filter(series_id=series.pk).delete()
     SeriesOccurrence.objects.bulk_create(
         [
-            SeriesOccurrence(series_id=series.pk, start=s, end=engine.occurrence_end(s))
+            SeriesOccurrence(
+                series_id=series.pk, start=micros(s), end=micros(engine.occurrence_end(s))
+            )
             for s in starts
         ]
     )
@@ -228,10 +231,13 @@ def stored_busy(
     ]
     if covered or partly:
         rows = SeriesOccurrence.objects.filter(
-            series_id__in=covered + partly, start__gte=earliest, start__lt=end, end__gt=start
+            series_id__in=covered + partly,
+            start__gte=micros(earliest),
+            start__lt=micros(end),
+            end__gt=micros(start),
         ).values_list("series_id", "start", "end")
         for series_id, s, e in rows:
-            spans[series_id].append((s, e))
+            spans[series_id].append((EPOCH + s * _MICROSECOND, EPOCH + e * _MICROSECOND))
     on_demand = {pk for pk in series if pk not in covered}
     if on_demand:
         ask_worker_to_extend()

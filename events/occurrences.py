@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from accounts.models import User
-from scheduling.intervals import Interval, merge
+from scheduling.intervals import Interval, merge_clipped
 
 from . import occurrence_store
 from .models import Attendee, Event
@@ -227,7 +227,7 @@ def busy_intervals(
     user_ids = [u.pk for u in users]
     per_user = _busy_times(user_ids, start, end)
     return {
-        uid: merge(Interval(max(s, start), min(e, end)) for s, e, _event in times)
+        uid: merge_clipped(((s, e) for s, e, _event in times), start, end)
         for uid, times in per_user.items()
     }
 

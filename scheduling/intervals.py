@@ -92,6 +92,32 @@ def merge(intervals: Iterable[Interval]) -> list[Interval]:
     return _merge_sorted(sorted(intervals, key=_BY_START))
 
 
+def merge_clipped(
+    spans: Iterable[tuple[datetime, datetime]], start: datetime, end: datetime
+) -> list[Interval]:
+    """``merge`` of ``(start, end)`` pairs (aware) clipped to ``[start, end)``.
+
+    Busy time arrives as thousands of plain pairs; only the merged result becomes
+    ``Interval`` objects (building one per pair was a noticeable part of a slots
+    request). Pairs that do not reach into the window are dropped.
+    """
+    start, end = _as_utc(start, "start"), _as_utc(end, "end")
+    pairs = sorted((max(s, start), min(e, end)) for s, e in spans if s < end and e > start)
+    out: list[Interval] = []
+    if not pairs:
+        return out
+    cur_start, cur_end = pairs[0]
+    for s, e in pairs:
+        if s <= cur_end:
+            if e > cur_end:
+                cur_end = e
+        else:
+            out.append(Interval(cur_start, cur_end))
+            cur_start, cur_end = s, e
+    out.append(Interval(cur_start, cur_end))
+    return out
+
+
 def subtract(base: Iterable[Interval], remove: Iterable[Interval]) -> list[Interval]:
     """The instants of ``base`` that are in no interval of ``remove``."""
     base_m = merge(base)

@@ -11,7 +11,7 @@ from scheduling.recurrence import UNBOUNDED
 
 
 def disagreements() -> list[str]:
-    from events.models import Event, SeriesOccurrence
+    from events.models import Event, SeriesOccurrence, as_instant
 
     found = []
     stored_series = Event.objects.filter(
@@ -29,7 +29,8 @@ def disagreements() -> list[str]:
             for s in engine.occurrences(lo, max(until, lo))
             if lo <= s < hi and s not in replaced
         )
-        stored = sorted(SeriesOccurrence.objects.filter(series=series).values_list("start", "end"))
+        rows = SeriesOccurrence.objects.filter(series=series).values_list("start", "end")
+        stored = sorted((as_instant(s), as_instant(e)) for s, e in rows)
         if fresh != stored:
             only_fresh = sorted(set(fresh) - set(stored))[:3]
             only_stored = sorted(set(stored) - set(fresh))[:3]

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from events import occurrence_store
-from events.models import Event, SeriesOccurrence
+from events.models import Event, SeriesOccurrence, as_instant
 from events.occurrences import busy_intervals
 from events.services import event_cancel, event_create, event_update
 from testsupport.occurrence_store import disagreements
@@ -76,7 +76,8 @@ def series(owner):
 
 
 def stored_starts(series) -> list[dt.datetime]:
-    return sorted(SeriesOccurrence.objects.filter(series=series).values_list("start", flat=True))
+    rows = SeriesOccurrence.objects.filter(series=series).values_list("start", flat=True)
+    return sorted(as_instant(s) for s in rows)
 
 
 def test_a_new_series_stores_its_occurrences_around_today(owner, series):

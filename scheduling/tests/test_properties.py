@@ -16,6 +16,7 @@ from scheduling.intervals import (
     intersect,
     intersect_all,
     merge,
+    merge_clipped,
     subtract,
     total,
 )
@@ -320,3 +321,13 @@ def test_whole_local_day_grid_counts(tz, day, step_minutes):
     real_day = end.astimezone(UTC) - start.astimezone(UTC)
     if real_day % step == timedelta(0):  # Lord Howe's 30-minute shift breaks 60-minute days
         assert len(slots) == real_day // step
+
+
+@given(pair_of_lists())
+def test_merge_clipped_equals_merging_the_clipped_intervals(pair):
+    """The busy read's shortcut: pairs merged first, Intervals only for the result."""
+    spans, windows = pair
+    for window in windows:
+        expected = clip(spans, window)
+        got = merge_clipped(((iv.start, iv.end) for iv in spans), window.start, window.end)
+        assert got == expected
