@@ -28,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -230,18 +230,35 @@ def stored_busy(
         if lo is not None and pk not in covered and lo < end and hi > earliest
     ]
     if covered or partly:
-        rows = SeriesOccurrence.objects.filter(
-            series_id__in=covered + partly,
-            start__gte=micros(earliest),
-            start__lt=micros(end),
-            end__gt=micros(start),
-        ).values_list("series_id", "start", "end")
-        for series_id, s, e in rows:
+        for series_id, s, e in _stored_rows(covered + partly, earliest, start, end):
             spans[series_id].append((EPOCH + s * _MICROSECOND, EPOCH + e * _MICROSECOND))
     on_demand = {pk for pk in series if pk not in covered}
     if on_demand:
         ask_worker_to_extend()
     return spans, on_demand
+
+
+def _stored_rows(
+    series_ids: list[int], earliest: dt.datetime, start: dt.datetime, end: dt.datetime
+) -> list[tuple[int, int, int]]:
+    """(series_id, start, end) rows, straight from the cursor.
+
+    The same query as ``SeriesOccurrence.objects.filter(...).values_list(...)``; the ORM's
+    per-row work (a converter pass over every value) was most of the cost of reading a
+    few thousand integer rows.
+    """
+    quote = connection.ops.quote_name
+    table = quote(SeriesOccurrence._meta.db_table)
+    marks = ", ".join(["%s"] * len(series_ids))
+    # Identifiers are quoted by the backend; every value goes in as a parameter.
+    sql = (
+        f"SELECT {quote('series_id')}, {quote('start')}, {quote('end')} FROM {table} "  # noqa: S608
+        f"WHERE {quote('series_id')} IN ({marks}) AND {quote('start')} >= %s "
+        f"AND {quote('start')} < %s AND {quote('end')} > %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*series_ids, micros(earliest), micros(end), micros(start)])
+        return cursor.fetchall()
 
 
 def outside_stored(
