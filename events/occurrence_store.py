@@ -219,20 +219,19 @@ def stored_busy(
     """
     spans: dict[int, list[BusySpan]] = defaultdict(list)
     earliest = _earliest(start)
-    covered = [
-        pk
-        for pk, (lo, hi) in series.items()
-        if lo is not None and lo <= earliest and hi is not None and hi >= end
-    ]
-    partly = [
-        pk
-        for pk, (lo, hi) in series.items()
-        if lo is not None and pk not in covered and lo < end and hi > earliest
-    ]
+    covered: set[int] = set()
+    partly: set[int] = set()
+    on_demand: set[int] = set()
+    for pk, (lo, hi) in series.items():
+        if lo is not None and lo <= earliest and hi >= end:
+            covered.add(pk)
+            continue
+        on_demand.add(pk)
+        if lo is not None and lo < end and hi > earliest:
+            partly.add(pk)
     if covered or partly:
-        for series_id, s, e in _stored_rows(covered + partly, earliest, start, end):
+        for series_id, s, e in _stored_rows([*covered, *partly], earliest, start, end):
             spans[series_id].append((EPOCH + s * _MICROSECOND, EPOCH + e * _MICROSECOND))
-    on_demand = {pk for pk in series if pk not in covered}
     if on_demand:
         ask_worker_to_extend()
     return spans, on_demand

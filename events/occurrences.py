@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import connections
 from django.db.models import Case, DateTimeField, F, Q, Value, When
 
 from accounts.models import User
@@ -181,7 +182,7 @@ def _busy_rows(user_ids: list[int], start: dt.datetime, end: dt.datetime) -> lis
             output_field=DateTimeField(),
         )
 
-    return list(
+    rows = (
         Attendee.objects.filter(user_id__in=user_ids, event__transparency=Event.Transparency.BUSY)
         .filter(window_q(start, end, prefix="event__"))
         .exclude(event__status=Event.Status.CANCELLED)
@@ -200,6 +201,39 @@ def _busy_rows(user_ids: list[int], start: dt.datetime, end: dt.datetime) -> lis
             "stored_until",
         )
     )
+    return plain_rows(rows, instants=(2, 3, 5, 6))
+
+
+def _utc(value: object) -> dt.datetime | None:
+    """A database instant as an aware UTC datetime (SQLite hands back naive UTC text)."""
+    if value is None or (type(value) is dt.datetime and value.tzinfo is not None):
+        return value  # type: ignore[return-value]
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.replace(tzinfo=dt.UTC)  # type: ignore[union-attr]
+
+
+def plain_rows(queryset, instants: tuple[int, ...]) -> list[tuple]:
+    """The rows of a ``values_list`` query, straight from the cursor.
+
+    The ORM builds the query; the rows skip its per-value converter pass, which for the
+    tens of thousands of instants of a team's busy read cost more than the query itself
+    (on SQLite: text parsed and made aware value by value, with a settings look-up each).
+    The columns at ``instants`` are turned into aware UTC datetimes here, cheaply.
+    """
+    sql, params = queryset.query.get_compiler(queryset.db).as_sql()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        raw = cursor.fetchall()
+    if not raw:
+        return []
+    out = []
+    for row in raw:
+        row = list(row)
+        for i in instants:
+            row[i] = _utc(row[i])
+        out.append(tuple(row))
+    return out
 
 
 def _busy_times(
