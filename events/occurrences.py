@@ -187,6 +187,7 @@ def _busy_rows(user_ids: list[int], start: dt.datetime, end: dt.datetime) -> lis
         .filter(window_q(start, end, prefix="event__"))
         .exclude(event__status=Event.Status.CANCELLED)
         .exclude(status=Attendee.Status.DECLINED)
+        .order_by()  # the caller groups by user; a sort of every attendance buys nothing
         .annotate(
             stored_from=for_series("occurrences_from"),
             stored_until=for_series("occurrences_until"),

@@ -247,3 +247,25 @@ def test_stored_busy_time_equals_a_fresh_expansion(
     hi = lo + dt.timedelta(days=window_days)
     assert disagreements() == []
     assert busy_intervals([owner], lo, hi) == on_demand([owner], lo, hi)
+
+
+def test_the_command_fills_the_store_for_series_written_without_it(owner, series):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    SeriesOccurrence.objects.all().delete()
+    Event.objects.update(occurrences_from=None, occurrences_until=None, occurrences_key="")
+    out = StringIO()
+    call_command("refresh_occurrences", stdout=out)
+    assert out.getvalue().strip() == "1 series refreshed"
+    assert len(stored_starts(series)) > 50
+
+
+def test_the_worker_task_runs_the_extension(owner, series):
+    from events.tasks import extend_occurrence_store_task
+
+    SeriesOccurrence.objects.all().delete()
+    Event.objects.update(occurrences_from=None, occurrences_until=None, occurrences_key="")
+    assert extend_occurrence_store_task.call() == 1
+    assert len(stored_starts(series)) > 50
