@@ -307,6 +307,12 @@ def _years_needed(
 
 
 @functools.lru_cache(maxsize=256)
+def _vtimezone_component(tzid: str, first_year: int, last_year: int) -> Timezone:
+    """The parsed VTIMEZONE, shared by every calendar that needs it (never modified)."""
+    return Timezone.from_ical(_vtimezone_ical(tzid, first_year, last_year))
+
+
+@functools.lru_cache(maxsize=256)
 def _vtimezone_ical(tzid: str, first_year: int, last_year: int) -> bytes:
     """A VTIMEZONE for ``tzid`` valid from 1 January ``first_year`` to the end of ``last_year``.
 
@@ -486,7 +492,7 @@ def build_calendar(
             spans[tzid] = (first, last) if old is None else (min(old[0], first), max(old[1], last))
     for tzid in sorted(spans):
         first, last = spans[tzid]
-        calendar.add_component(Timezone.from_ical(_vtimezone_ical(tzid, first, last)))
+        calendar.add_component(_vtimezone_component(tzid, first, last))
     for vevent in vevents:
         calendar.add_component(vevent)
 
@@ -497,16 +503,35 @@ def build_calendar(
     return data
 
 
-def _check_structure(data: bytes, *, expected_events: int) -> None:
-    """Re-read what we wrote: any component or property a value smuggled in is a bug.
+_ALLOWED_COMPONENTS = {b"VCALENDAR", b"VTIMEZONE", b"STANDARD", b"DAYLIGHT", b"VEVENT"}
 
-    Escaping is the library's job; this is the belt to its braces, cheap next to sending mail.
+
+def _check_structure(data: bytes, *, expected_events: int) -> None:
+    """Look over what we wrote: any component a value smuggled in is a bug.
+
+    Escaping is the library's job; this is the belt to its braces. A component can only
+    start at the beginning of a content line (folded lines go on with a space), so the
+    ``BEGIN:`` lines are the components: reading them costs a split, where parsing the
+    calendar again cost an eighth of building an invitation.
     """
-    parsed = parse_calendar(data)
-    kinds = [component.name for component in parsed.walk()]
-    allowed = {"VCALENDAR", "VTIMEZONE", "STANDARD", "DAYLIGHT", "VEVENT"}
-    if kinds.count("VEVENT") != expected_events or not set(kinds) <= allowed:
+    kinds = [line[6:] for line in data.split(b"\r\n") if line.startswith(b"BEGIN:")]
+    if kinds.count(b"VEVENT") != expected_events or not set(kinds) <= _ALLOWED_COMPONENTS:
         raise RuntimeError(f"calendar structure changed while writing: {kinds}")
+
+
+def calendar_method(data: bytes) -> str | None:
+    """The METHOD of a VCALENDAR from ``build_calendar`` (its own content line), or None.
+
+    For our own output only: a cheap look instead of a parse.
+    """
+    if not data.startswith(b"BEGIN:VCALENDAR\r\n") or not data.endswith(b"END:VCALENDAR\r\n"):
+        return None
+    for line in data.split(b"\r\n"):
+        if line.startswith(b"METHOD:"):
+            return line[7:].decode("ascii", "replace").upper()
+        if line.startswith(b"BEGIN:") and line != b"BEGIN:VCALENDAR":
+            return None  # METHOD stands among the calendar's own properties
+    return None
 
 
 # ---------------------------------------------------------------- parsing

@@ -31,7 +31,7 @@ from .ical import (
     METHODS,
     InvalidCalendarData,
     _choice,
-    parse_calendar,
+    calendar_method,
     validate_email_address,
 )
 
@@ -168,11 +168,9 @@ def build_imip_message(
     method = _choice(method, METHODS, "method")
     if not isinstance(calendar, bytes | bytearray):
         raise InvalidCalendarData("calendar", "must be the bytes from build_calendar")
-    try:
-        parsed = parse_calendar(bytes(calendar))
-    except ValueError as exc:
-        raise InvalidCalendarData("calendar", str(exc)) from exc
-    body_method = str(parsed.get("METHOD", "")).upper()
+    body_method = calendar_method(bytes(calendar))
+    if body_method is None:
+        raise InvalidCalendarData("calendar", "not a VCALENDAR from build_calendar")
     if body_method != method:
         raise InvalidCalendarData(
             "calendar", f"METHOD:{body_method or '(none)'} does not match method={method}"

@@ -143,6 +143,8 @@ def queue_message(message: EmailMessage) -> OutboxMessage:
 
     message = copy.copy(message)
     message.from_email = from_email
+    # A Message-ID we make is a fresh uuid4: only one the caller gave needs the look-up.
+    given_id = message_id
     message_id = message_id or _new_message_id()
     message.extra_headers = {
         **{k: v for k, v in message.extra_headers.items() if str(k).lower() != "message-id"},
@@ -157,7 +159,7 @@ def queue_message(message: EmailMessage) -> OutboxMessage:
         raise ValidationError({"headers": [str(exc)]}) from exc
 
     with transaction.atomic():
-        if OutboxMessage.objects.filter(message_id=message_id).exists():
+        if given_id and OutboxMessage.objects.filter(message_id=message_id).exists():
             raise ValidationError({"headers": [_("This Message-ID has already been used.")]})
         row = OutboxMessage.objects.create(
             message_id=message_id,
