@@ -6,4 +6,5 @@ class EventsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import occurrence_store  # noqa: F401 (connects the store's signal receivers)
+        # Connect the signal receivers that keep derived data in step with events.
+        from . import attendance_window, occurrence_store  # noqa: F401

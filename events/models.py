@@ -247,6 +247,25 @@ class Guest(models.Model):
         return full or self.email
 
 
+def copy_event_window(attendee: Attendee, event: Event) -> None:
+    attendee.event_start = event.start
+    attendee.event_reach = event.series_end
+    attendee.event_repeats = bool(event.recurrence)
+
+
+class AttendeeManager(models.Manager):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Fill the copied event window of rows that lack it (one query for their events)."""
+        objs = list(objs)
+        missing = [a for a in objs if a.event_start is None]
+        unloaded = {a.event_id for a in missing if not Attendee.event.is_cached(a)}
+        events = Event.objects.in_bulk(unloaded) if unloaded else {}
+        for attendee in missing:
+            event = events.get(attendee.event_id) or attendee.event
+            copy_event_window(attendee, event)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Attendee(models.Model):
     """Someone invited to an event: a colleague (``user``) or an external ``guest``.
 
@@ -285,6 +304,15 @@ class Attendee(models.Model):
     answered_dtstamp = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=now)
+    # Copies of the event's start, series_end and "is a series", kept by the manager's
+    # bulk_create, save() and the event's post_save (events.attendance_window). A busy
+    # read starts from a person's attendances; with these it seeks the window in an index
+    # instead of walking the person's whole history and looking each event up.
+    event_start = models.DateTimeField(null=True, editable=False)
+    event_reach = models.DateTimeField(null=True, editable=False)
+    event_repeats = models.BooleanField(default=False, editable=False)
+
+    objects = AttendeeManager()
 
     class Meta:
         ordering = ["id"]
@@ -299,12 +327,26 @@ class Attendee(models.Model):
                 name="attendee_user_xor_guest",
             ),
         ]
-        indexes = [models.Index(fields=["user", "event"]), models.Index(fields=["guest", "event"])]
+        indexes = [
+            models.Index(fields=["user", "event"]),
+            models.Index(fields=["guest", "event"]),
+            models.Index(fields=["user", "event_start"], name="attendee_user_start"),
+            models.Index(
+                fields=["user", "event_reach"],
+                condition=models.Q(event_repeats=True),
+                name="attendee_user_reach",
+            ),
+        ]
 
     def __str__(self) -> str:
         if self.user_id:
             return str(self.user)
         return str(self.guest) if self.guest_id else "?"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.event_start is None and self.event_id:
+            copy_event_window(self, self.event)
+        super().save(*args, **kwargs)
 
     @property
     def is_guest(self) -> bool:

@@ -1,4 +1,5 @@
-"""The stored occurrences of every series, checked against a fresh expansion.
+"""The stored occurrences of every series, checked against a fresh expansion; and every
+attendance's copy of its event's window (events.attendance_window), checked against it.
 
 The root conftest runs this after every test that used the database, so each kind of
 write the suite makes (create, change all / this / following, split, cancel one date,
@@ -38,6 +39,17 @@ def disagreements() -> list[str]:
                 f"series {series.pk} ({series.recurrence}): missing {only_fresh}, "
                 f"extra {only_stored}"
             )
+    from django.db.models import F, Q
+
+    from events.models import Attendee
+
+    stale_copies = Attendee.objects.exclude(
+        Q(event_start=F("event__start"))
+        & Q(event_reach=F("event__series_end"))
+        & Q(event_repeats=Q(event__recurrence__isnull=False))
+    )
+    if stale_copies.exists():
+        found.append(f"{stale_copies.count()} attendances whose copy of the event window is stale")
     orphans = SeriesOccurrence.objects.exclude(series__recurrence__isnull=False)
     if orphans.exists():
         found.append(f"{orphans.count()} stored occurrences of rows that are no series")
