@@ -247,10 +247,29 @@ class Guest(models.Model):
         return full or self.email
 
 
+#: The event fields an attendance keeps a copy of (events.attendance_window).
+WINDOW_COPIES = {
+    "event_start": "start",
+    "event_end": "end",
+    "event_reach": "series_end",
+    "event_stored_from": "occurrences_from",
+    "event_stored_until": "occurrences_until",
+}
+
+
+def event_window(event: Event) -> dict[str, object]:
+    """The copies an attendance of ``event`` carries, by attendance field name."""
+    values = {copy: getattr(event, field) for copy, field in WINDOW_COPIES.items()}
+    values["event_repeats"] = bool(event.recurrence)
+    values["event_busy"] = (
+        event.transparency == Event.Transparency.BUSY and event.status != Event.Status.CANCELLED
+    )
+    return values
+
+
 def copy_event_window(attendee: Attendee, event: Event) -> None:
-    attendee.event_start = event.start
-    attendee.event_reach = event.series_end
-    attendee.event_repeats = bool(event.recurrence)
+    for name, value in event_window(event).items():
+        setattr(attendee, name, value)
 
 
 class AttendeeManager(models.Manager):
@@ -304,13 +323,18 @@ class Attendee(models.Model):
     answered_dtstamp = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=now)
-    # Copies of the event's start, series_end and "is a series", kept by the manager's
-    # bulk_create, save() and the event's post_save (events.attendance_window). A busy
-    # read starts from a person's attendances; with these it seeks the window in an index
-    # instead of walking the person's whole history and looking each event up.
+    # Copies of the event's window (start, end, series_end, "is a series", "counts as
+    # busy", its stored occurrence range), kept by the manager's bulk_create, save(), the
+    # event's post_save and the occurrence store (events.attendance_window). A busy read
+    # starts from a person's attendances; with these it seeks the window in an index and
+    # needs no event row at all, instead of walking the person's whole history.
     event_start = models.DateTimeField(null=True, editable=False)
+    event_end = models.DateTimeField(null=True, editable=False)
     event_reach = models.DateTimeField(null=True, editable=False)
     event_repeats = models.BooleanField(default=False, editable=False)
+    event_busy = models.BooleanField(default=False, editable=False)
+    event_stored_from = models.DateTimeField(null=True, editable=False)
+    event_stored_until = models.DateTimeField(null=True, editable=False)
 
     objects = AttendeeManager()
 

@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from scheduling.recurrence import UNBOUNDED
 
-from .models import EPOCH, Event, SeriesOccurrence, micros
+from .models import EPOCH, Attendee, Event, SeriesOccurrence, micros
 from .validation import MAX_EVENT_LENGTH
 
 logger = logging.getLogger(__name__)
@@ -95,6 +95,9 @@ def refresh(series: Event, *, now: dt.datetime | None = None) -> bool:
             Event.objects.filter(pk=series.pk).update(
                 occurrences_from=None, occurrences_until=None, occurrences_key=""
             )
+            Attendee.objects.filter(event_id=series.pk).update(
+                event_stored_from=None, event_stored_until=None
+            )
             series.occurrences_from = series.occurrences_until = None
             series.occurrences_key = ""
             return True
@@ -127,6 +130,9 @@ def refresh(series: Event, *, now: dt.datetime | None = None) -> bool:
         occurrences_from=lo, occurrences_until=until, occurrences_key=key
     )
     series.occurrences_from, series.occurrences_until, series.occurrences_key = lo, until, key
+    Attendee.objects.filter(event_id=series.pk).update(
+        event_stored_from=lo, event_stored_until=until
+    )
     return True
 
 

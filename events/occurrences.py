@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connections
-from django.db.models import DateTimeField, Q, TextField, Value
+from django.db.models import Q
 
 from accounts.models import User
 from scheduling.intervals import Interval, merge_clipped
@@ -167,46 +167,37 @@ BusyTime = tuple[dt.datetime, dt.datetime, int]
 
 
 def _busy_rows(user_ids: list[int], start: dt.datetime, end: dt.datetime) -> list[tuple]:
-    """(user_id, event_id, start, end, recurrence, stored from, stored until) per attendance.
+    """(user_id, event_id, start, end, repeats, stored from, stored until) per attendance.
 
     Busy = not cancelled, shown as busy, and organized or attended without having
-    declined. Plain values, no model instances: building 2,000 Attendee + Event objects
-    cost more than twice the query. One ``UNION ALL`` of the two halves of the window
-    test, so each seeks its own index over the people's attendances
-    (``attendee_user_start`` for single events, ``attendee_user_reach`` for series; an OR
-    of both sent SQLite back to walking every attendance the people ever had).
+    declined. Read from the attendances alone (their copy of the event's window,
+    ``events.attendance_window``), as plain values: one ``UNION ALL`` of the two halves
+    of the window test, each an index seek per person (``attendee_user_start`` for single
+    events, ``attendee_user_reach`` for series). Joining the events (or an OR of both
+    halves) made both databases walk every attendance, or every event, ever stored.
     """
     busy = (
-        Attendee.objects.filter(user_id__in=user_ids, event__transparency=Event.Transparency.BUSY)
-        .exclude(event__status=Event.Status.CANCELLED)
+        Attendee.objects.filter(user_id__in=user_ids, event_busy=True)
         .exclude(status=Attendee.Status.DECLINED)
         .order_by()  # the caller groups by user; a sort of every attendance buys nothing
     )
-    nothing = Value(None, output_field=DateTimeField())
-    singles = (
-        busy.filter(
-            event_repeats=False,
-            event_start__gte=_earliest_start(start),
-            event_start__lt=end,
-            event__end__gt=start,
-        )
-        .annotate(no_rule=Value(None, output_field=TextField()), no_from=nothing, no_until=nothing)
-        .values_list(
-            "user_id", "event_id", "event__start", "event__end", "no_rule", "no_from", "no_until"
-        )
-    )
-    series = busy.filter(
-        event_repeats=True, event_reach__gt=start, event_start__lt=end
-    ).values_list(
+    columns = (
         "user_id",
         "event_id",
-        "event__start",
-        "event__end",
-        "event__recurrence",
-        "event__occurrences_from",
-        "event__occurrences_until",
+        "event_start",
+        "event_end",
+        "event_repeats",
+        "event_stored_from",
+        "event_stored_until",
     )
-    return plain_rows(singles.union(series, all=True), instants=(2, 3, 5, 6))
+    singles = busy.filter(
+        event_repeats=False,
+        event_start__gte=_earliest_start(start),
+        event_start__lt=end,
+        event_end__gt=start,
+    ).values_list(*columns)
+    series = busy.filter(event_repeats=True, event_reach__gt=start, event_start__lt=end)
+    return plain_rows(singles.union(series.values_list(*columns), all=True), instants=(2, 3, 5, 6))
 
 
 def _utc(value: object) -> dt.datetime | None:
@@ -254,8 +245,8 @@ def _busy_times(
     rows = _busy_rows(user_ids, start, end)
     ranges = {
         event_id: (stored_from, stored_until)
-        for _uid, event_id, _s, _e, recurrence, stored_from, stored_until in rows
-        if recurrence
+        for _uid, event_id, _s, _e, repeats, stored_from, stored_until in rows
+        if repeats
     }
     spans, on_demand = occurrence_store.stored_busy(ranges, start, end)
     if on_demand:
@@ -264,8 +255,8 @@ def _busy_times(
             if occurrence_store.outside_stored(ranges[series_id], occurrence.start):
                 spans[series_id].append((occurrence.start, occurrence.end))
     result: dict[int, list[BusyTime]] = {uid: [] for uid in user_ids}
-    for user_id, event_id, ev_start, ev_end, recurrence, *_stored in rows:
-        if recurrence:
+    for user_id, event_id, ev_start, ev_end, repeats, *_stored in rows:
+        if repeats:
             result[user_id].extend((s, e, event_id) for s, e in spans.get(event_id, ()))
         else:
             result[user_id].append((ev_start, ev_end, event_id))

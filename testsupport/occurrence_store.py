@@ -41,13 +41,18 @@ def disagreements() -> list[str]:
             )
     from django.db.models import F, Q
 
-    from events.models import Attendee
+    from events.models import WINDOW_COPIES, Attendee, Event
 
-    stale_copies = Attendee.objects.exclude(
-        Q(event_start=F("event__start"))
-        & Q(event_reach=F("event__series_end"))
-        & Q(event_repeats=Q(event__recurrence__isnull=False))
+    same = Q(event_repeats=Q(event__recurrence__isnull=False)) & Q(
+        event_busy=Q(event__transparency=Event.Transparency.BUSY)
+        & ~Q(event__status=Event.Status.CANCELLED)
     )
+    for copy, field in WINDOW_COPIES.items():
+        # NULL = NULL is not true in SQL: a copy matches when both are NULL, or equal.
+        same &= Q(**{copy: F(f"event__{field}")}) | Q(
+            **{f"{copy}__isnull": True, f"event__{field}__isnull": True}
+        )
+    stale_copies = Attendee.objects.exclude(same)
     if stale_copies.exists():
         found.append(f"{stale_copies.count()} attendances whose copy of the event window is stale")
     orphans = SeriesOccurrence.objects.exclude(series__recurrence__isnull=False)

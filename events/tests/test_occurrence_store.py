@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from events import occurrence_store
-from events.models import Event, SeriesOccurrence, as_instant
+from events.models import Attendee, Event, SeriesOccurrence, as_instant
 from events.occurrences import busy_intervals
 from events.services import event_cancel, event_create, event_update
 from testsupport.occurrence_store import disagreements
@@ -30,6 +30,13 @@ def next_monday(weeks: int = 1, hour: int = 10) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, hour, tzinfo=BERLIN)
 
 
+def forget_store() -> None:
+    """As if no series had ever been stored (rows written before the store existed)."""
+    SeriesOccurrence.objects.all().delete()
+    Event.objects.update(occurrences_from=None, occurrences_until=None, occurrences_key="")
+    Attendee.objects.update(event_stored_from=None, event_stored_until=None)
+
+
 def on_demand(users, start, end):
     """The same busy read with nothing stored: every series expanded as before the store."""
     saved = list(SeriesOccurrence.objects.values_list("series_id", "start", "end"))
@@ -38,8 +45,7 @@ def on_demand(users, start, end):
             "pk", "occurrences_from", "occurrences_until", "occurrences_key"
         )
     )
-    SeriesOccurrence.objects.all().delete()
-    Event.objects.update(occurrences_from=None, occurrences_until=None, occurrences_key="")
+    forget_store()
     try:
         return busy_intervals(users, start, end)
     finally:
@@ -50,6 +56,7 @@ def on_demand(users, start, end):
             Event.objects.filter(pk=pk).update(
                 occurrences_from=lo, occurrences_until=hi, occurrences_key=key
             )
+            Attendee.objects.filter(event_id=pk).update(event_stored_from=lo, event_stored_until=hi)
 
 
 def window() -> tuple[dt.datetime, dt.datetime]:
@@ -254,8 +261,7 @@ def test_the_command_fills_the_store_for_series_written_without_it(owner, series
 
     from django.core.management import call_command
 
-    SeriesOccurrence.objects.all().delete()
-    Event.objects.update(occurrences_from=None, occurrences_until=None, occurrences_key="")
+    forget_store()
     out = StringIO()
     call_command("refresh_occurrences", stdout=out)
     assert out.getvalue().strip() == "1 series refreshed"
@@ -265,7 +271,6 @@ def test_the_command_fills_the_store_for_series_written_without_it(owner, series
 def test_the_worker_task_runs_the_extension(owner, series):
     from events.tasks import extend_occurrence_store_task
 
-    SeriesOccurrence.objects.all().delete()
-    Event.objects.update(occurrences_from=None, occurrences_until=None, occurrences_key="")
+    forget_store()
     assert extend_occurrence_store_task.call() == 1
     assert len(stored_starts(series)) > 50
