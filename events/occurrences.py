@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connections
-from django.db.models import Q
+from django.db.models import BigIntegerField, Func, Q
 
 from accounts.models import User
 from scheduling.intervals import Interval, merge_clipped
@@ -181,14 +181,20 @@ def _busy_rows(user_ids: list[int], start: dt.datetime, end: dt.datetime) -> lis
         .exclude(status=Attendee.Status.DECLINED)
         .order_by()  # the caller groups by user; a sort of every attendance buys nothing
     )
+    busy = busy.annotate(
+        start_raw=RawInstant("event_start"),
+        end_raw=RawInstant("event_end"),
+        from_raw=RawInstant("event_stored_from"),
+        until_raw=RawInstant("event_stored_until"),
+    )
     columns = (
         "user_id",
         "event_id",
-        "event_start",
-        "event_end",
+        "start_raw",
+        "end_raw",
         "event_repeats",
-        "event_stored_from",
-        "event_stored_until",
+        "from_raw",
+        "until_raw",
     )
     singles = busy.filter(
         event_repeats=False,
@@ -200,10 +206,37 @@ def _busy_rows(user_ids: list[int], start: dt.datetime, end: dt.datetime) -> lis
     return plain_rows(singles.union(series.values_list(*columns), all=True), instants=(2, 3, 5, 6))
 
 
+class RawInstant(Func):
+    """An instant column as the database holds it, for ``plain_rows`` to convert cheaply.
+
+    PostgreSQL: microseconds since the epoch (``bigint``), because Django's loader for
+    ``timestamptz`` works value by value in Python and cost more than the query for a
+    team's 20,000 attendances. SQLite: the stored text, parsed by ``_utc``.
+    """
+
+    output_field = BigIntegerField()
+    template = "%(expressions)s"
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint",
+            **extra,
+        )
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
 def _utc(value: object) -> dt.datetime | None:
-    """A database instant as an aware UTC datetime (SQLite hands back naive UTC text)."""
+    """A database instant as an aware UTC datetime: epoch microseconds (``RawInstant`` on
+    PostgreSQL), naive UTC text (SQLite), or a datetime."""
     if value is None or (type(value) is dt.datetime and value.tzinfo is not None):
         return value  # type: ignore[return-value]
+    if type(value) is int:
+        return _EPOCH + value * _MICROSECOND
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
     return value.replace(tzinfo=dt.UTC)  # type: ignore[union-attr]
