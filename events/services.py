@@ -100,6 +100,8 @@ def _resolve_colleagues(organizer: User, attendee_ids: Iterable[Any]) -> list[Us
                 {"attendee_ids": _("%(value)r is not a user id.") % {"value": raw}}
             ) from None
     ids = list(dict.fromkeys(i for i in ids if i != organizer.pk))
+    if not ids:
+        return []  # nothing to look up (every booking, most events): no query
     users = {
         u.pk: u
         for u in User.objects.filter(account_id=organizer.account_id, is_active=True, pk__in=ids)
