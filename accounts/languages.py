@@ -8,8 +8,10 @@ to one of ``settings.LANGUAGES``, never to a language we do not translate.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 LANGUAGE_PARAMETER = "lang"
 
@@ -26,6 +28,16 @@ def supported(code: object) -> str | None:
     return base if base in codes() else None
 
 
+def clean(value: object, field: str = "language") -> str:
+    """``value`` if it is exactly one of our codes, else a ValidationError naming ``field``."""
+    code = supported(value)
+    if code is None or code != value:
+        raise ValidationError(
+            {field: _("Choose one of: %(codes)s.") % {"codes": ", ".join(codes())}}
+        )
+    return code
+
+
 def or_default(code: object) -> str:
     return supported(code) or settings.LANGUAGE_CODE
 
@@ -39,14 +51,16 @@ def from_browser(request: HttpRequest) -> str | None:
     return None
 
 
-def for_visitor(request: HttpRequest) -> str:
-    """A visitor without an account: an explicit ``?lang=`` choice, else the browser's."""
-    return (
-        supported(request.GET.get(LANGUAGE_PARAMETER))
-        or supported(request.POST.get(LANGUAGE_PARAMETER))
-        or from_browser(request)
-        or settings.LANGUAGE_CODE
+def chosen(request: HttpRequest) -> str | None:
+    """The language a visitor picked with a switcher (``?lang=``, or the form's field)."""
+    return supported(request.GET.get(LANGUAGE_PARAMETER)) or supported(
+        request.POST.get(LANGUAGE_PARAMETER)
     )
+
+
+def for_visitor(request: HttpRequest) -> str:
+    """A visitor without an account: an explicit choice, else the browser's."""
+    return chosen(request) or from_browser(request) or settings.LANGUAGE_CODE
 
 
 def choices() -> list[tuple[str, str]]:

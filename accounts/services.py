@@ -43,14 +43,9 @@ def _clean_full_name(name: Any) -> str:
 
 
 def _clean_language(language: Any) -> str:
-    from django.conf import settings
+    from .languages import clean
 
-    codes = [code for code, _name in settings.LANGUAGES]
-    if language not in codes:
-        raise ValidationError(
-            {"language": _("Choose one of: %(codes)s.") % {"codes": ", ".join(codes)}}
-        )
-    return language
+    return clean(language)
 
 
 def _clean_working_hours(hours: Any) -> dict:

@@ -115,10 +115,7 @@ def _public_context(
 ) -> dict[str, Any]:
     """Month grid, the chosen day's times and the form, all in the visitor's zone."""
     zone_name, zone_given = _visitor_zone(request, link)
-    chosen_language = languages.supported(
-        request.GET.get(languages.LANGUAGE_PARAMETER)
-        or request.POST.get(languages.LANGUAGE_PARAMETER)
-    )
+    chosen_language = languages.chosen(request)
     zone = zoneinfo.ZoneInfo(zone_name)
     now = timezone.now()
     today = now.astimezone(zone).date()

@@ -256,11 +256,7 @@ def language_of(guest: Guest, organizer: User) -> str:
 @transaction.atomic
 def choose_language(attendee: Attendee, language: Any) -> Guest:
     """The guest's own choice on their page; every later mail to them uses it."""
-    code = languages.supported(language)
-    if code is None or language != code:
-        raise ValidationError(
-            {"language": _("Choose one of: %(codes)s.") % {"codes": ", ".join(languages.codes())}}
-        )
+    code = languages.clean(language)
     guest = Guest.objects.select_for_update().get(pk=attendee.guest_id)
     if guest.language != code:
         guest.language = code

@@ -206,7 +206,7 @@ def micros(moment: dt.datetime) -> int:
 
 def as_instant(value: int) -> dt.datetime:
     """Microseconds since the epoch as an aware UTC datetime (exact)."""
-    return EPOCH + dt.timedelta(microseconds=value)
+    return EPOCH + value * _MICROSECOND
 
 
 class Guest(models.Model):

@@ -23,22 +23,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import logging
 from collections import defaultdict
 from collections.abc import Iterable
 
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
 from scheduling.recurrence import UNBOUNDED
 
-from .models import EPOCH, Attendee, Event, SeriesOccurrence, micros
-from .validation import MAX_EVENT_LENGTH
-
-logger = logging.getLogger(__name__)
+from .models import Attendee, Event, SeriesOccurrence, as_instant, micros
+from .plain_rows import plain_rows
+from .validation import earliest_start_reaching
 
 #: How far back and ahead of today a series' occurrences are stored.
 HISTORY = dt.timedelta(days=62)
@@ -51,7 +50,6 @@ _EXTEND_FLAG = "events:occurrence-store:extend-asked"
 _EXTEND_EVERY_SECONDS = 300
 
 BusySpan = tuple[dt.datetime, dt.datetime]
-_MICROSECOND = dt.timedelta(microseconds=1)
 
 
 def _day(moment: dt.datetime) -> dt.datetime:
@@ -112,11 +110,7 @@ def refresh(series: Event, *, now: dt.datetime | None = None) -> bool:
     engine = series.as_series()
     lo, hi = _wanted_range(now)
     until = UNBOUNDED if series.series_end <= hi else hi
-    starts = [
-        s
-        for s in engine.occurrences(lo, min(until, hi))
-        if s >= lo and s < until and s not in replaced
-    ]
+    starts = [s for s in engine.occurrences(lo, hi) if lo <= s < until and s not in replaced]
     SeriesOccurrence.objects.filter(series_id=series.pk).delete()
     SeriesOccurrence.objects.bulk_create(
         [
@@ -178,8 +172,6 @@ def _event_deleted(sender, instance: Event, **kwargs) -> None:
 
 def stale_series(now: dt.datetime | None = None):
     """Series whose stored range no longer covers the range around ``now`` (or was never stored)."""
-    from django.db.models import Q
-
     now = now or timezone.now()
     lo, hi = _wanted_range(now)
     return Event.objects.filter(recurrence__isnull=False, series__isnull=True).filter(
@@ -224,7 +216,7 @@ def stored_busy(
     fall outside the stored range (``outside_stored``).
     """
     spans: dict[int, list[BusySpan]] = defaultdict(list)
-    earliest = _earliest(start)
+    earliest = earliest_start_reaching(start)
     covered: set[int] = set()
     partly: set[int] = set()
     on_demand: set[int] = set()
@@ -237,7 +229,7 @@ def stored_busy(
             partly.add(pk)
     if covered or partly:
         for series_id, s, e in _stored_rows([*covered, *partly], earliest, start, end):
-            spans[series_id].append((EPOCH + s * _MICROSECOND, EPOCH + e * _MICROSECOND))
+            spans[series_id].append((as_instant(s), as_instant(e)))
     if on_demand:
         ask_worker_to_extend()
     return spans, on_demand
@@ -246,24 +238,17 @@ def stored_busy(
 def _stored_rows(
     series_ids: list[int], earliest: dt.datetime, start: dt.datetime, end: dt.datetime
 ) -> list[tuple[int, int, int]]:
-    """(series_id, start, end) rows, straight from the cursor.
-
-    The same query as ``SeriesOccurrence.objects.filter(...).values_list(...)``; the ORM's
-    per-row work (a converter pass over every value) was most of the cost of reading a
-    few thousand integer rows.
-    """
-    quote = connection.ops.quote_name
-    table = quote(SeriesOccurrence._meta.db_table)
-    marks = ", ".join(["%s"] * len(series_ids))
-    # Identifiers are quoted by the backend; every value goes in as a parameter.
-    sql = (
-        f"SELECT {quote('series_id')}, {quote('start')}, {quote('end')} FROM {table} "  # noqa: S608
-        f"WHERE {quote('series_id')} IN ({marks}) AND {quote('start')} >= %s "
-        f"AND {quote('start')} < %s AND {quote('end')} > %s"
+    """(series_id, start, end) rows as integers (``plain_rows``: no converter pass)."""
+    return plain_rows(
+        SeriesOccurrence.objects.filter(
+            series_id__in=series_ids,
+            start__gte=micros(earliest),
+            start__lt=micros(end),
+            end__gt=micros(start),
+        )
+        .order_by()
+        .values_list("series_id", "start", "end")
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*series_ids, micros(earliest), micros(end), micros(start)])
-        return cursor.fetchall()
 
 
 def outside_stored(
@@ -272,10 +257,3 @@ def outside_stored(
     """Whether an occurrence expanded on demand is one the store does not hold."""
     lo, hi = stored_range
     return lo is None or occurrence_start < lo or occurrence_start >= hi
-
-
-def _earliest(window_start: dt.datetime) -> dt.datetime:
-    try:
-        return window_start - MAX_EVENT_LENGTH
-    except OverflowError:
-        return dt.datetime.min.replace(tzinfo=dt.UTC)

@@ -18,15 +18,15 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import connections
-from django.db.models import BigIntegerField, Func, Q
+from django.db.models import Q
 
 from accounts.models import User
 from scheduling.intervals import Interval, merge_clipped
 
 from . import occurrence_store
 from .models import Attendee, Event
-from .validation import MAX_EVENT_LENGTH
+from .plain_rows import RawInstant, plain_rows
+from .validation import earliest_start_reaching
 
 
 @dataclass(frozen=True)
@@ -65,19 +65,6 @@ class BusyBlock:
     event_id: int | None = None
 
 
-#: The earliest instant a datetime holds; window arithmetic stops there.
-_START_OF_TIME = dt.datetime.min.replace(tzinfo=dt.UTC)
-
-
-def _earliest_start(window_start: dt.datetime) -> dt.datetime:
-    """The earliest start of an event (at most MAX_EVENT_LENGTH long) that can reach
-    ``window_start``; a window near the year 1 must not overflow (it comes from a request)."""
-    try:
-        return window_start - MAX_EVENT_LENGTH
-    except OverflowError:
-        return _START_OF_TIME
-
-
 def window_q(start: dt.datetime, end: dt.datetime, prefix: str = "") -> Q:
     """Events that can touch ``[start, end)``: single ones by their own bounds, series by theirs.
 
@@ -89,7 +76,7 @@ def window_q(start: dt.datetime, end: dt.datetime, prefix: str = "") -> Q:
     single = Q(
         **{
             f"{p}recurrence__isnull": True,
-            f"{p}start__gte": _earliest_start(start),
+            f"{p}start__gte": earliest_start_reaching(start),
             f"{p}start__lt": end,
             f"{p}end__gt": start,
         }
@@ -110,7 +97,7 @@ def replaced_occurrences(
         return found
     rows = Event.objects.filter(
         series_id__in=ids,
-        recurrence_id__gte=_earliest_start(start),
+        recurrence_id__gte=earliest_start_reaching(start),
         recurrence_id__lt=end,
     ).values_list("series_id", "recurrence_id")
     for series_id, recurrence_id in rows:
@@ -198,71 +185,12 @@ def _busy_rows(user_ids: list[int], start: dt.datetime, end: dt.datetime) -> lis
     )
     singles = busy.filter(
         event_repeats=False,
-        event_start__gte=_earliest_start(start),
+        event_start__gte=earliest_start_reaching(start),
         event_start__lt=end,
         event_end__gt=start,
     ).values_list(*columns)
     series = busy.filter(event_repeats=True, event_reach__gt=start, event_start__lt=end)
     return plain_rows(singles.union(series.values_list(*columns), all=True), instants=(2, 3, 5, 6))
-
-
-class RawInstant(Func):
-    """An instant column as the database holds it, for ``plain_rows`` to convert cheaply.
-
-    PostgreSQL: microseconds since the epoch (``bigint``), because Django's loader for
-    ``timestamptz`` works value by value in Python and cost more than the query for a
-    team's 20,000 attendances. SQLite: the stored text, parsed by ``_utc``.
-    """
-
-    output_field = BigIntegerField()
-    template = "%(expressions)s"
-
-    def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler,
-            connection,
-            template="(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint",
-            **extra,
-        )
-
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_MICROSECOND = dt.timedelta(microseconds=1)
-
-
-def _utc(value: object) -> dt.datetime | None:
-    """A database instant as an aware UTC datetime: epoch microseconds (``RawInstant`` on
-    PostgreSQL), naive UTC text (SQLite), or a datetime."""
-    if value is None or (type(value) is dt.datetime and value.tzinfo is not None):
-        return value  # type: ignore[return-value]
-    if type(value) is int:
-        return _EPOCH + value * _MICROSECOND
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value.replace(tzinfo=dt.UTC)  # type: ignore[union-attr]
-
-
-def plain_rows(queryset, instants: tuple[int, ...]) -> list[tuple]:
-    """The rows of a ``values_list`` query, straight from the cursor.
-
-    The ORM builds the query; the rows skip its per-value converter pass, which for the
-    tens of thousands of instants of a team's busy read cost more than the query itself
-    (on SQLite: text parsed and made aware value by value, with a settings look-up each).
-    The columns at ``instants`` are turned into aware UTC datetimes here, cheaply.
-    """
-    sql, params = queryset.query.get_compiler(queryset.db).as_sql()
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        raw = cursor.fetchall()
-    if not raw:
-        return []
-    out = []
-    for row in raw:
-        row = list(row)
-        for i in instants:
-            row[i] = _utc(row[i])
-        out.append(tuple(row))
-    return out
 
 
 def _busy_times(

@@ -21,6 +21,15 @@ def known_time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+def earliest_start_reaching(window_start: dt.datetime) -> dt.datetime:
+    """The earliest start of an event (at most MAX_EVENT_LENGTH long) that can reach
+    ``window_start``; a window near the year 1 must not overflow (it comes from a request)."""
+    try:
+        return window_start - MAX_EVENT_LENGTH
+    except OverflowError:
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
 def validate_time_zone(name: str, field: str = "timezone") -> zoneinfo.ZoneInfo:
     if not isinstance(name, str) or name not in known_time_zones():
         raise ValidationError({field: _("Unknown time zone %(name)r.") % {"name": name}})

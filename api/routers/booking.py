@@ -16,6 +16,7 @@ import zoneinfo
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -392,12 +393,10 @@ def public_book(
             raise _schema_error("Idempotency-Key", reason)
     language = languages.from_browser(request) or settings.LANGUAGE_CODE
     if payload.language is not None:
-        if languages.supported(payload.language) != payload.language:
-            raise _schema_error(
-                "language",
-                _("Choose one of: %(codes)s.") % {"codes": ", ".join(languages.codes())},
-            )
-        language = payload.language
+        try:
+            language = languages.clean(payload.language)
+        except ValidationError as exc:
+            raise _schema_error("language", exc.message_dict["language"][0]) from None
     try:
         outcome = services.book(
             token,
