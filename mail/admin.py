@@ -10,8 +10,8 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from mail.delivery import retry_failed_messages
 from mail.models import OutboxMessage
-from mail.services import retry_failed_messages
 
 RAW_PREVIEW_LIMIT = 64 * 1024
 

@@ -7,7 +7,7 @@ from django_tasks import task
 
 @task()
 def deliver_outbox_message_task(message_id: int) -> str:
-    """Deliver one outbox row; the logic lives in ``mail.services`` where tests call it."""
-    from mail.services import deliver_outbox_message
+    """Deliver one outbox row; the logic lives in ``mail.delivery`` where tests call it."""
+    from mail.delivery import deliver_outbox_message
 
     return deliver_outbox_message(message_id).value

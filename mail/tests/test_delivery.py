@@ -12,9 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from mail import services, transport
+from mail import delivery, transport
+from mail.delivery import Outcome, deliver_due_messages, deliver_outbox_message
 from mail.models import OutboxMessage
-from mail.services import Outcome, deliver_due_messages, deliver_outbox_message, queue_email
+from mail.services import queue_email
 
 READY = "READY"
 
@@ -271,11 +272,11 @@ def test_max_attempts_marks_failed(transactional_db, smtp_settings, settings, ru
 def test_backoff_schedule_outlasts_a_long_outage(settings):
     settings.OUTBOX_BACKOFF_SECONDS = 60
     settings.OUTBOX_MAX_ATTEMPTS = 10
-    assert services.backoff_delay(1) == timedelta(seconds=60)
-    assert services.backoff_delay(2) == timedelta(seconds=120)
-    assert services.backoff_delay(4) == timedelta(seconds=480)
-    assert services.backoff_delay(40) == services.MAX_BACKOFF == timedelta(hours=6)
-    total = sum((services.backoff_delay(n) for n in range(1, 10)), timedelta())
+    assert delivery.backoff_delay(1) == timedelta(seconds=60)
+    assert delivery.backoff_delay(2) == timedelta(seconds=120)
+    assert delivery.backoff_delay(4) == timedelta(seconds=480)
+    assert delivery.backoff_delay(40) == delivery.MAX_BACKOFF == timedelta(hours=6)
+    total = sum((delivery.backoff_delay(n) for n in range(1, 10)), timedelta())
     assert total > timedelta(hours=8)  # an hour-long SMTP outage loses nothing
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from mail.services import deliver_due_messages
+from mail.delivery import deliver_due_messages
 
 
 class Command(BaseCommand):
