@@ -1,27 +1,32 @@
-"""Delivery of outbox rows: claim, talk to the relay, record the outcome.
+"""Delivery of outbox rows: claim, render, talk to the relay, record the outcome.
 
 Delivery is at-least-once and crash-safe without holding a database transaction open
-during the SMTP conversation: it first *claims* the row (counts the attempt and pushes
-``next_attempt_at`` a lease ahead, with a watchdog task due when the lease ends), then
-talks SMTP, then records the outcome. A worker that dies mid-send leaves a row that
-becomes due again when the lease runs out.
+during the SMTP conversation: it first *claims* rows (counts the attempt and pushes
+``next_attempt_at`` a lease ahead, with a watchdog task due when the lease ends), renders
+those written before their message existed (once: the bytes are stored), then sends
+them over one SMTP connection, then records each outcome. A worker that dies mid-send
+leaves rows that become due again when the lease runs out.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mail import transport
+from mail import renderers, transport
 from mail.models import OutboxMessage
-from mail.tasks import deliver_outbox_message_task
+from mail.services import prepare_message
+from mail.tasks import deliver_outbox_batch_task, deliver_outbox_message_task
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +40,7 @@ class Outcome(enum.StrEnum):
     RETRY = "retry"  # transient failure; another attempt is scheduled
     FAILED = "failed"  # permanent failure or attempts exhausted
     SKIPPED = "skipped"  # missing, not pending, or not yet due
+    OBSOLETE = "obsolete"  # rendered late and found without a reason to go
 
 
 def _lease() -> timedelta:
@@ -51,63 +57,198 @@ def backoff_delay(attempts: int) -> timedelta:
     return min(timedelta(seconds=base * 2**exponent), MAX_BACKOFF)
 
 
-def _enqueue(message_id: int, run_after: datetime | None = None) -> None:
-    task = deliver_outbox_message_task
+#: Rows delivered over one SMTP connection (relays commonly allow 100 per connection).
+BATCH_SIZE = 100
+
+
+def _enqueue(message_ids: Sequence[int], run_after: datetime | None = None) -> None:
+    """One task for these rows: the one-row task for one, the batch task for more."""
+    task = deliver_outbox_message_task if len(message_ids) == 1 else deliver_outbox_batch_task
     if run_after is not None:
         task = task.using(run_after=run_after)
-    task.enqueue(message_id)
+    task.enqueue(message_ids[0] if len(message_ids) == 1 else list(message_ids))
 
 
 def deliver_outbox_message(message_id: int) -> Outcome:
-    """Try to deliver one outbox row now, if it is pending and due; record the outcome.
+    """Try to deliver one outbox row now, if it is pending and due; record the outcome."""
+    return _deliver_chunk([message_id])[message_id]
+
+
+def deliver_batch(message_ids: Sequence[int]) -> dict[str, int]:
+    """Deliver these rows (those pending and due), ``BATCH_SIZE`` per SMTP connection.
 
     Transient failures schedule another try (exponential back-off, a new task with
-    ``run_after``) until ``OUTBOX_MAX_ATTEMPTS``; permanent ones mark the row failed.
+    ``run_after``) until ``OUTBOX_MAX_ATTEMPTS``; permanent ones mark the row failed. One
+    message refused does not stop the others. Several workers may run this on the same
+    rows: each row is claimed by exactly one. Returns how many rows ended in each outcome.
     """
-    # 1. Claim: a short transaction, so no lock is held while talking SMTP.
+    counts = {outcome.value: 0 for outcome in Outcome}
+    ids = list(dict.fromkeys(message_ids))
+    for first in range(0, len(ids), BATCH_SIZE):
+        for outcome in _deliver_chunk(ids[first : first + BATCH_SIZE]).values():
+            counts[outcome.value] += 1
+    return counts
+
+
+def _deliver_chunk(ids: list[int]) -> dict[int, Outcome]:
+    outcomes: dict[int, Outcome] = {}
+    retries: dict[datetime, list[int]] = {}
+    rows = _claim(ids, outcomes)
+    memo: dict[Any, Any] = {}
+    sendable = []
+    for row in rows:
+        outcome = _render(row, memo) if row.needs_rendering else None
+        if outcome is None:
+            sendable.append(row)
+        else:
+            outcomes[row.pk] = outcome
+
+    # Talk to the relay (or write the .eml files), no transaction open.
+    results: dict[int, tuple[list[str], transport.Refusals, transport.DeliveryError | None]] = {}
+    with transport.Session() as session:
+        for row in sendable:
+            recipients = row.undelivered_recipients
+            try:
+                refused = session.send(
+                    sender=row.from_email,
+                    recipients=recipients,
+                    raw=row.raw_bytes,
+                    ident=str(row.pk),
+                )
+                results[row.pk] = (recipients, refused, None)
+            except transport.DeliveryError as exc:
+                results[row.pk] = (recipients, {}, exc)
+            except Exception as exc:  # a bug or an odd library error: retry, never lose it
+                logger.exception("outbox message %s: unexpected error while sending", row.pk)
+                results[row.pk] = (
+                    recipients,
+                    {},
+                    transport.DeliveryError(repr(exc), permanent=False),
+                )
+
+    # Record each outcome, only where this run still holds the row. One "now" for the
+    # batch: rows refused together are retried together, by one task.
+    now = timezone.now()
+    for row in sendable:
+        recipients, refused, error = results[row.pk]
+        with transaction.atomic():
+            current = (
+                OutboxMessage.objects.select_for_update()
+                .filter(pk=row.pk, claim=row.claim, status=OutboxMessage.Status.PENDING)
+                .first()
+            )
+            if current is None:
+                outcomes[row.pk] = Outcome.SKIPPED
+            elif error is None:
+                outcomes[row.pk] = _record_delivery(current, recipients, refused, now, retries)
+            else:
+                outcomes[row.pk] = _record_failure(
+                    current, str(error), permanent=error.permanent, now=now, retries=retries
+                )
+    for run_after, pks in retries.items():
+        _enqueue(pks, run_after=run_after)
+    for pk in ids:
+        outcomes.setdefault(pk, Outcome.SKIPPED)
+    return outcomes
+
+
+def _claim(ids: list[int], outcomes: dict[int, Outcome]) -> list[OutboxMessage]:
+    """Take the pending, due rows among ``ids`` for this run; one UPDATE, so two workers
+    never both take a row; a watchdog task is due when the lease ends (a crash mid-send)."""
+    now = timezone.now()
+    due = OutboxMessage.objects.filter(
+        pk__in=ids, status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now
+    )
     with transaction.atomic():
-        row = OutboxMessage.objects.select_for_update().filter(pk=message_id).first()
-        now = timezone.now()
-        if row is None or row.status != OutboxMessage.Status.PENDING or row.next_attempt_at > now:
-            return Outcome.SKIPPED
-        if row.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+        for row in due.filter(attempts__gte=settings.OUTBOX_MAX_ATTEMPTS).select_for_update():
             # Only reachable when earlier attempts died mid-send (the lease ran out).
-            return _record_failure(
+            outcomes[row.pk] = _record_failure(
                 row, _("The last delivery attempt was interrupted."), permanent=False, now=now
             )
-        row.attempts += 1
-        row.next_attempt_at = now + _lease()
-        row.save(update_fields=["attempts", "next_attempt_at"])
-        # Watchdog: if this process dies before step 3, the row is tried again.
-        _enqueue(row.pk, run_after=row.next_attempt_at)
-
-    # 2. Talk to the relay (or write the .eml file).
-    recipients = row.undelivered_recipients
-    error: transport.DeliveryError | None = None
-    refused: transport.Refusals = {}
-    try:
-        refused = transport.send_raw(
-            sender=row.from_email, recipients=recipients, raw=row.raw_bytes, ident=str(row.pk)
-        )
-    except transport.DeliveryError as exc:
-        error = exc
-    except Exception as exc:  # a bug or an odd library error: retry rather than lose the mail
-        logger.exception("outbox message %s: unexpected error while sending", row.pk)
-        error = transport.DeliveryError(repr(exc), permanent=False)
-
-    # 3. Record the outcome.
+    token = uuid.uuid4().hex
+    lease_end = now + _lease()
     with transaction.atomic():
-        row = OutboxMessage.objects.select_for_update().filter(pk=message_id).first()
-        if row is None or row.status != OutboxMessage.Status.PENDING:
-            return Outcome.SKIPPED
-        now = timezone.now()
-        if error is None:
-            return _record_delivery(row, recipients, refused, now)
-        return _record_failure(row, str(error), permanent=error.permanent, now=now)
+        claimed = due.filter(attempts__lt=settings.OUTBOX_MAX_ATTEMPTS).update(
+            claim=token, attempts=F("attempts") + 1, next_attempt_at=lease_end
+        )
+        if not claimed:
+            return []
+        rows = list(OutboxMessage.objects.filter(claim=token).order_by("pk"))
+        _enqueue([row.pk for row in rows], run_after=lease_end)
+    return rows
+
+
+def _render(row: OutboxMessage, memo: dict[Any, Any]) -> Outcome | None:
+    """Render a row written by ``queue_later`` and store the result; None: ready to send.
+
+    Runs once per row: the bytes are stored before the first attempt, so retries send
+    them again unchanged. A renderer that finds no reason left to send marks the row
+    obsolete; one that fails marks it failed with the reason (an operator can retry).
+    """
+    now = timezone.now()
+    try:
+        message = renderers.get(row.render_with)(row.render_args, memo)
+        prepared = prepare_message(message, message_id=row.message_id) if message else None
+    except Exception as exc:
+        logger.exception("outbox message %s: cannot be rendered", row.pk)
+        with transaction.atomic():
+            current = (
+                OutboxMessage.objects.select_for_update()
+                .filter(pk=row.pk, claim=row.claim, status=OutboxMessage.Status.PENDING)
+                .first()
+            )
+            if current is None:
+                return Outcome.SKIPPED
+            return _record_failure(
+                current,
+                _("The message could not be written: %(error)s") % {"error": exc},
+                permanent=True,
+                now=now,
+            )
+    fields = {"render_with": "", "render_args": {}}
+    if prepared is None:
+        fields |= {"status": OutboxMessage.Status.OBSOLETE, "next_attempt_at": now}
+    else:
+        fields |= {
+            "from_email": prepared.sender,
+            "recipients": prepared.recipients,
+            "subject": prepared.subject,
+            "raw": prepared.raw,
+        }
+    # One statement: it stores the message only if this run still holds the row.
+    updated = OutboxMessage.objects.filter(
+        pk=row.pk, claim=row.claim, render_with=row.render_with
+    ).update(**fields)
+    if not updated:
+        return Outcome.SKIPPED
+    for name, value in fields.items():
+        setattr(row, name, value)
+    return Outcome.OBSOLETE if prepared is None else None
+
+
+def render_pending(ids: Iterable[int] | None = None) -> int:
+    """Render now every row (or these rows) still waiting for its message; how many.
+
+    What the worker does before sending, without sending: for the admin's preview and
+    for tests that read what a request queued.
+    """
+    rows = OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).exclude(render_with="")
+    if ids is not None:
+        rows = rows.filter(pk__in=list(ids))
+    memo: dict[Any, Any] = {}
+    count = 0
+    for row in rows.order_by("pk"):
+        if _render(row, memo) is None:
+            count += 1
+    return count
 
 
 def _record_delivery(
-    row: OutboxMessage, recipients: list[str], refused: transport.Refusals, now: datetime
+    row: OutboxMessage,
+    recipients: list[str],
+    refused: transport.Refusals,
+    now: datetime,
+    retries: dict[datetime, list[int]],
 ) -> Outcome:
     row.delivered_to = [*row.delivered_to, *(r for r in recipients if r not in refused)]
     bounced = {r: v for r, v in refused.items() if transport.is_permanent_code(v[0])}
@@ -115,10 +256,13 @@ def _record_delivery(
     notes = [f"{r}: {code} {text}" for r, (code, text) in refused.items()]
     if deferred:
         # Some recipients were only put off: try them (and only them) again.
-        outcome = _record_failure(
-            row, _("Refused: %(list)s") % {"list": "; ".join(notes)}, permanent=False, now=now
+        return _record_failure(
+            row,
+            _("Refused: %(list)s") % {"list": "; ".join(notes)},
+            permanent=False,
+            now=now,
+            retries=retries,
         )
-        return outcome
     row.status = OutboxMessage.Status.SENT
     row.sent_at = now
     row.last_error = (
@@ -129,7 +273,16 @@ def _record_delivery(
     return Outcome.SENT
 
 
-def _record_failure(row: OutboxMessage, error: str, *, permanent: bool, now: datetime) -> Outcome:
+def _record_failure(
+    row: OutboxMessage,
+    error: str,
+    *,
+    permanent: bool,
+    now: datetime,
+    retries: dict[datetime, list[int]] | None = None,
+) -> Outcome:
+    """Mark the row failed, or schedule its next try (collected in ``retries`` when given,
+    so that a batch refused together is retried by one task)."""
     fields = ["delivered_to", "status", "next_attempt_at", "last_error"]
     if permanent or row.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
         row.status = OutboxMessage.Status.FAILED
@@ -145,7 +298,10 @@ def _record_failure(row: OutboxMessage, error: str, *, permanent: bool, now: dat
     row.last_error = error
     row.next_attempt_at = now + backoff_delay(row.attempts)
     row.save(update_fields=fields)
-    _enqueue(row.pk, run_after=row.next_attempt_at)
+    if retries is None:
+        _enqueue([row.pk], run_after=row.next_attempt_at)
+    else:
+        retries.setdefault(row.next_attempt_at, []).append(row.pk)
     logger.warning(
         "outbox message %s: attempt %d failed, next at %s: %s",
         row.pk,
@@ -170,10 +326,7 @@ def deliver_due_messages(limit: int | None = None) -> dict[str, int]:
     )
     if limit is not None:
         due = due[:limit]
-    counts = {outcome.value: 0 for outcome in Outcome}
-    for pk in list(due):
-        counts[deliver_outbox_message(pk).value] += 1
-    return counts
+    return deliver_batch(list(due))
 
 
 def retry_failed_messages(ids: Iterable[int]) -> int:
@@ -181,7 +334,7 @@ def retry_failed_messages(ids: Iterable[int]) -> int:
 
     Recipients that already accepted the message are not sent it again.
     """
-    count = 0
+    retried = []
     with transaction.atomic():
         rows = OutboxMessage.objects.select_for_update().filter(
             pk__in=list(ids), status=OutboxMessage.Status.FAILED
@@ -192,6 +345,7 @@ def retry_failed_messages(ids: Iterable[int]) -> int:
             row.attempts = 0
             row.next_attempt_at = now
             row.save(update_fields=["status", "attempts", "next_attempt_at"])
-            _enqueue(row.pk)
-            count += 1
-    return count
+            retried.append(row.pk)
+        if retried:
+            _enqueue(retried)
+    return len(retried)

@@ -3,6 +3,11 @@
 A row is written in the same database transaction as the change that caused the mail
 (invariant 2), so a rolled-back change leaves no mail, and a committed one leaves a row
 that a worker delivers, retries with back-off and finally marks sent or failed.
+
+A row may be written before its message exists (``render_with`` names who renders it,
+``render_args`` with what): an event with a thousand guests then costs its request a
+thousand small inserts, and the worker renders each message once, stores the bytes and
+sends those on every retry.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ class OutboxMessage(models.Model):
         PENDING = "pending", _("pending")
         SENT = "sent", _("sent")
         FAILED = "failed", _("failed")
+        # Rendered later and found without a reason to go (the guest was removed, the
+        # event cancelled since): nothing was sent, and nothing will be.
+        OBSOLETE = "obsolete", _("no longer needed")
 
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     # Generated once at queue time and baked into ``raw``: every retry sends the same
@@ -33,8 +41,12 @@ class OutboxMessage(models.Model):
     # refusal goes only to the others, so nobody receives the mail twice.
     delivered_to = models.JSONField(_("delivered to"), default=list, blank=True)
     subject = models.TextField(_("subject"), blank=True)
-    # The complete MIME message with CRLF line ends, exactly the bytes sent in DATA.
-    raw = models.BinaryField(_("raw message"))
+    # The complete MIME message with CRLF line ends, exactly the bytes sent in DATA; empty
+    # until a row written with ``render_with`` has been rendered.
+    raw = models.BinaryField(_("raw message"), blank=True, default=b"")
+    # The registered renderer (``mail.rendering``) still to run, "" once ``raw`` is final.
+    render_with = models.CharField(_("rendered by"), max_length=100, blank=True, default="")
+    render_args = models.JSONField(_("render arguments"), default=dict, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
     )
@@ -42,6 +54,8 @@ class OutboxMessage(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
     last_error = models.TextField(_("last error"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # Which delivery run holds the row now: its outcome is recorded only by that run.
+    claim = models.CharField(max_length=32, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("outgoing e-mail")
@@ -58,6 +72,10 @@ class OutboxMessage(models.Model):
     def raw_bytes(self) -> bytes:
         """The stored message as ``bytes`` (PostgreSQL hands back a ``memoryview``)."""
         return bytes(self.raw)
+
+    @property
+    def needs_rendering(self) -> bool:
+        return bool(self.render_with)
 
     @property
     def undelivered_recipients(self) -> list[str]:

@@ -4,7 +4,9 @@
 task that delivers it in one transaction, so they belong inside the transaction of the
 change that caused the mail: if that change rolls back, neither exists and nothing is sent
 (invariant 2). The MIME message is built once, at queue time, with its Message-ID; every
-retry sends the same bytes. Delivery lives in ``mail.delivery``.
+retry sends the same bytes. ``queue_later`` writes rows whose message the worker renders
+(fan-out: one insert per guest in the request, the rendering after it). Delivery lives in
+``mail.delivery``.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import copy
 import logging
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from email.utils import parseaddr
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -25,8 +29,9 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from mail import renderers
 from mail.models import OutboxMessage
-from mail.tasks import deliver_outbox_message_task
+from mail.tasks import deliver_outbox_batch_task, deliver_outbox_message_task
 
 logger = logging.getLogger(__name__)
 
@@ -92,13 +97,22 @@ def queue_email(
     return queue_message(message)
 
 
-def queue_message(message: EmailMessage) -> OutboxMessage:
-    """Queue a prebuilt Django ``EmailMessage`` (e.g. an iMIP invitation) for delivery.
+@dataclass(frozen=True)
+class PreparedMessage:
+    """A checked message, ready to be stored: envelope, subject and the bytes of DATA."""
 
-    The envelope sender is ``message.from_email`` (a ``From`` in ``extra_headers`` only
-    changes the header); the envelope recipients are To + Cc + Bcc. A ``Message-ID`` in
-    ``extra_headers`` is kept, otherwise one is generated. The caller's object is not
-    modified.
+    message_id: str
+    sender: str
+    recipients: list[str]
+    subject: str
+    raw: bytes
+    given_id: bool  # the caller chose the Message-ID (so it may already be in use)
+
+
+def prepare_message(message: EmailMessage, *, message_id: str | None = None) -> PreparedMessage:
+    """Check ``message`` and build its bytes; ``message_id`` overrides any in the headers.
+
+    Raises ``ValidationError({field: [reason]})`` naming what is wrong.
     """
     errors: dict[str, list[str]] = {}
     from_email = message.from_email or settings.DEFAULT_FROM_EMAIL
@@ -116,18 +130,16 @@ def queue_message(message: EmailMessage) -> OutboxMessage:
     subject = str(message.subject)
     if _has_line_break(subject):
         errors.setdefault("subject", []).append(_("Line breaks are not allowed in the subject."))
-    message_id = _clean_extra_headers(message.extra_headers, errors)
+    given_id = _clean_extra_headers(message.extra_headers, errors)
     if errors:
         raise ValidationError(errors)
 
     message = copy.copy(message)
     message.from_email = from_email
-    # A Message-ID we make is a fresh uuid4: only one the caller gave needs the look-up.
-    given_id = message_id
-    message_id = message_id or _new_message_id()
+    final_id = message_id or given_id or _new_message_id()
     message.extra_headers = {
         **{k: v for k, v in message.extra_headers.items() if str(k).lower() != "message-id"},
-        "Message-ID": message_id,
+        "Message-ID": final_id,
     }
     try:
         raw = message.message().as_bytes(linesep="\r\n")
@@ -136,19 +148,70 @@ def queue_message(message: EmailMessage) -> OutboxMessage:
         raise ValidationError({field: [_("Line breaks are not allowed.")]}) from exc
     except ValueError as exc:  # an address Django's own sanitising refuses
         raise ValidationError({"headers": [str(exc)]}) from exc
+    return PreparedMessage(
+        message_id=final_id,
+        sender=sender or "",
+        recipients=recipients,
+        subject=subject,
+        raw=raw,
+        given_id=bool(given_id) and message_id is None,
+    )
 
+
+def queue_message(message: EmailMessage) -> OutboxMessage:
+    """Queue a prebuilt Django ``EmailMessage`` (e.g. an iMIP invitation) for delivery.
+
+    The envelope sender is ``message.from_email`` (a ``From`` in ``extra_headers`` only
+    changes the header); the envelope recipients are To + Cc + Bcc. A ``Message-ID`` in
+    ``extra_headers`` is kept, otherwise one is generated. The caller's object is not
+    modified.
+    """
+    prepared = prepare_message(message)
     with transaction.atomic():
-        if given_id and OutboxMessage.objects.filter(message_id=message_id).exists():
+        # A Message-ID we make is a fresh uuid4: only one the caller gave needs the look-up.
+        if (
+            prepared.given_id
+            and OutboxMessage.objects.filter(message_id=prepared.message_id).exists()
+        ):
             raise ValidationError({"headers": [_("This Message-ID has already been used.")]})
         row = OutboxMessage.objects.create(
-            message_id=message_id,
-            from_email=sender,
-            recipients=recipients,
-            subject=subject,
-            raw=raw,
+            message_id=prepared.message_id,
+            from_email=prepared.sender,
+            recipients=prepared.recipients,
+            subject=prepared.subject,
+            raw=prepared.raw,
         )
         deliver_outbox_message_task.enqueue(row.pk)
     return row
+
+
+def queue_later(
+    renderer: str, messages: Sequence[tuple[dict[str, Any], list[str]]]
+) -> list[OutboxMessage]:
+    """Queue messages that the worker will render: ``(render arguments, recipients)`` each.
+
+    For fan-out (an event's invitations): the caller's transaction pays one insert per
+    message and one delivery task for all of them; ``renderer`` (registered with
+    ``mail.renderers.register``) builds each message just before its first delivery
+    attempt, from the arguments (plain JSON) and the database as it is then. Every row
+    gets its Message-ID now, so whatever is rendered later, retries resend the same.
+    """
+    renderers.get(renderer)  # an unknown name fails here, in the caller's request
+    if not messages:
+        return []
+    rows = [
+        OutboxMessage(
+            message_id=_new_message_id(),
+            recipients=list(recipients),
+            render_with=renderer,
+            render_args=args,
+        )
+        for args, recipients in messages
+    ]
+    with transaction.atomic():
+        rows = OutboxMessage.objects.bulk_create(rows)
+        deliver_outbox_batch_task.enqueue([row.pk for row in rows])
+    return rows
 
 
 def _has_line_break(value: str) -> bool:

@@ -5,7 +5,7 @@ Fixtures (other apps import them into their own ``tests/conftest.py`` with
 
 - ``smtp_server``: a running ``SmtpPeer``; ``.port``, ``.messages`` (``ReceivedMail``:
   ``.mail_from``, ``.rcpt_tos``, ``.raw``, ``.message`` parsed as
-  ``email.message.EmailMessage``), ``.refuse_rcpt(reply, addresses=None, times=None)``,
+  ``email.message.EmailMessage``, ``.client`` the connection it came over), ``.refuse_rcpt(reply, addresses=None, times=None)``,
   ``.refuse_data(reply, times=None)``, ``.clear_refusals()``, ``.stop()`` / ``.start()``.
 - ``smtp_settings``: points ``settings.SMTP_*`` at ``smtp_server`` (plain SMTP, no login)
   and returns the server.
@@ -46,6 +46,7 @@ class ReceivedMail:
     rcpt_tos: list[str]
     raw: bytes
     message: EmailMessage
+    client: tuple[str, int] = ("", 0)  # the sender's address and port: one per connection
 
     def __getitem__(self, header: str) -> str | None:
         return self.message[header]
@@ -200,6 +201,7 @@ class _Handler:
                 rcpt_tos=list(envelope.rcpt_tos),
                 raw=raw,
                 message=parsed,
+                client=tuple(session.peer),
             )
         )
         return "250 2.0.0 Message accepted"

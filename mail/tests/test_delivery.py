@@ -289,10 +289,10 @@ def test_crash_during_send_is_recovered_after_the_lease(
     class Killed(BaseException):
         pass
 
-    def die(**kwargs):
+    def die(self, **kwargs):
         raise Killed
 
-    monkeypatch.setattr(transport, "send_raw", die)
+    monkeypatch.setattr(transport.Session, "send", die)
     with pytest.raises(Killed):
         deliver_outbox_message(row.pk)
     monkeypatch.undo()
@@ -329,7 +329,7 @@ def test_deliver_outbox_command_sends_due_rows_only(transactional_db, smtp_setti
         assert row.status == OutboxMessage.Status.SENT
     later.refresh_from_db()
     assert later.status == OutboxMessage.Status.PENDING
-    assert deliver_due_messages() == {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
+    assert not any(deliver_due_messages().values())
 
 
 # ---------------------------------------------------------------------- .eml file mode
@@ -442,10 +442,10 @@ def test_plain_connection_to_a_starttls_only_server_sends_nothing(
 def test_unexpected_error_while_sending_is_retried(transactional_db, smtp_settings, monkeypatch):
     row = queue()
 
-    def broken(**kwargs):
+    def broken(self, **kwargs):
         raise TypeError("a bug somewhere below")
 
-    monkeypatch.setattr(transport, "send_raw", broken)
+    monkeypatch.setattr(transport.Session, "send", broken)
 
     assert deliver_outbox_message(row.pk) == Outcome.RETRY
     row.refresh_from_db()

@@ -473,6 +473,7 @@ def _invite_gina(owner):
 
     from events.services import event_create
     from mail import senders
+    from mail.delivery import render_pending
     from mail.models import OutboxMessage
     from mail.tests.test_senders import last_code
 
@@ -487,6 +488,7 @@ def _invite_gina(owner):
         timezone="Europe/Berlin",
         guests=[{"email": GUEST, "first_name": "Gina", "last_name": "Guest"}],
     )
+    render_pending()  # what the worker does first
     (row,) = [r for r in OutboxMessage.objects.order_by("id") if GUEST in r.recipients]
     invitation = email_lib.message_from_bytes(row.raw_bytes, policy=email_policy.default)
     part = next(p for p in invitation.walk() if p.get_content_type() == "text/calendar")

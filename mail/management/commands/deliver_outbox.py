@@ -24,5 +24,6 @@ class Command(BaseCommand):
             raise CommandError("--limit: must be a positive number")
         counts = deliver_due_messages(limit=limit)
         self.stdout.write(
-            "sent={sent} retry={retry} failed={failed} skipped={skipped}".format(**counts)
+            "sent={sent} retry={retry} failed={failed} skipped={skipped} "
+            "obsolete={obsolete}".format(**counts)
         )
