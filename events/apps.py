@@ -7,4 +7,9 @@ class EventsConfig(AppConfig):
 
     def ready(self) -> None:
         # Connect the signal receivers that keep derived data in step with events.
-        from . import attendance_window, occurrence_store  # noqa: F401
+        from mail import renderers
+
+        from . import attendance_window, invitations, occurrence_store  # noqa: F401
+
+        # Invitations are rendered by the worker, after the request that queued them.
+        renderers.register(invitations.RENDERER, invitations.render_guest_mail)

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.mail import EmailMessage
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -47,7 +48,7 @@ from mail.ical import (
     validate_email_address,
 )
 from mail.imip import build_imip_message
-from mail.services import queue_email, queue_message
+from mail.services import queue_email, queue_later, queue_message
 from notifications.services import notify
 from scheduling.recurrence import parse_rule
 
@@ -153,6 +154,12 @@ class ExceptionRow:
     def row_of(self, attendee: Attendee) -> Attendee | None:
         """The copy of ``attendee`` (a guest) on this occurrence, None if not invited to it."""
         return next((a for a in self.everyone if a.guest_id == attendee.guest_id), None)
+
+
+def participants(event: Event) -> list[Attendee]:
+    """All attendees with their person loaded, organizer first."""
+    rows = list(Attendee.objects.filter(event=event).select_related("user", "guest"))
+    return sorted(rows, key=lambda a: (a.user_id != event.organizer_id, a.pk))
 
 
 def exception_rows(series: Event) -> list[ExceptionRow]:
@@ -496,7 +503,7 @@ OCCURRENCE_KINDS = ("occurrence_update", "occurrence_cancelled", "occurrence_rem
 CANCEL_KINDS = ("cancelled", "removed", "occurrence_cancelled", "occurrence_removed")
 
 
-def queue_guest_mail(
+def build_guest_mail(
     event: Event,
     attendee: Attendee,
     everyone: Sequence[Attendee],
@@ -506,8 +513,8 @@ def queue_guest_mail(
     exceptions: Sequence[ExceptionRow] = (),
     tokens: Attendee | None = None,
     occurrence: Occurrence | None = None,
-) -> None:
-    """Queue one iMIP message to one guest.
+) -> EmailMessage:
+    """One iMIP message to one guest.
 
     ``kind``:
 
@@ -568,7 +575,91 @@ def queue_guest_mail(
             to=[formataddr((_display_name(attendee.guest.name), attendee.guest.email))],
             reply_to=[formataddr((sender.organizer_name, reply_to))] if reply_to else None,
         )
+    return message
+
+
+def queue_guest_mail(
+    event: Event,
+    attendee: Attendee,
+    everyone: Sequence[Attendee],
+    sender: Sender,
+    *,
+    kind: str,
+    tokens: Attendee | None = None,
+    occurrence: Occurrence | None = None,
+) -> None:
+    """Queue one guest mail rendered now, for what will not exist any more later: a
+    guest taken off (their row is deleted) or a date cancelled (its row is deleted)."""
+    message = build_guest_mail(
+        event, attendee, everyone, sender, kind=kind, tokens=tokens, occurrence=occurrence
+    )
     queue_message(message)
+
+
+#: Kinds about a whole event whose rows outlive the request: rendered by the worker.
+LATER_KINDS = ("invitation", "update", "cancelled")
+RENDERER = "events.guest_mail"
+
+
+def queue_guest_mails(
+    event: Event,
+    mails: Sequence[tuple[Attendee, str]],
+    everyone: Sequence[Attendee],
+    sender: Sender,
+    *,
+    exceptions: Sequence[ExceptionRow] = (),
+) -> None:
+    """Queue ``(guest, kind)`` mails about the whole ``event`` (a single event or series).
+
+    Invitations, updates and cancellations are written as outbox rows that the worker
+    renders (``render_guest_mail``): an event with a thousand guests costs its request a
+    thousand inserts, not a thousand iMIP messages. A removed guest's CANCEL is rendered
+    now, while their row still exists.
+    """
+    later = []
+    for attendee, kind in mails:
+        if kind in LATER_KINDS:
+            args = {
+                "event": event.pk,
+                "attendee": attendee.pk,
+                "kind": kind,
+                "sender": [sender.from_email, sender.address, sender.organizer_name],
+            }
+            later.append((args, [attendee.guest.email]))
+        else:
+            message = build_guest_mail(
+                event, attendee, everyone, sender, kind=kind, exceptions=exceptions
+            )
+            queue_message(message)
+    queue_later(RENDERER, later)
+
+
+def render_guest_mail(args: dict[str, Any], memo: dict[Any, Any]) -> EmailMessage | None:
+    """The worker's half of ``queue_guest_mails``: the message as the event is *now*.
+
+    A guest invited and then updated before the worker ran gets the latest version
+    twice rather than an outdated one. Nothing is sent to a guest no longer on the
+    event, nor an invitation or update to a cancelled event (its CANCEL is queued).
+    """
+    key = (RENDERER, args["event"])
+    if key not in memo:
+        event = Event.objects.select_related("organizer").filter(pk=args["event"]).first()
+        memo[key] = event and (event, participants(event), exception_rows(event))
+    if not memo[key]:
+        return None
+    event, everyone, exceptions = memo[key]
+    attendee = next((a for a in everyone if a.pk == args["attendee"] and a.is_guest), None)
+    kind = args["kind"]
+    if attendee is None or event.is_cancelled != (kind == "cancelled"):
+        return None
+    return build_guest_mail(
+        event,
+        attendee,
+        everyone,
+        Sender(*args["sender"]),
+        kind=kind,
+        exceptions=exceptions if kind != "cancelled" else (),
+    )
 
 
 # --------------------------------------------------------------------------- organizer mail

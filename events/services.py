@@ -167,12 +167,6 @@ def _check_changes(changes: dict[str, Any]) -> None:
         raise ValidationError({field: _("This field cannot be changed.")})
 
 
-def _participants(event: Event) -> list[Attendee]:
-    """All attendees with their person loaded, organizer first."""
-    rows = list(Attendee.objects.filter(event=event).select_related("user", "guest"))
-    return sorted(rows, key=lambda a: (a.user_id != event.organizer_id, a.pk))
-
-
 def _add_guests(event: Event, inputs: list[guest_lib.GuestInput]) -> dict[str, Any]:
     contacts = guest_lib.upsert_guests(event.account_id, inputs)
     guest_lib.adopt_organizer_language(list(contacts.values()), event.organizer)
@@ -288,11 +282,10 @@ def event_create(
     )
     if guest_inputs:
         _add_guests(event, guest_inputs)
-        everyone = _participants(event)
+        everyone = invitations.participants(event)
         sender = invitations.Sender.for_event(event, mailbox)
-        for attendee in everyone:
-            if attendee.is_guest:
-                invitations.queue_guest_mail(event, attendee, everyone, sender, kind="invitation")
+        invites = [(a, "invitation") for a in everyone if a.is_guest]
+        invitations.queue_guest_mails(event, invites, everyone, sender)
     return event
 
 
@@ -442,7 +435,7 @@ def _update_whole(event: Event, actor: User, changes: dict[str, Any], *, fresh: 
         guest_lib.clean_guests(changes["guests"], event.organizer) if "guests" in changes else None
     )
 
-    before = _participants(event)
+    before = invitations.participants(event)
     views_before = _guest_views(event, before, exceptions_before)
     new_values = {**cleaned, "recurrence": rule, "exdates": new_exdates, "status": event.status}
     old_values = {f: getattr(event, f) for f in (*EDITABLE_FIELDS, *SERIES_FIELDS)}
@@ -511,7 +504,7 @@ def _update_whole(event: Event, actor: User, changes: dict[str, Any], *, fresh: 
         )
     event.save()
 
-    after = _participants(event)
+    after = invitations.participants(event)
     exceptions_after = invitations.exception_rows(event)
     to_mail: list[tuple[Attendee, str]] = []
     if not fresh:
@@ -528,10 +521,7 @@ def _update_whole(event: Event, actor: User, changes: dict[str, Any], *, fresh: 
             to_mail.append((attendee, "update"))
     if to_mail:
         sender = invitations.Sender.for_event(event, invitations.require_sender(actor))
-        for attendee, kind in to_mail:
-            invitations.queue_guest_mail(
-                event, attendee, after, sender, kind=kind, exceptions=exceptions_after
-            )
+        invitations.queue_guest_mails(event, to_mail, after, sender, exceptions=exceptions_after)
     return event
 
 
@@ -656,7 +646,7 @@ def _update_occurrence(series: Event, exception: Event, actor: User, changes: di
                     }
                 )
 
-    before = _participants(exception)
+    before = invitations.participants(exception)
     views_before = {
         a.pk: invitations.guest_view(exception, a, before) for a in before if a.is_guest
     }
@@ -689,7 +679,7 @@ def _update_occurrence(series: Event, exception: Event, actor: User, changes: di
         )
     exception.save()
 
-    after = _participants(exception)
+    after = invitations.participants(exception)
     to_mail: list[tuple[Attendee, str]] = [(a, "occurrence_removed") for a in removed_guests]
     for attendee in after:
         if attendee.is_guest and (
@@ -764,7 +754,7 @@ def _split(series: Event, split_at: dt.datetime, actor: User, changes: dict[str,
 
 def _mail_whole(event: Event, actor: User | None, *, kind: str) -> None:
     """Send every guest of ``event`` the whole event (REQUEST ``update`` or CANCEL)."""
-    everyone = _participants(event)
+    everyone = invitations.participants(event)
     guests = [a for a in everyone if a.is_guest]
     if not guests:
         return
@@ -776,10 +766,9 @@ def _mail_whole(event: Event, actor: User | None, *, kind: str) -> None:
         mailbox = invitations.sender_mailbox_for(actor)
     sender = invitations.Sender.for_event(event, mailbox)
     exceptions = invitations.exception_rows(event) if kind == "update" else []
-    for attendee in guests:
-        invitations.queue_guest_mail(
-            event, attendee, everyone, sender, kind=kind, exceptions=exceptions
-        )
+    invitations.queue_guest_mails(
+        event, [(a, kind) for a in guests], everyone, sender, exceptions=exceptions
+    )
 
 
 # --------------------------------------------------------------------------- cancelling
@@ -854,11 +843,11 @@ def _cancel_occurrence(series: Event, when: dt.datetime, actor: User) -> None:
             {"exdates": _("At most %(limit)d excluded dates.") % {"limit": MAX_EXDATES}}
         )
     if exception is not None:
-        everyone = _participants(exception)
+        everyone = invitations.participants(exception)
         gone = Occurrence(exception, exception.start, exception.end, when)
         series.sequence = max(series.sequence, exception.sequence)
     else:
-        everyone = _participants(series)
+        everyone = invitations.participants(series)
         gone = Occurrence(series, when, engine.occurrence_end(when), when)
     series.sequence += 1
     series.exdates = series_rows.store_exdates([*exdates, when])

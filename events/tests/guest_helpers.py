@@ -39,11 +39,15 @@ def make_mailbox(user, email_address: str | None = None, name: str = "Alice at A
 
 
 def outbox() -> list[EmailMessage]:
+    """Every queued mail, parsed; those the worker renders are rendered first, as it would."""
+    from mail.delivery import render_pending
     from mail.models import OutboxMessage
 
+    render_pending()
     return [
         email.message_from_bytes(row.raw_bytes, policy=email.policy.default)
         for row in OutboxMessage.objects.order_by("id")
+        if row.status != OutboxMessage.Status.OBSOLETE
     ]
 
 

@@ -109,6 +109,7 @@ def test_invitation_over_smtp_has_the_imip_tree_and_every_property(
 def test_moving_the_event_sends_an_update_with_a_higher_sequence(owner, smtp_settings, run_worker):
     make_mailbox(owner)
     event = event_create(owner, title="Kick-off", start=at(1, 10), end=at(1, 11), guests=[GINA])
+    run_worker()
     event_update(event, owner, start=at(1, 14), end=at(1, 15))
     run_worker()
     first, second = smtp_settings.messages
