@@ -22,6 +22,7 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, field_v
 from pydantic_core import PydanticCustomError
 
 from accounts.models import User
+from events.guests import MAX_GUESTS_PER_EVENT
 from events.models import Attachment, Attendee, Event, Guest
 from events.occurrences import Occurrence
 from mail.senders import sender_for
@@ -32,6 +33,7 @@ from scheduling.recurrence import MAX_EXDATES
 MAX_RANGE = dt.timedelta(days=366)
 #: The most employees one free/busy request may ask about.
 MAX_FREEBUSY_USERS = 50
+#: Colleagues on one event (guests have their own limit, MAX_GUESTS_PER_EVENT).
 MAX_ATTENDEES = 200
 _MAX_ID = 2**63 - 1
 
@@ -338,7 +340,7 @@ class EventIn(_Input):
     )
     guests: list[GuestIn] = Field(
         default_factory=list,
-        max_length=MAX_ATTENDEES,
+        max_length=MAX_GUESTS_PER_EVENT,
         description=(
             "External guests to invite by e-mail (needs a confirmed sender mailbox: 409 "
             "sender_mailbox_required; on the free plan at most 10 events with guests: 403 "
@@ -376,7 +378,7 @@ class EventPatch(_Input):
     all_day: bool = None  # type: ignore[assignment]
     transparency: Literal["busy", "free"] = None  # type: ignore[assignment]
     attendee_ids: list[Id] = Field(None, max_length=MAX_ATTENDEES)  # type: ignore[arg-type]
-    guests: list[GuestIn] = Field(None, max_length=MAX_ATTENDEES)  # type: ignore[arg-type]
+    guests: list[GuestIn] = Field(None, max_length=MAX_GUESTS_PER_EVENT)  # type: ignore[arg-type]
     guests_can_see_participants: bool = None  # type: ignore[assignment]
     notify_on_decision: bool = None  # type: ignore[assignment]
     recurrence: str | None = Field(

@@ -27,6 +27,7 @@ from accounts.forms import PageFormMixin, ZoneField
 from accounts.models import User
 from scheduling.recurrence import MAX_COUNT, MAX_INTERVAL, Rule, parse_rule
 
+from .guests import MAX_GUESTS_PER_EVENT
 from .localtime import TimeNote, resolve_local
 from .models import Event
 from .repeat import (
@@ -524,7 +525,12 @@ class BaseGuestFormSet(forms.BaseFormSet):
 
 
 GuestFormSet = forms.formset_factory(
-    GuestForm, formset=BaseGuestFormSet, extra=1, can_delete=True, max_num=200, absolute_max=200
+    GuestForm,
+    formset=BaseGuestFormSet,
+    extra=1,
+    can_delete=True,
+    max_num=MAX_GUESTS_PER_EVENT,
+    absolute_max=MAX_GUESTS_PER_EVENT,
 )
 
 

@@ -146,6 +146,8 @@ FILE_UPLOAD_HANDLERS = [
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# The event form sends four fields per guest and allows 1,000 guests (events.guests).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 4200
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
