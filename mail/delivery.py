@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import enum
 import logging
+import queue
+import threading
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -90,53 +92,104 @@ def deliver_batch(message_ids: Sequence[int]) -> dict[str, int]:
     return counts
 
 
+#: Rows rendered and stored per transaction (fewer commits, a short write lock).
+RENDER_GROUP = 20
+
+Result = tuple[list[str], transport.Refusals, transport.DeliveryError | None]
+
+
 def _deliver_chunk(ids: list[int]) -> dict[int, Outcome]:
     outcomes: dict[int, Outcome] = {}
-    retries: dict[datetime, list[int]] = {}
     rows = _claim(ids, outcomes)
-    memo: dict[Any, Any] = {}
-    sendable = []
-    for row in rows:
-        outcome = _render(row, memo) if row.needs_rendering else None
-        if outcome is None:
-            sendable.append(row)
-        else:
-            outcomes[row.pk] = outcome
+    sendable: list[OutboxMessage] = []
+    if rows:
+        # Render here while the courier talks to the relay: the relay's time and ours
+        # overlap instead of adding up (each row is stored before it is handed over).
+        courier = _Courier()
+        courier.start()
+        memo: dict[Any, Any] = {}
+        try:
+            for first in range(0, len(rows), RENDER_GROUP):
+                ready = []
+                with transaction.atomic():
+                    for row in rows[first : first + RENDER_GROUP]:
+                        outcome = _render(row, memo) if row.needs_rendering else None
+                        if outcome is None:
+                            ready.append(row)
+                        else:
+                            outcomes[row.pk] = outcome
+                for row in ready:
+                    sendable.append(row)
+                    courier.inbox.put(row)
+        finally:
+            courier.inbox.put(None)
+            courier.join()
+        if courier.crash is not None:
+            raise courier.crash
+        _record_outcomes(sendable, courier.results, outcomes)
+    for pk in ids:
+        outcomes.setdefault(pk, Outcome.SKIPPED)
+    return outcomes
 
-    # Talk to the relay (or write the .eml files), no transaction open.
-    results: dict[int, tuple[list[str], transport.Refusals, transport.DeliveryError | None]] = {}
-    with transport.Session() as session:
-        for row in sendable:
-            recipients = row.undelivered_recipients
-            try:
-                refused = session.send(
-                    sender=row.from_email,
-                    recipients=recipients,
-                    raw=row.raw_bytes,
-                    ident=str(row.pk),
-                )
-                results[row.pk] = (recipients, refused, None)
-            except transport.DeliveryError as exc:
-                results[row.pk] = (recipients, {}, exc)
-            except Exception as exc:  # a bug or an odd library error: retry, never lose it
-                logger.exception("outbox message %s: unexpected error while sending", row.pk)
-                results[row.pk] = (
-                    recipients,
-                    {},
-                    transport.DeliveryError(repr(exc), permanent=False),
-                )
 
-    # Record each outcome, only where this run still holds the row. One "now" for the
-    # batch: rows refused together are retried together, by one task.
+class _Courier(threading.Thread):
+    """Sends the rows put in ``inbox`` over one ``transport.Session`` (None: done).
+
+    It never touches the database: outcomes wait in ``results`` for the caller to record.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(name="outbox-courier", daemon=True)
+        self.inbox: queue.SimpleQueue[OutboxMessage | None] = queue.SimpleQueue()
+        self.results: dict[int, Result] = {}
+        self.crash: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            with transport.Session() as session:
+                while (row := self.inbox.get()) is not None:
+                    self.results[row.pk] = _send(session, row)
+        except BaseException as exc:  # handed to the caller's thread, which re-raises it
+            self.crash = exc
+            while self.inbox.get() is not None:
+                pass
+
+
+def _send(session: transport.Session, row: OutboxMessage) -> Result:
+    recipients = row.undelivered_recipients
+    try:
+        refused = session.send(
+            sender=row.from_email, recipients=recipients, raw=row.raw_bytes, ident=str(row.pk)
+        )
+        return recipients, refused, None
+    except transport.DeliveryError as exc:
+        return recipients, {}, exc
+    except Exception as exc:  # a bug or an odd library error: retry, never lose the mail
+        logger.exception("outbox message %s: unexpected error while sending", row.pk)
+        return recipients, {}, transport.DeliveryError(repr(exc), permanent=False)
+
+
+def _record_outcomes(
+    sent: list[OutboxMessage], results: dict[int, Result], outcomes: dict[int, Outcome]
+) -> None:
+    """Record each outcome in one transaction, only where this run still holds the row.
+
+    One "now" for the batch: rows refused together are retried together, by one task.
+    """
     now = timezone.now()
-    for row in sendable:
-        recipients, refused, error = results[row.pk]
-        with transaction.atomic():
-            current = (
-                OutboxMessage.objects.select_for_update()
-                .filter(pk=row.pk, claim=row.claim, status=OutboxMessage.Status.PENDING)
-                .first()
+    retries: dict[datetime, list[int]] = {}
+    with transaction.atomic():
+        held = {
+            row.pk: row
+            for row in OutboxMessage.objects.select_for_update().filter(
+                pk__in=[row.pk for row in sent],
+                claim=sent[0].claim if sent else "",
+                status=OutboxMessage.Status.PENDING,
             )
+        }
+        for row in sent:
+            recipients, refused, error = results[row.pk]
+            current = held.get(row.pk)
             if current is None:
                 outcomes[row.pk] = Outcome.SKIPPED
             elif error is None:
@@ -145,11 +198,8 @@ def _deliver_chunk(ids: list[int]) -> dict[int, Outcome]:
                 outcomes[row.pk] = _record_failure(
                     current, str(error), permanent=error.permanent, now=now, retries=retries
                 )
-    for run_after, pks in retries.items():
-        _enqueue(pks, run_after=run_after)
-    for pk in ids:
-        outcomes.setdefault(pk, Outcome.SKIPPED)
-    return outcomes
+        for run_after, pks in retries.items():
+            _enqueue(pks, run_after=run_after)
 
 
 def _claim(ids: list[int], outcomes: dict[int, Outcome]) -> list[OutboxMessage]:

@@ -161,9 +161,9 @@ def build_imip_message(
 ) -> IMipMessage:
     """Wrap ``calendar`` (from ``build_calendar``) in the iMIP mail described above.
 
-    The message is serialised once here, so that anything Django would refuse later in the
-    delivery worker is refused now, inside the caller's transaction. ``message()`` of the
-    returned object gives the MIME tree the outbox stores.
+    Every header value is checked here; the MIME tree itself is written once, by
+    ``mail.services.prepare_message`` when the message is queued or rendered for the
+    outbox (``message()`` of the returned object gives that tree).
     """
     method = _choice(method, METHODS, "method")
     if not isinstance(calendar, bytes | bytearray):
@@ -202,5 +202,4 @@ def build_imip_message(
     message.attach(_invite_part(bytes(calendar)))
     for filename, content, mimetype in extra:
         message.attach(filename, content, mimetype)
-    message.message()
     return message

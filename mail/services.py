@@ -35,6 +35,9 @@ from mail.tasks import deliver_outbox_batch_task, deliver_outbox_message_task
 
 logger = logging.getLogger(__name__)
 
+#: Rows of one fan-out handed to one delivery task (and so to one SMTP connection).
+MESSAGES_PER_TASK = 100
+
 # RFC 5322 field name: printable US-ASCII except the colon.
 _HEADER_NAME = re.compile(r"[!-9;-~]+\Z")
 _MESSAGE_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>\Z")
@@ -210,7 +213,12 @@ def queue_later(
     ]
     with transaction.atomic():
         rows = OutboxMessage.objects.bulk_create(rows)
-        deliver_outbox_batch_task.enqueue([row.pk for row in rows])
+        # One task per connection's worth of rows, so that several workers share a
+        # large fan-out (each renders its part while it sends).
+        for first in range(0, len(rows), MESSAGES_PER_TASK):
+            deliver_outbox_batch_task.enqueue(
+                [row.pk for row in rows[first : first + MESSAGES_PER_TASK]]
+            )
     return rows
 
 
