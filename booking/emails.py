@@ -1,7 +1,8 @@
 """The mail a booking causes, built with the project's one iCalendar/iMIP builder.
 
-Everything here is called by ``booking.services`` inside the transaction of the change
-(the outbox row commits or rolls back with it). Texts are rendered in the reader's
+The ``queue_*`` functions are called by ``booking.services`` inside the transaction of
+the change (the outbox row commits or rolls back with it); the worker renders the
+message (``render_booking_mail``). Texts are rendered in the reader's
 language and time zone: the booker's for the booker, the owner's for the owner.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -30,7 +32,7 @@ from mail.ical import (
     validate_email_address,
 )
 from mail.imip import build_imip_message
-from mail.services import queue_email, queue_message
+from mail.services import queue_later
 
 from .models import Booking
 
@@ -158,44 +160,81 @@ def _from_owner(booking: Booking) -> str:
     return f"{label} <{address}>"
 
 
+#: The worker renders every booking mail (``render_booking_mail``): the booking request
+#: pays for one outbox row per mail, not for building an iMIP message.
+RENDERER = "booking.mail"
+
+
 def queue_booker_confirmation(booking: Booking, token: str) -> None:
-    """iMIP REQUEST with the .ics, the add links and the private manage link."""
-    _queue_booker_imip(
-        booking,
-        "REQUEST",
-        template="booking/email/booker_confirmed.txt",
-        subject=lambda title, when: (
-            _("Confirmed: %(title)s, %(when)s") % {"title": title, "when": when}
-        ),
-        extra={
-            "video_url": booking.event.video_url,
-            "manage_url": manage_url(token),
-            "links": add_to_calendar_links(booking),
-        },
+    """iMIP REQUEST with the .ics, the add links and the private manage link.
+
+    The manage token exists in clear only here and in the message (the booking keeps its
+    digest): it waits in the row's render arguments, which rendering clears.
+    """
+    queue_later(
+        RENDERER, [({"booking": booking.pk, "kind": "confirmed", "token": token}, [booking.email])]
     )
 
 
 def queue_booker_cancellation(booking: Booking, *, by_owner: bool) -> None:
     """iMIP CANCEL: takes the meeting out of the booker's calendar."""
-    _queue_booker_imip(
-        booking,
-        "CANCEL",
-        template="booking/email/booker_cancelled.txt",
-        subject=lambda title, when: (
-            _("Cancelled: %(title)s, %(when)s") % {"title": title, "when": when}
-        ),
-        extra={"by_owner": by_owner},
-    )
+    args = {"booking": booking.pk, "kind": "cancelled", "by_owner": by_owner}
+    queue_later(RENDERER, [(args, [booking.email])])
 
 
-def _queue_booker_imip(
+def queue_owner_mail(booking: Booking, *, cancelled: bool) -> None:
+    """Tell the owner, in the owner's language and zone, that a meeting was booked/cancelled."""
+    args = {"booking": booking.pk, "kind": "owner_cancelled" if cancelled else "owner_booked"}
+    queue_later(RENDERER, [(args, [booking.owner.email])])
+
+
+def render_booking_mail(args: dict[str, Any], memo: dict[Any, Any]) -> EmailMessage | None:
+    """The worker's half of the ``queue_*`` functions above.
+
+    A confirmation (to either side) of a booking already ended when the worker comes to
+    it is not sent: its cancellation, queued by the ending, says all there is to say.
+    """
+    booking = Booking.objects.select_related("owner", "event").filter(pk=args["booking"]).first()
+    if booking is None:
+        return None
+    kind = args["kind"]
+    if kind in ("confirmed", "owner_booked") and not booking.is_confirmed:
+        return None
+    if kind == "confirmed":
+        return _booker_imip(
+            booking,
+            "REQUEST",
+            template="booking/email/booker_confirmed.txt",
+            subject=lambda title, when: (
+                _("Confirmed: %(title)s, %(when)s") % {"title": title, "when": when}
+            ),
+            extra={
+                "video_url": booking.event.video_url,
+                "manage_url": manage_url(args["token"]),
+                "links": add_to_calendar_links(booking),
+            },
+        )
+    if kind == "cancelled":
+        return _booker_imip(
+            booking,
+            "CANCEL",
+            template="booking/email/booker_cancelled.txt",
+            subject=lambda title, when: (
+                _("Cancelled: %(title)s, %(when)s") % {"title": title, "when": when}
+            ),
+            extra={"by_owner": args["by_owner"]},
+        )
+    return _owner_mail(booking, cancelled=kind == "owner_cancelled")
+
+
+def _booker_imip(
     booking: Booking,
     method: str,
     *,
     template: str,
     subject: Callable[[str, str], str],
     extra: dict[str, Any],
-) -> None:
+) -> EmailMessage:
     """One iMIP mail to the booker, written in the booker's language and zone."""
     with translation.override(booking.language):
         title = booker_title(booking)
@@ -207,7 +246,7 @@ def _queue_booker_imip(
             "owner_name": booking.owner.full_name,
             **extra,
         }
-        message = build_imip_message(
+        return build_imip_message(
             method=method,
             calendar=build_calendar(method, [calendar_event(booking)]),
             subject=subject(title, when),
@@ -217,11 +256,9 @@ def _queue_booker_imip(
             to=[booking.email],
             reply_to=[booking.owner.email],
         )
-    queue_message(message)
 
 
-def queue_owner_mail(booking: Booking, *, cancelled: bool) -> None:
-    """Tell the owner, in the owner's language and zone, that a meeting was booked/cancelled."""
+def _owner_mail(booking: Booking, *, cancelled: bool) -> EmailMessage:
     owner = booking.owner
     with translation.override(owner.language):
         when = format_when(booking.start, booking.end, owner.timezone)
@@ -236,9 +273,9 @@ def queue_owner_mail(booking: Booking, *, cancelled: bool) -> None:
             subject = _("Booking cancelled: %(title)s, %(when)s")
         else:
             subject = _("New booking: %(title)s, %(when)s")
-        queue_email(
-            to=[owner.email],
+        return EmailMessage(
             subject=subject % {"title": booking.event.title, "when": when},
-            text=render_to_string("booking/email/owner_notice.txt", context),
+            body=render_to_string("booking/email/owner_notice.txt", context),
+            to=[owner.email],
             reply_to=[booking.email],
         )

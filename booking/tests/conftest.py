@@ -81,14 +81,17 @@ def api_body(start: dt.datetime, **overrides) -> dict:
 
 
 def outbox_to(address: str):
-    """Parsed messages queued for ``address``, oldest first."""
+    """Parsed messages queued for ``address``, oldest first (rendered first, as the
+    worker would; those found with no reason left to go are not in the list)."""
+    from mail.delivery import render_pending
     from mail.models import OutboxMessage
 
+    render_pending()
     rows = OutboxMessage.objects.order_by("created_at", "id")
     return [
         email.message_from_bytes(row.raw_bytes, policy=email.policy.default)
         for row in rows
-        if address in row.recipients
+        if address in row.recipients and row.status != OutboxMessage.Status.OBSOLETE
     ]
 
 

@@ -1,0 +1,39 @@
+"""Booking mail is written by the request as outbox rows and rendered by the worker."""
+
+from __future__ import annotations
+
+from booking.emails import RENDERER
+from booking.services import book, cancel_by_booker
+from mail.delivery import render_pending
+from mail.models import OutboxMessage
+
+from .conftest import calendar_part, outbox_to, visitor
+
+
+def test_a_booking_renders_no_mail_in_its_request(link_token, slot_start):
+    outcome = book(link_token, visitor(slot_start))
+
+    rows = list(OutboxMessage.objects.order_by("pk"))
+    assert [r.recipients for r in rows] == [["maria@example.org"], ["alice@acme.test"]]
+    assert all(r.render_with == RENDERER and r.raw_bytes == b"" for r in rows)
+
+    assert render_pending() == 2
+    (confirmation,) = outbox_to("maria@example.org")
+    assert outcome.manage_token in confirmation.get_body(("plain",)).get_content()
+    # The token in clear waited in the row only until the message existed.
+    assert all(r.render_args == {} for r in OutboxMessage.objects.all())
+    assert outcome.manage_token not in str(list(OutboxMessage.objects.values("render_args")))
+
+
+def test_a_booking_cancelled_before_the_worker_ran_sends_only_the_cancellations(
+    link_token, slot_start
+):
+    outcome = book(link_token, visitor(slot_start))
+    cancel_by_booker(outcome.manage_token)
+
+    (to_booker,) = outbox_to("maria@example.org")
+    assert calendar_part(to_booker).get_param("method") == "CANCEL"
+    (to_owner,) = outbox_to("alice@acme.test")
+    assert to_owner["Subject"].strip().startswith("Booking cancelled:")
+    obsolete = OutboxMessage.objects.filter(status=OutboxMessage.Status.OBSOLETE)
+    assert obsolete.count() == 2
