@@ -20,6 +20,10 @@ serves it on a loopback port and the measurements go over HTTP:
 (b) bookings: ``--clients`` threads (default 8) each POST ``--bookings`` bookings of
     distinct free slots as fast as they can; bookings/s over the wall time. Then the same
     clients all race for the same slots (each slot: one 201, the rest 409); decisions/s.
+    The floor: the same clients POST to a plain Django view that writes the same rows
+    in one transaction and checks nothing (``bench/floor.py``); the real endpoint's
+    bookings/s as a fraction of the floor's.
+(c) one booking at a time: median and p95 of the POST, and its ratio to (a)'s slots GET.
 
 Rate limits are raised for the server (the benchmark is one client address).
 """
@@ -29,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import statistics
 import tempfile
 import threading
 import time
@@ -43,6 +48,7 @@ from bench.common import (
     load_average,
     machine_line,
     make_database,
+    percentile,
     run_per_database,
     server_env,
     setup_django,
@@ -145,6 +151,7 @@ def run_one(args: argparse.Namespace) -> None:
         port = free_port()
         env = server_env(database.url, data_dir, port)
         info = prepare(args, env)
+        env["DJANGO_SETTINGS_MODULE"] = "bench.floor_settings"  # the product + the floor view
         print(
             f"== {database.label}: {args.events} events in {args.days} days, "
             f"gunicorn {args.workers} workers; {load_average()}"
@@ -159,6 +166,7 @@ def run_one(args: argparse.Namespace) -> None:
                 server, f"/api/v1/public/booking/{info['busy']}/slots{window}", args.repeat
             )
             count = len(json.loads(body)["slots"])
+            slots_median = median
             print(
                 f"(a) slots API, 60-day window      median {median:7.1f} ms   p95 {p95:7.1f} ms"
                 f"   ({count} slots; {args.events} single events; {load_average()})"
@@ -180,7 +188,7 @@ def run_one(args: argparse.Namespace) -> None:
             total = args.clients * args.bookings
             starts: list[str] = []
             day = datetime.now(TZ).date() + timedelta(days=2)
-            while len(starts) < total * 2:
+            while len(starts) < total * 2 + args.bookings * args.clients + args.repeat:
                 status, body = server.request(
                     "GET",
                     f"{free_path}/slots?start={day.isoformat()}&end={(day + timedelta(days=7)).isoformat()}",
@@ -200,6 +208,21 @@ def run_one(args: argparse.Namespace) -> None:
             )
             if ok != total:
                 raise RuntimeError(f"unexpected answers: {sorted(set(statuses))}")
+            floor_jobs = [
+                [booker(starts[total + args.bookings + c * args.bookings + i], 50000 + c * 1000 + i)
+                 for i in range(args.bookings)]
+                for c in range(args.clients)
+            ]  # fmt: skip
+            floor_seconds, statuses = run_clients(
+                server, floor_jobs, f"/bench/floor/{info['free']}"
+            )
+            if statuses.count(201) != total:
+                raise RuntimeError(f"floor view answered {sorted(set(statuses))}")
+            print(
+                f"(b) the floor: plain view, same rows   {total}/{total} in {floor_seconds:5.2f} s"
+                f"   {total / floor_seconds:7.1f} bookings/s   real ÷ floor "
+                f"{(ok / seconds) / (total / floor_seconds):5.2f}"
+            )
             contested = starts[total : total + args.bookings]
             race = [
                 [booker(s, 100000 + c * 1000 + i) for i, s in enumerate(contested)]
@@ -213,6 +236,23 @@ def run_one(args: argparse.Namespace) -> None:
             )
             if won != len(contested) or statuses.count(409) != len(statuses) - won:
                 raise RuntimeError("a slot was booked twice or answered oddly")
+
+            single = starts[total + args.bookings * (args.clients + 1) :][: args.repeat]
+            samples = []
+            for n, start in enumerate(single):
+                t0 = time.perf_counter()
+                status, body = server.request(
+                    "POST", f"{free_path}/bookings", booker(start, 200000 + n)
+                )
+                samples.append((time.perf_counter() - t0) * 1000)
+                if status != 201:
+                    raise RuntimeError(f"booking answered {status}: {body[:200]!r}")
+            post = statistics.median(samples)
+            print(
+                f"(c) one booking POST at a time  median {post:7.1f} ms   p95 "
+                f"{percentile(samples, 0.95):7.1f} ms   ÷ slots GET (a) {post / slots_median:5.2f}"
+                f"   (target ≤ 2; {len(samples)} bookings; {load_average()})"
+            )
         finally:
             server.stop()
 
