@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from scheduling.intervals import Interval, merge_clipped
@@ -153,8 +153,11 @@ def occurrence_of(event: Event, recurrence_id: dt.datetime) -> Occurrence | None
 BusyTime = tuple[dt.datetime, dt.datetime, int]
 
 
-def _busy_rows(user_ids: list[int], start: dt.datetime, end: dt.datetime) -> list[tuple]:
-    """(user_id, event_id, start, end, repeats, stored from, stored until) per attendance.
+def _busy_rows(
+    user_ids: list[int], start: dt.datetime, end: dt.datetime
+) -> tuple[list[tuple], QuerySet]:
+    """(user_id, event_id, start, end, repeats, stored from, stored until) per attendance,
+    and the query of the series among them (for reading their stored occurrences).
 
     Busy = not cancelled, shown as busy, and organized or attended without having
     declined. Read from the attendances alone (their copy of the event's window,
@@ -190,7 +193,8 @@ def _busy_rows(user_ids: list[int], start: dt.datetime, end: dt.datetime) -> lis
         event_end__gt=start,
     ).values_list(*columns)
     series = busy.filter(event_repeats=True, event_reach__gt=start, event_start__lt=end)
-    return plain_rows(singles.union(series.values_list(*columns), all=True), instants=(2, 3, 5, 6))
+    rows = plain_rows(singles.union(series.values_list(*columns), all=True), instants=(2, 3, 5, 6))
+    return rows, series.values("event_id")
 
 
 def _busy_times(
@@ -203,13 +207,13 @@ def _busy_times(
     whose stored range does not cover the window (never stored, or the window lies far
     away) is expanded on demand for what the store lacks, as all series once were.
     """
-    rows = _busy_rows(user_ids, start, end)
+    rows, series_query = _busy_rows(user_ids, start, end)
     ranges = {
         event_id: (stored_from, stored_until)
         for _uid, event_id, _s, _e, repeats, stored_from, stored_until in rows
         if repeats
     }
-    spans, on_demand = occurrence_store.stored_busy(ranges, start, end)
+    spans, on_demand = occurrence_store.stored_busy(ranges, start, end, series_query)
     if on_demand:
         for occurrence in expand(Event.objects.filter(pk__in=on_demand), start, end):
             series_id = occurrence.event.pk

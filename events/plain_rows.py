@@ -19,7 +19,9 @@ from .models import as_instant
 class RawInstant(Func):
     """An instant column as the database holds it, for ``plain_rows`` to convert.
 
-    PostgreSQL: microseconds since the epoch (``bigint``). SQLite: the stored text.
+    PostgreSQL: microseconds since the epoch (``bigint``). SQLite: the stored text with
+    its UTC offset appended: an expression has no declared type, so the driver hands the
+    text over unconverted, and ``fromisoformat`` makes it an aware datetime in one step.
     """
 
     output_field = BigIntegerField()
@@ -33,16 +35,21 @@ class RawInstant(Func):
             **extra,
         )
 
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="(%(expressions)s || '+00:00')", **extra)
+
 
 def _utc(value: object) -> dt.datetime | None:
     """A database instant as an aware UTC datetime: epoch microseconds (``RawInstant`` on
-    PostgreSQL), naive UTC text (SQLite), or a datetime."""
+    PostgreSQL), UTC text with its offset (``RawInstant`` on SQLite), naive UTC text, or a
+    datetime."""
+    if type(value) is str:
+        instant = dt.datetime.fromisoformat(value)
+        return instant if instant.tzinfo is not None else instant.replace(tzinfo=dt.UTC)
     if value is None or (type(value) is dt.datetime and value.tzinfo is not None):
         return value  # type: ignore[return-value]
     if type(value) is int:
         return as_instant(value)
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
     return value.replace(tzinfo=dt.UTC)  # type: ignore[union-attr]
 
 
