@@ -62,6 +62,8 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("raw message"))
     def raw_preview(self, obj: OutboxMessage) -> str:
+        if obj.needs_rendering:
+            return _("Not written yet: the worker writes it just before the first attempt.")
         data = obj.raw_bytes
         text = data[:RAW_PREVIEW_LIMIT].decode("utf-8", "replace")
         if len(data) > RAW_PREVIEW_LIMIT:

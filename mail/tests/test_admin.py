@@ -88,3 +88,18 @@ def test_employees_without_staff_rights_cannot_see_the_outbox(client, owner):
 
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_a_row_the_worker_has_not_written_yet_says_so(admin_client):
+    from mail import renderers
+    from mail.services import queue_later
+
+    renderers.register("tests.admin", lambda args, memo: None)
+    try:
+        (row,) = queue_later("tests.admin", [({}, ["guest@example.com"])])
+        response = admin_client.get(reverse("admin:mail_outboxmessage_change", args=[row.pk]))
+    finally:
+        renderers._RENDERERS.pop("tests.admin", None)
+
+    assert response.status_code == 200
+    assert "the worker writes it just before the first attempt" in response.content.decode()
