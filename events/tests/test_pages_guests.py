@@ -239,3 +239,18 @@ def test_rename_needs_csrf(owner, mailbox):
     url = reverse("events:guest_rename", args=[Guest.objects.get().pk])
     assert strict.post(url, {"first_name": "X"}).status_code == 403
     assert Guest.objects.get().first_name == "Gina"
+
+
+def test_the_form_takes_a_thousand_guests(alice, owner, mailbox):
+    owner.account.plan = "paid"
+    owner.account.save()
+    rows = [
+        {"email": f"guest{n}@client.example", "first_name": "Guest", "last_name": str(n)}
+        for n in range(1000)
+    ]
+
+    response = alice.post(reverse("events:create"), with_guests(*rows))
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    event = Event.objects.get()
+    assert Attendee.objects.filter(event=event, guest__isnull=False).count() == 1000
