@@ -25,6 +25,8 @@ import datetime as dt
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
+from itertools import groupby
+from operator import itemgetter
 
 from django.core.cache import cache
 from django.db import transaction
@@ -35,7 +37,7 @@ from django.utils import timezone
 
 from scheduling.recurrence import UNBOUNDED
 
-from .models import Attendee, Event, SeriesOccurrence, as_instant, micros
+from .models import Attendee, Event, SeriesOccurrence, micros
 from .plain_rows import plain_rows
 from .validation import earliest_start_reaching
 
@@ -50,6 +52,7 @@ _EXTEND_FLAG = "events:occurrence-store:extend-asked"
 _EXTEND_EVERY_SECONDS = 300
 
 BusySpan = tuple[dt.datetime, dt.datetime]
+_SERIES = itemgetter(0)
 
 
 def _day(moment: dt.datetime) -> dt.datetime:
@@ -205,12 +208,13 @@ def ask_worker_to_extend() -> None:
 
 
 def stored_busy(
-    series: dict[int, tuple[dt.datetime | None, dt.datetime | None]],
+    series: dict[int, tuple[int | None, int | None]],
     start: dt.datetime,
     end: dt.datetime,
     series_query: QuerySet | None = None,
-) -> tuple[dict[int, list[BusySpan]], set[int]]:
-    """Occurrences of ``series`` (id → stored range) overlapping ``[start, end)``.
+) -> tuple[dict[int, list[tuple[int, int]]], set[int]]:
+    """Occurrences of ``series`` (id → stored range) overlapping ``[start, end)``, all
+    instants in epoch microseconds.
 
     Returns the stored spans per series, and the ids of series whose stored range does
     not cover the window: the caller expands those on demand and keeps the starts that
@@ -218,24 +222,27 @@ def stored_busy(
     those series' ids) lets the database select the rows itself: for a team's thousands
     of series, a list of ids as parameters cost more than the read.
     """
-    spans: dict[int, list[BusySpan]] = defaultdict(list)
+    spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
     earliest = earliest_start_reaching(start)
+    earliest_us, end_us = micros(earliest), micros(end)
     covered: set[int] = set()
     partly: set[int] = set()
     on_demand: set[int] = set()
     for pk, (lo, hi) in series.items():
-        if lo is not None and lo <= earliest and hi >= end:
+        if lo is not None and lo <= earliest_us and hi >= end_us:
             covered.add(pk)
             continue
         on_demand.add(pk)
-        if lo is not None and lo < end and hi > earliest:
+        if lo is not None and lo < end_us and hi > earliest_us:
             partly.add(pk)
     if covered or partly:
         # Rows exist only inside a series' stored range, so the window test alone keeps
         # exactly the covered and partly covered series' occurrences.
         wanted = series_query if series_query is not None else [*covered, *partly]
-        for series_id, s, e in _stored_rows(wanted, earliest, start, end):
-            spans[series_id].append((as_instant(s), as_instant(e)))
+        # Rows come ordered by series (the index order): one list per series, built
+        # in one pass.
+        for series_id, rows in groupby(_stored_rows(wanted, earliest, start, end), _SERIES):
+            spans[series_id] = [(s, e) for _sid, s, e in rows]
     if on_demand:
         ask_worker_to_extend()
     return spans, on_demand
@@ -252,14 +259,13 @@ def _stored_rows(
             start__lt=micros(end),
             end__gt=micros(start),
         )
-        .order_by()
+        .order_by("series_id", "start")
         .values_list("series_id", "start", "end")
     )
 
 
-def outside_stored(
-    stored_range: tuple[dt.datetime | None, dt.datetime | None], occurrence_start: dt.datetime
-) -> bool:
-    """Whether an occurrence expanded on demand is one the store does not hold."""
+def outside_stored(stored_range: tuple[int | None, int | None], occurrence_start: int) -> bool:
+    """Whether an occurrence expanded on demand is one the store does not hold (instants
+    in epoch microseconds)."""
     lo, hi = stored_range
     return lo is None or occurrence_start < lo or occurrence_start >= hi

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from accounts.models import User
-from scheduling.intervals import Interval, merge_clipped
+from scheduling.intervals import Interval, merge_pairs_clipped
 
 from . import occurrence_store
-from .models import Attendee, Event
+from .models import Attendee, Event, as_instant, micros
 from .plain_rows import RawInstant, plain_rows
 from .validation import earliest_start_reaching
 
@@ -149,15 +149,16 @@ def occurrence_of(event: Event, recurrence_id: dt.datetime) -> Occurrence | None
     return Occurrence(event, recurrence_id, series.occurrence_end(recurrence_id), recurrence_id)
 
 
-#: One busy stretch: start, end, and the event (row) it comes from.
-BusyTime = tuple[dt.datetime, dt.datetime, int]
+#: One busy stretch: start, end (epoch microseconds), and the event (row) it comes from.
+BusyTime = tuple[int, int, int]
 
 
 def _busy_rows(
     user_ids: list[int], start: dt.datetime, end: dt.datetime
 ) -> tuple[list[tuple], QuerySet]:
     """(user_id, event_id, start, end, repeats, stored from, stored until) per attendance,
-    and the query of the series among them (for reading their stored occurrences).
+    instants in epoch microseconds, and the query of the series among them (for reading
+    their stored occurrences).
 
     Busy = not cancelled, shown as busy, and organized or attended without having
     declined. Read from the attendances alone (their copy of the event's window,
@@ -193,7 +194,7 @@ def _busy_rows(
         event_end__gt=start,
     ).values_list(*columns)
     series = busy.filter(event_repeats=True, event_reach__gt=start, event_start__lt=end)
-    rows = plain_rows(singles.union(series.values_list(*columns), all=True), instants=(2, 3, 5, 6))
+    rows = plain_rows(singles.union(series.values_list(*columns), all=True))
     return rows, series.values("event_id")
 
 
@@ -217,8 +218,9 @@ def _busy_times(
     if on_demand:
         for occurrence in expand(Event.objects.filter(pk__in=on_demand), start, end):
             series_id = occurrence.event.pk
-            if occurrence_store.outside_stored(ranges[series_id], occurrence.start):
-                spans[series_id].append((occurrence.start, occurrence.end))
+            begins = micros(occurrence.start)
+            if occurrence_store.outside_stored(ranges[series_id], begins):
+                spans[series_id].append((begins, micros(occurrence.end)))
     result: dict[int, list[BusyTime]] = {uid: [] for uid in user_ids}
     for user_id, event_id, ev_start, ev_end, repeats, *_stored in rows:
         if repeats:
@@ -234,8 +236,12 @@ def busy_intervals(
     """Merged busy time per user in ``[start, end)``, recurring events included."""
     user_ids = [u.pk for u in users]
     per_user = _busy_times(user_ids, start, end)
+    lo, hi = micros(start), micros(end)
     return {
-        uid: merge_clipped(((s, e) for s, e, _event in times), start, end)
+        uid: [
+            Interval(as_instant(s), as_instant(e))
+            for s, e in merge_pairs_clipped(((s, e) for s, e, _event in times), lo, hi)
+        ]
         for uid, times in per_user.items()
     }
 
@@ -261,8 +267,8 @@ def busy_blocks(
     for uid, times in per_user.items():
         blocks = [
             BusyBlock(
-                max(s, start),
-                min(e, end),
+                max(as_instant(s), start),
+                min(as_instant(e), end),
                 titles.get(event),
                 event if event in titles else None,
             )

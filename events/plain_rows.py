@@ -17,11 +17,11 @@ from .models import as_instant
 
 
 class RawInstant(Func):
-    """An instant column as the database holds it, for ``plain_rows`` to convert.
-
-    PostgreSQL: microseconds since the epoch (``bigint``). SQLite: the stored text with
-    its UTC offset appended: an expression has no declared type, so the driver hands the
-    text over unconverted, and ``fromisoformat`` makes it an aware datetime in one step.
+    """An instant column as microseconds since the epoch (``bigint``), computed by the
+    database: the busy read then compares, sorts and merges integers and makes datetimes
+    only of what it returns. SQLite keeps naive UTC text ("2026-06-01 08:00:00[.ffffff]");
+    ``strftime('%s')`` of the text up to the seconds gives those (given the fraction, it
+    rounds), the padded text after the seconds the fraction.
     """
 
     output_field = BigIntegerField()
@@ -36,13 +36,21 @@ class RawInstant(Func):
         )
 
     def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="(%(expressions)s || '+00:00')", **extra)
+        return self.as_sql(
+            compiler,
+            connection,
+            # "%%%%" survives both the template's and the backend's "%" formatting.
+            template=(
+                "(CAST(strftime('%%%%s', substr(%(expressions)s, 1, 19)) AS INTEGER) * 1000000"
+                " + CAST(substr(%(expressions)s || '.000000', 21, 6) AS INTEGER))"
+            ),
+            **extra,
+        )
 
 
 def _utc(value: object) -> dt.datetime | None:
-    """A database instant as an aware UTC datetime: epoch microseconds (``RawInstant`` on
-    PostgreSQL), UTC text with its offset (``RawInstant`` on SQLite), naive UTC text, or a
-    datetime."""
+    """A database instant as an aware UTC datetime: epoch microseconds (``RawInstant``),
+    naive UTC text (SQLite), or a datetime."""
     if type(value) is str:
         instant = dt.datetime.fromisoformat(value)
         return instant if instant.tzinfo is not None else instant.replace(tzinfo=dt.UTC)
