@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import zoneinfo
 from collections.abc import Callable
-from email.utils import parseaddr
+from email.utils import formataddr, parseaddr
 from typing import Any
 from urllib.parse import urlencode
 
@@ -155,9 +155,11 @@ def _sender_address() -> str:
 
 
 def _from_owner(booking: Booking) -> str:
+    """``"Ann <Sales> via Rendezvous" <noreply@…>``: the name is quoted as RFC 5322 wants,
+    so any printable name works (pasted between <> it once made every booking fail)."""
     address = _sender_address()
     label = _("%(name)s via Rendezvous") % {"name": booking.owner.full_name or "Rendezvous"}
-    return f"{label} <{address}>"
+    return formataddr((label, address))
 
 
 #: The worker renders every booking mail (``render_booking_mail``): the booking request

@@ -40,7 +40,8 @@ _CALENDAR_ALTERNATIVE = "text/calendar"
 _HEADER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,75}\Z")
 _MIMETYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\Z")
 _FORBIDDEN_IN_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_MAILBOX = re.compile(r"\s*(?P<name>[^<>]*?)\s*<(?P<addr>[^<>]*)>\s*\Z")
+# The address is the last <...>; the name before it is data and may hold anything printable.
+_MAILBOX = re.compile(r"\s*(?P<name>.*?)\s*<(?P<addr>[^<>]*)>\s*\Z", re.S)
 # Structural headers are ours; a caller may not replace them.
 _RESERVED_HEADERS = frozenset(
     {"content-type", "content-transfer-encoding", "mime-version", "content-disposition"}

@@ -37,3 +37,17 @@ def test_a_booking_cancelled_before_the_worker_ran_sends_only_the_cancellations(
     assert to_owner["Subject"].strip().startswith("Booking cancelled:")
     obsolete = OutboxMessage.objects.filter(status=OutboxMessage.Status.OBSOLETE)
     assert obsolete.count() == 2
+
+
+def test_an_owner_name_with_angle_brackets_and_quotes_is_quoted_in_from(
+    owner, link_token, slot_start
+):
+    owner.full_name = 'Ann <Sales> "Team"'
+    owner.save()
+
+    outcome = book(link_token, visitor(slot_start))
+
+    assert outcome.status_code == 201
+    (confirmation,) = outbox_to("maria@example.org")
+    assert confirmation["From"].addresses[0].display_name == 'Ann <Sales> "Team" via Rendezvous'
+    assert not OutboxMessage.objects.filter(status=OutboxMessage.Status.FAILED).exists()
