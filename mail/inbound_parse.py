@@ -30,6 +30,10 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 10
 MAX_PARTS = 200
 MAX_REPLIES = 50
+# ATTENDEE lines in all the calendars of one message, counted before parsing: a REPLY
+# names its one attendee (some clients echo the guest list: ours has at most 1,000).
+MAX_ATTENDEE_LINES = 1200
+_ATTENDEE_LINE = re.compile(r"^ATTENDEE[;:]", re.MULTILINE | re.IGNORECASE)
 # Counted in the raw bytes before parsing, so that a bomb of nested multiparts never
 # reaches the (recursive) stdlib parser. Generous: real mail has a handful.
 _MAX_MULTIPART_MENTIONS = 500
@@ -49,6 +53,7 @@ NO_CALENDAR = "no-calendar"
 NOT_A_REPLY = "not-a-reply"
 MALFORMED_CALENDAR = "malformed-calendar"
 NO_USABLE_REPLY = "no-usable-reply"
+TOO_MANY_ATTENDEES = "too-many-attendees"
 
 REPLIES = "replies"
 IGNORED = "ignored"
@@ -368,8 +373,19 @@ def _from_calendars(
     texts: list[str], tokens: tuple[str, ...], problems: list[str], *, sender: str | None
 ) -> InboundResult:
     replies: list[ParsedReply] = []
+    seen: set[ParsedReply] = set()
     methods: list[str] = []
     readable = 0
+    attendee_lines = sum(len(_ATTENDEE_LINE.findall(text)) for text in texts)
+    if attendee_lines > MAX_ATTENDEE_LINES:
+        return InboundResult(
+            REJECTED,
+            TOO_MANY_ATTENDEES,
+            f"{attendee_lines} ATTENDEE lines; the limit is {MAX_ATTENDEE_LINES}",
+            tokens=tokens,
+            problems=tuple(problems),
+            sender=sender,
+        )
     for text in texts:
         try:
             calendars = Calendar.from_ical(text, multiple=True)
@@ -387,7 +403,8 @@ def _from_calendars(
                 continue
             for event in calendar.walk("VEVENT"):
                 for reply in _event_replies(event, problems):
-                    if reply not in replies:
+                    if reply not in seen:  # a set: a list's "in" made this quadratic
+                        seen.add(reply)
                         replies.append(reply)
     common = {"tokens": tokens, "problems": tuple(problems), "sender": sender}
     if len(replies) > MAX_REPLIES:

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from mail.ical import CalendarEvent, CalendarPerson, build_calendar, parse_calendar
 from mail.inbound_parse import (
+    MAX_ATTENDEE_LINES,
     MAX_DEPTH,
     ParsedReply,
     extract_replies,
@@ -684,3 +685,48 @@ def test_recipient_token_needs_an_inbound_domain():
 )
 def test_normalize_address(value, expected):
     assert normalize_address(value) == expected
+
+
+# ------------------------------------------------------------------ many attendees
+
+
+def reply_with_attendees(lines: list[str]) -> bytes:
+    calendar = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//Test//EN\r\nMETHOD:REPLY\r\n"
+        "BEGIN:VEVENT\r\nUID:many@example.org\r\nDTSTAMP:20260101T000000Z\r\n"
+        "SEQUENCE:0\r\nDTSTART:20260601T100000Z\r\nORGANIZER:mailto:o@example.org\r\n"
+        + "".join(f"{line}\r\n" for line in lines)
+        + "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    return (
+        f"From: {GUEST}\r\nTo: {PLUS}\r\nSubject: Re\r\nMessage-ID: <many@example.org>\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/calendar; method=REPLY; charset=utf-8\r\n\r\n"
+        + calendar
+    ).encode()
+
+
+def test_twenty_thousand_attendee_lines_are_refused_before_parsing():
+    lines = [f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:g{i}@example.org" for i in range(20_000)]
+    started = time.monotonic()
+
+    result = extract_replies(
+        reply_with_attendees(lines), envelope_recipients=[PLUS], inbound_domain=INBOUND
+    )
+
+    assert time.monotonic() - started < 1
+    assert (result.outcome, result.reason) == ("rejected", "too-many-attendees")
+    assert "20000 ATTENDEE lines" in result.detail
+
+
+def test_attendees_up_to_the_limit_are_read_and_repeats_counted_once():
+    distinct = [f"attendee;PARTSTAT=ACCEPTED:mailto:g{i}@example.org" for i in range(600)]
+    lines = distinct + distinct[: MAX_ATTENDEE_LINES - 600]  # repeated lines, lower case
+
+    result = extract_replies(
+        reply_with_attendees(lines), envelope_recipients=[PLUS], inbound_domain=INBOUND
+    )
+
+    assert result.outcome == "replies"
+    assert len(result.replies) == 50  # MAX_REPLIES of 600 distinct answers
+    assert len({r.attendee_email for r in result.replies}) == 50
+    assert any("600 replies" in problem for problem in result.problems)
