@@ -30,6 +30,7 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
@@ -153,6 +154,12 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig, api: NinjaAPI):
     return api.create_response(request, error_body(detail), status=413)
 
 
+def _multipart_error(request: HttpRequest, exc: MultiPartParserError, api: NinjaAPI):
+    # Django would answer its HTML 400; an API client gets the error shape it reads.
+    detail = _("The request body is not valid multipart/form-data: %(reason)s") % {"reason": exc}
+    return api.create_response(request, error_body(detail), status=400)
+
+
 def _http_error(request: HttpRequest, exc: HttpError, api: NinjaAPI) -> HttpResponse:
     if isinstance(exc, AuthenticationError):
         response = api.create_response(
@@ -180,6 +187,7 @@ def install(api: NinjaAPI) -> None:
         Http404: _not_found,
         Conflict: _conflict,
         RequestDataTooBig: _too_big,
+        MultiPartParserError: _multipart_error,
         HttpError: _http_error,
     }
     for exc_class, handler in handlers.items():

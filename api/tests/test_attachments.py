@@ -165,3 +165,21 @@ def test_an_oversized_upload_is_counted_not_stored(client, event, owner_token, s
     # Just within the limit it is stored whole.
     response = post_file(client, owner_token, event.pk, name="ok.bin", content=b"y" * 100_000)
     assert response.status_code == 201 and response.json()["size"] == 100_000
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; boundary=x"],
+)
+def test_a_broken_multipart_body_gets_the_json_error(client, event, owner_token, content_type):
+    response = client.post(
+        f"/api/v1/events/{event.pk}/attachments",
+        data=b"--y\r\nnot really\r\n",
+        content_type=content_type,
+        HTTP_AUTHORIZATION=f"Bearer {owner_token}",
+    )
+
+    assert response.status_code in (400, 422)
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert response.json()["detail"]
+    assert not Attachment.objects.exists()
