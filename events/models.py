@@ -189,7 +189,12 @@ class SeriesOccurrence(models.Model):
     end = models.BigIntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["series", "start"], name="series_occurrence_start")]
+        indexes = [
+            models.Index(fields=["series", "start"], name="series_occurrence_start"),
+            # For a team's window: the occurrences starting in it, whatever the history
+            # (the database picks this one or the one above, by what it expects to read).
+            models.Index(fields=["start", "series", "end"], name="series_occurrence_window"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.series_id}: {as_instant(self.start).isoformat()}"
