@@ -13,6 +13,7 @@ messages over one connection to the same server. Prints both, their ratio, and t
 from __future__ import annotations
 
 import argparse
+import logging
 import smtplib
 import statistics
 import subprocess
@@ -87,6 +88,8 @@ def send_only(
     ``deliver_batch`` (what one worker runs) against raw smtplib on the same messages."""
     from mail.delivery import deliver_batch, render_pending
     from mail.models import OutboxMessage
+
+    logging.getLogger("mail").setLevel(logging.WARNING)  # a line per message otherwise
 
     ours, raw = [], []
     for i in range(args.repeat):

@@ -178,6 +178,7 @@ def _record_outcomes(
     """
     now = timezone.now()
     retries: dict[datetime, list[int]] = {}
+    changed: list[OutboxMessage] = []
     with transaction.atomic():
         held = {
             row.pk: row
@@ -193,11 +194,20 @@ def _record_outcomes(
             if current is None:
                 outcomes[row.pk] = Outcome.SKIPPED
             elif error is None:
-                outcomes[row.pk] = _record_delivery(current, recipients, refused, now, retries)
+                outcomes[row.pk] = _record_delivery(
+                    current, recipients, refused, now, retries, changed
+                )
             else:
                 outcomes[row.pk] = _record_failure(
-                    current, str(error), permanent=error.permanent, now=now, retries=retries
+                    current,
+                    str(error),
+                    permanent=error.permanent,
+                    now=now,
+                    retries=retries,
+                    changed=changed,
                 )
+        # One statement for the batch: a save per row kept the next batch waiting.
+        OutboxMessage.objects.bulk_update(changed, _RECORDED_FIELDS)
         for run_after, pks in retries.items():
             _enqueue(pks, run_after=run_after)
 
@@ -293,12 +303,25 @@ def render_pending(ids: Iterable[int] | None = None) -> int:
     return count
 
 
+#: What recording an outcome changes on a row.
+_RECORDED_FIELDS = ["delivered_to", "status", "sent_at", "last_error", "next_attempt_at"]
+
+
+def _save(row: OutboxMessage, changed: list[OutboxMessage] | None) -> None:
+    """Save the recorded outcome now, or leave it in ``changed`` for one bulk update."""
+    if changed is None:
+        row.save(update_fields=_RECORDED_FIELDS)
+    else:
+        changed.append(row)
+
+
 def _record_delivery(
     row: OutboxMessage,
     recipients: list[str],
     refused: transport.Refusals,
     now: datetime,
     retries: dict[datetime, list[int]],
+    changed: list[OutboxMessage] | None = None,
 ) -> Outcome:
     row.delivered_to = [*row.delivered_to, *(r for r in recipients if r not in refused)]
     bounced = {r: v for r, v in refused.items() if transport.is_permanent_code(v[0])}
@@ -312,13 +335,14 @@ def _record_delivery(
             permanent=False,
             now=now,
             retries=retries,
+            changed=changed,
         )
     row.status = OutboxMessage.Status.SENT
     row.sent_at = now
     row.last_error = (
         _("Refused permanently: %(list)s") % {"list": "; ".join(notes)} if bounced else ""
     )
-    row.save(update_fields=["delivered_to", "status", "sent_at", "last_error"])
+    _save(row, changed)
     logger.info("outbox message %s sent (%s)", row.pk, row.message_id)
     return Outcome.SENT
 
@@ -330,10 +354,10 @@ def _record_failure(
     permanent: bool,
     now: datetime,
     retries: dict[datetime, list[int]] | None = None,
+    changed: list[OutboxMessage] | None = None,
 ) -> Outcome:
     """Mark the row failed, or schedule its next try (collected in ``retries`` when given,
     so that a batch refused together is retried by one task)."""
-    fields = ["delivered_to", "status", "next_attempt_at", "last_error"]
     if permanent or row.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
         row.status = OutboxMessage.Status.FAILED
         row.last_error = (
@@ -342,12 +366,12 @@ def _record_failure(
             else _("Gave up after %(n)d attempts: %(error)s") % {"n": row.attempts, "error": error}
         )
         row.next_attempt_at = now
-        row.save(update_fields=fields)
+        _save(row, changed)
         logger.error("outbox message %s failed: %s", row.pk, row.last_error)
         return Outcome.FAILED
     row.last_error = error
     row.next_attempt_at = now + backoff_delay(row.attempts)
-    row.save(update_fields=fields)
+    _save(row, changed)
     if retries is None:
         _enqueue([row.pk], run_after=row.next_attempt_at)
     else:
