@@ -59,8 +59,11 @@ def backoff_delay(attempts: int) -> timedelta:
     return min(timedelta(seconds=base * 2**exponent), MAX_BACKOFF)
 
 
-#: Rows delivered over one SMTP connection (relays commonly allow 100 per connection).
-BATCH_SIZE = 100
+#: Rows claimed at a time (one UPDATE each), and rows one run takes on: a run claims
+#: as it goes, sends over one connection throughout, and records at its end, well within
+#: the lease.
+CLAIM_SIZE = 100
+RUN_SIZE = 1000
 
 
 def _enqueue(message_ids: Sequence[int], run_after: datetime | None = None) -> None:
@@ -73,11 +76,11 @@ def _enqueue(message_ids: Sequence[int], run_after: datetime | None = None) -> N
 
 def deliver_outbox_message(message_id: int) -> Outcome:
     """Try to deliver one outbox row now, if it is pending and due; record the outcome."""
-    return _deliver_chunk([message_id])[message_id]
+    return _deliver_run([message_id])[message_id]
 
 
 def deliver_batch(message_ids: Sequence[int]) -> dict[str, int]:
-    """Deliver these rows (those pending and due), ``BATCH_SIZE`` per SMTP connection.
+    """Deliver these rows (those pending and due) over one SMTP session.
 
     Transient failures schedule another try (exponential back-off, a new task with
     ``run_after``) until ``OUTBOX_MAX_ATTEMPTS``; permanent ones mark the row failed. One
@@ -86,8 +89,8 @@ def deliver_batch(message_ids: Sequence[int]) -> dict[str, int]:
     """
     counts = {outcome.value: 0 for outcome in Outcome}
     ids = list(dict.fromkeys(message_ids))
-    for first in range(0, len(ids), BATCH_SIZE):
-        for outcome in _deliver_chunk(ids[first : first + BATCH_SIZE]).values():
+    for first in range(0, len(ids), RUN_SIZE):
+        for outcome in _deliver_run(ids[first : first + RUN_SIZE]).values():
             counts[outcome.value] += 1
     return counts
 
@@ -98,21 +101,24 @@ RENDER_GROUP = 20
 Result = tuple[list[str], transport.Refusals, transport.DeliveryError | None]
 
 
-def _deliver_chunk(ids: list[int]) -> dict[int, Outcome]:
+def _deliver_run(ids: list[int]) -> dict[int, Outcome]:
+    """Claim, render and hand over rows while a courier sends them; then record.
+
+    Rendering here overlaps the relay's time instead of adding to it (each row is stored
+    before it is handed over), and the courier never waits for a claim or a record.
+    """
     outcomes: dict[int, Outcome] = {}
-    rows = _claim(ids, outcomes)
     sendable: list[OutboxMessage] = []
-    if rows:
-        # Render here while the courier talks to the relay: the relay's time and ours
-        # overlap instead of adding up (each row is stored before it is handed over).
-        courier = _Courier()
-        courier.start()
-        memo: dict[Any, Any] = {}
-        try:
-            for first in range(0, len(rows), RENDER_GROUP):
+    courier = _Courier()
+    courier.start()
+    memo: dict[Any, Any] = {}
+    try:
+        for first in range(0, len(ids), CLAIM_SIZE):
+            rows = _claim(ids[first : first + CLAIM_SIZE], outcomes)
+            for group in range(0, len(rows), RENDER_GROUP):
                 ready = []
                 with transaction.atomic():
-                    for row in rows[first : first + RENDER_GROUP]:
+                    for row in rows[group : group + RENDER_GROUP]:
                         outcome = _render(row, memo) if row.needs_rendering else None
                         if outcome is None:
                             ready.append(row)
@@ -121,11 +127,12 @@ def _deliver_chunk(ids: list[int]) -> dict[int, Outcome]:
                 for row in ready:
                     sendable.append(row)
                     courier.inbox.put(row)
-        finally:
-            courier.inbox.put(None)
-            courier.join()
-        if courier.crash is not None:
-            raise courier.crash
+    finally:
+        courier.inbox.put(None)
+        courier.join()
+    if courier.crash is not None:
+        raise courier.crash
+    if sendable:
         _record_outcomes(sendable, courier.results, outcomes)
     for pk in ids:
         outcomes.setdefault(pk, Outcome.SKIPPED)
@@ -183,15 +190,13 @@ def _record_outcomes(
         held = {
             row.pk: row
             for row in OutboxMessage.objects.select_for_update().filter(
-                pk__in=[row.pk for row in sent],
-                claim=sent[0].claim if sent else "",
-                status=OutboxMessage.Status.PENDING,
+                pk__in=[row.pk for row in sent], status=OutboxMessage.Status.PENDING
             )
         }
         for row in sent:
             recipients, refused, error = results[row.pk]
             current = held.get(row.pk)
-            if current is None:
+            if current is None or current.claim != row.claim:
                 outcomes[row.pk] = Outcome.SKIPPED
             elif error is None:
                 outcomes[row.pk] = _record_delivery(

@@ -84,8 +84,13 @@ class Session:
     ``MAIL_FILE_DIR/<timestamp>-<ident>.eml`` so development needs no mail server.
     """
 
+    #: Messages sent over one connection before the session opens a new one (relays may
+    #: limit it; Postfix's default client reuse and Exchange's limits are about this size).
+    MESSAGES_PER_CONNECTION = 100
+
     def __init__(self) -> None:
         self._conn: smtplib.SMTP | None = None
+        self._sent_on_connection = 0
         self.connections = 0  # how many times the session connected (for the benchmarks)
 
     def __enter__(self) -> Session:
@@ -120,9 +125,12 @@ class Session:
         return f"{settings.SMTP_HOST}:{settings.SMTP_PORT}"
 
     def _connection(self) -> smtplib.SMTP:
+        if self._sent_on_connection >= self.MESSAGES_PER_CONNECTION:
+            self.close()
         if self._conn is not None and self._conn.sock is not None:
             return self._conn
         self._conn = None
+        self._sent_on_connection = 0
         host, port, timeout = settings.SMTP_HOST, settings.SMTP_PORT, settings.SMTP_TIMEOUT
         security = settings.SMTP_SECURITY
         try:
@@ -156,6 +164,7 @@ class Session:
     def _send_smtp(self, sender: str, recipients: list[str], raw: bytes) -> Refusals:
         conn = self._connection()
         where = self._where()
+        self._sent_on_connection += 1
         try:
             refused = conn.sendmail(sender, recipients, raw)
         except smtplib.SMTPRecipientsRefused as exc:

@@ -212,3 +212,18 @@ def test_workers_racing_for_one_batch_send_each_message_once(
     assert sum(r["sent"] for r in results) == 40
     assert len(smtp_settings.messages) == 40
     assert len(note_renderer) == 40
+
+
+def test_a_session_opens_a_new_connection_after_its_limit(
+    transactional_db, smtp_settings, note_renderer, monkeypatch
+):
+    from mail import transport
+
+    monkeypatch.setattr(transport.Session, "MESSAGES_PER_CONNECTION", 10)
+    rows = queue_later(RENDERER, notes(25))
+
+    assert deliver_batch([r.pk for r in rows])["sent"] == 25
+
+    clients = [m.client for m in smtp_settings.messages]
+    assert len(set(clients)) == 3
+    assert [clients.count(c) for c in dict.fromkeys(clients)] == [10, 10, 5]
