@@ -12,6 +12,14 @@ import pytest
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Every test starts with empty counters (sign-in failures, rate limits, flags)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def acme(db):
     from accounts.models import Account

@@ -12,9 +12,11 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, Set
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from events.validation import known_time_zones
 
+from . import throttle
 from .emails import render_and_queue
 from .models import WEEKDAYS, User
 from .zones import zone_choices
@@ -78,13 +80,35 @@ class PageFormMixin:
 
 
 class EmailAuthenticationForm(PageFormMixin, AuthenticationForm):
-    """Django's sign-in form, labelled for e-mail addresses."""
+    """Django's sign-in form, labelled for e-mail addresses, with a budget of failures
+    (``accounts.throttle``)."""
 
     username = forms.EmailField(
         label=_("E-mail"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
+
+    def clean(self) -> dict:
+        email = self.cleaned_data.get("username") or self.data.get("username") or ""
+        if self.request is not None:
+            wait = throttle.signin_wait(self.request, email)
+            if wait is not None:
+                raise forms.ValidationError(
+                    ngettext(
+                        "Too many failed sign-ins. Try again in %(minutes)d minute.",
+                        "Too many failed sign-ins. Try again in %(minutes)d minutes.",
+                        throttle.minutes(wait),
+                    )
+                    % {"minutes": throttle.minutes(wait)},
+                    code="throttled",
+                )
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            if self.request is not None:
+                throttle.signin_failed(self.request, email)
+            raise
 
 
 class OutboxPasswordResetForm(PageFormMixin, PasswordResetForm):

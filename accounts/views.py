@@ -15,9 +15,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import languages, services
+from . import languages, services, throttle
 from .forms import (
     ApiTokenForm,
     EmailAuthenticationForm,
@@ -55,6 +56,24 @@ class PasswordResetView(auth_views.PasswordResetView):
     def extra_email_context(self) -> dict:  # type: ignore[override]
         # Links in mail use the configured public URL, never the request's Host header.
         return {"base_url": settings.BASE_URL.rstrip("/")}
+
+    def form_valid(self, form):
+        # Counted for any address typed (no hint whether it is an account's), so that
+        # nobody can fill an employee's inbox with reset mail.
+        wait = throttle.reset_wait(self.request, form.cleaned_data["email"])
+        if wait is not None:
+            minutes = throttle.minutes(wait)
+            form.add_error(
+                None,
+                ngettext(
+                    "Too many password-reset requests. Try again in %(minutes)d minute.",
+                    "Too many password-reset requests. Try again in %(minutes)d minutes.",
+                    minutes,
+                )
+                % {"minutes": minutes},
+            )
+            return self.form_invalid(form)
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

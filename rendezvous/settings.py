@@ -198,6 +198,12 @@ if BOOKING_VIDEO_URL_TEMPLATE != "none" and (
 BOOKING_SLOTS_RATE = env_rate("BOOKING_SLOTS_RATE", "60/m")
 BOOKING_BOOKINGS_RATE = env_rate("BOOKING_BOOKINGS_RATE", "20/h")
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10)
+# Failed sign-ins and password-reset requests, per e-mail typed and per client address
+# (accounts.throttle); past them the form asks to wait.
+SIGNIN_FAILURES_PER_ACCOUNT = env_rate("SIGNIN_FAILURES_PER_ACCOUNT", "10/h")
+SIGNIN_FAILURES_PER_ADDRESS = env_rate("SIGNIN_FAILURES_PER_ADDRESS", "50/h")
+PASSWORD_RESETS_PER_ACCOUNT = env_rate("PASSWORD_RESETS_PER_ACCOUNT", "5/h")
+PASSWORD_RESETS_PER_ADDRESS = env_rate("PASSWORD_RESETS_PER_ADDRESS", "20/h")
 
 _cache_url = env_str("CACHE_URL")
 if _cache_url is None:
