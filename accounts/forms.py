@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from events.validation import known_time_zones
 
 from . import throttle
+from .addresses import validate_address
 from .emails import render_and_queue
 from .models import WEEKDAYS, User
 from .zones import zone_choices
@@ -71,6 +72,13 @@ def apply_service_errors(
         form.add_error(target if target in form.fields else None, messages)
 
 
+class AddressField(forms.EmailField):
+    """An e-mail field checked by the project's one address validator (no quoted local
+    parts, no display names; ``accounts.addresses``)."""
+
+    default_validators = [validate_address]
+
+
 class PageFormMixin:
     """Labels without Django's trailing colon: on these pages the label sits above its field."""
 
@@ -83,7 +91,7 @@ class EmailAuthenticationForm(PageFormMixin, AuthenticationForm):
     """Django's sign-in form, labelled for e-mail addresses, with a budget of failures
     (``accounts.throttle``)."""
 
-    username = forms.EmailField(
+    username = AddressField(
         label=_("E-mail"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
@@ -271,7 +279,7 @@ class ApiTokenForm(PageFormMixin, forms.Form):
 
 
 class EmployeeForm(PageFormMixin, forms.Form):
-    email = forms.EmailField(label=_("E-mail"), max_length=254)
+    email = AddressField(label=_("E-mail"), max_length=254)
     full_name = forms.CharField(label=_("Full name"), max_length=200)
     timezone = ZoneField(label=_("Time zone"))
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)

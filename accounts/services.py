@@ -6,13 +6,13 @@ from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from events.validation import validate_time_zone
 
+from .addresses import InvalidAddress, normalize_address
 from .emails import queue_welcome_mail
 from .models import Account, ApiToken, User
 from .tokens import digest, new_token
@@ -23,14 +23,10 @@ TOKEN_PREFIX = "rdv_"
 def _clean_email(email: Any) -> str:
     if not isinstance(email, str) or not email.strip():
         raise ValidationError({"email": _("This field is required.")})
-    email = email.strip().lower()
-    if any(c in email for c in "\r\n\x00"):
-        raise ValidationError({"email": _("Enter a valid e-mail address.")})
     try:
-        validate_email(email)
-    except ValidationError:
+        return normalize_address(email.strip()).lower()
+    except InvalidAddress:
         raise ValidationError({"email": _("Enter a valid e-mail address.")}) from None
-    return email
 
 
 def _clean_full_name(name: Any) -> str:

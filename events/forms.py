@@ -23,7 +23,7 @@ from django import forms
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.forms import PageFormMixin, ZoneField
+from accounts.forms import AddressField, PageFormMixin, ZoneField
 from accounts.models import User
 from scheduling.recurrence import MAX_COUNT, MAX_INTERVAL, Rule, parse_rule
 
@@ -463,7 +463,7 @@ class EventForm(PageFormMixin, forms.Form):
 class GuestForm(PageFormMixin, forms.Form):
     """One external guest row of the event form; an empty row is ignored."""
 
-    email = forms.EmailField(
+    email = AddressField(
         label=_("Guest's e-mail"),
         required=False,
         max_length=254,

@@ -21,6 +21,8 @@ from dateutil.rrule import rrule as _RRule
 from dateutil.rrule import rrulestr
 from icalendar import Calendar, Event, Timezone, vCalAddress, vRecur, vUri
 
+from accounts.addresses import InvalidAddress, normalize_address
+
 PRODID = "-//Rendezvous//Rendezvous//EN"
 METHODS = frozenset({"PUBLISH", "REQUEST", "CANCEL", "REPLY"})
 STATUSES = frozenset({"CONFIRMED", "TENTATIVE", "CANCELLED"})
@@ -29,7 +31,6 @@ PARTSTATS = frozenset({"NEEDS-ACTION", "ACCEPTED", "DECLINED", "TENTATIVE", "DEL
 ROLES = frozenset({"CHAIR", "REQ-PARTICIPANT", "OPT-PARTICIPANT", "NON-PARTICIPANT"})
 UTC_ZONES = frozenset({"UTC", "Etc/UTC"})
 
-MAX_EMAIL_LENGTH = 254
 MAX_UID_LENGTH = 255
 MAX_URL_LENGTH = 2000
 # A VTIMEZONE lists each transition; an open-ended series gets this many years of them.
@@ -39,8 +40,6 @@ MAX_TIMEZONE_YEARS = 30
 # Characters that may appear in the local part of an address we write into a mailto: URI
 # and a header. Deliberately narrower than RFC 5322: no quoted strings, no "?", "#", "%"
 # (they mean something inside a mailto: URI), no whitespace, no control characters.
-_LOCAL_PART = re.compile(r"[A-Za-z0-9!$&'*+/=^_`{|}~-]+(?:\.[A-Za-z0-9!$&'*+/=^_`{|}~-]+)*\Z")
-_DOMAIN_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)\Z")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _LINE_BREAKS = re.compile(r"\r\n|[\r\u2028\u2029]")
 _URL = re.compile(r"https?://[^\s\"<>\\^`{|}\x00-\x1f\x7f]+\Z", re.IGNORECASE)
@@ -108,35 +107,12 @@ class CalendarEvent:
 
 
 def validate_email_address(value: object, field: str = "email") -> str:
-    """Return ``value`` if it is a plain ``local@domain`` address safe for mailto: and headers.
-
-    Refuses (``InvalidCalendarData`` naming ``field``) anything with whitespace, control
-    characters, quotes, angle brackets, several ``@``, a display name, or a malformed
-    domain: such a value could otherwise add a header or an iCalendar parameter. An
-    internationalised domain is returned in its ASCII (IDNA) form.
-    """
-    if not isinstance(value, str):
-        raise InvalidCalendarData(field, "must be text")
-    if not value:
-        raise InvalidCalendarData(field, "an e-mail address is required")
-    if len(value) > MAX_EMAIL_LENGTH:
-        raise InvalidCalendarData(field, f"longer than {MAX_EMAIL_LENGTH} characters")
-    if value.count("@") != 1:
-        raise InvalidCalendarData(field, f"{value!r} is not a single e-mail address")
-    local, domain = value.split("@")
-    if len(local) > 64 or not _LOCAL_PART.match(local):
-        raise InvalidCalendarData(field, f"{value!r} is not a valid e-mail address")
-    if not domain.isascii():
-        try:
-            domain = domain.encode("idna").decode("ascii")
-        except UnicodeError as exc:
-            raise InvalidCalendarData(field, f"{value!r} has an invalid domain") from exc
-    labels = domain.split(".")
-    if len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels):
-        raise InvalidCalendarData(field, f"{value!r} has an invalid domain")
-    if labels[-1].isdigit():
-        raise InvalidCalendarData(field, f"{value!r} has an invalid domain")
-    return f"{local}@{domain}"
+    """``accounts.addresses.normalize_address`` naming ``field`` (``InvalidCalendarData``):
+    a plain ``local@domain`` safe for mailto: and headers, the domain in IDNA form."""
+    try:
+        return normalize_address(value)
+    except InvalidAddress as exc:
+        raise InvalidCalendarData(field, str(exc)) from None
 
 
 def clean_text(value: object, field: str, *, single_line: bool = False) -> str:

@@ -19,7 +19,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -28,6 +27,7 @@ from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
+from accounts.addresses import InvalidAddress, normalize_address
 from accounts.models import User
 from events.exceptions import Conflict
 
@@ -129,14 +129,10 @@ def _clean_email(value: Any) -> str:
         raise ValidationError({"email": _("This field is required.")})
     if _CONTROL.search(value):
         raise ValidationError({"email": _("Enter a valid e-mail address.")})
-    email = value.strip().lower()
-    if len(email) > 254:
-        raise ValidationError({"email": _("Enter a valid e-mail address.")})
     try:
-        validate_email(email)
-    except ValidationError:
+        return normalize_address(value.strip()).lower()
+    except InvalidAddress:
         raise ValidationError({"email": _("Enter a valid e-mail address.")}) from None
-    return email
 
 
 def _clean_shared(value: Any) -> bool:

@@ -25,10 +25,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import BadHeaderError, EmailMessage, EmailMultiAlternatives
 from django.core.mail.message import sanitize_address
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts.addresses import normalize_address
 from mail import renderers
 from mail.models import OutboxMessage
 from mail.tasks import deliver_outbox_batch_task, deliver_outbox_message_task
@@ -243,7 +243,7 @@ def _envelope_address(value: str, field: str, errors: dict[str, list[str]]) -> s
             if not local or not domain or not address.isascii() or " " in address:
                 raise ValueError(address)
         else:
-            validate_email(address)
+            address = normalize_address(address)
     except (ValueError, ValidationError):
         errors.setdefault(field, []).append(
             _("“%(value)s” is not a valid e-mail address.") % {"value": value}

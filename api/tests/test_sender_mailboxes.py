@@ -106,6 +106,8 @@ def test_resend_sends_a_new_code(api, owner_token):
         ({"name": "", "email": "a@acme.test"}, 400, "name"),
         ({"name": "A\r\nBcc: x@evil.test", "email": "a@acme.test"}, 400, "name"),
         ({"name": "A", "email": "nope"}, 400, "email"),
+        ({"name": "A", "email": '"ceo@bank.test"@client.test'}, 400, "email"),
+        ({"name": "A", "email": "Ann <a@acme.test>"}, 400, "email"),
         ({"name": "A", "email": "a@acme.test\nBcc: x@evil.test"}, 400, "email"),
         ({"email": "a@acme.test"}, 422, "name"),
         ({"name": "A", "email": "a@acme.test", "shared": "maybe"}, 422, "shared"),
@@ -203,3 +205,11 @@ def test_needs_a_token(api):
     status, body = api.json("GET", "/sender-mailboxes")
     assert status == 401 and body["detail"]
     assert api.json("POST", "/sender-mailboxes", None, {"name": "x", "email": "a@b.test"})[0] == 401
+
+
+def test_an_internationalised_domain_is_kept_in_its_ascii_form(api, owner_token):
+    got, answer = api.json(
+        "POST", "/sender-mailboxes", owner_token, {"name": "B", "email": "info@bücher.example"}
+    )
+    assert got == 201, answer
+    assert SenderMailbox.objects.get().email == "info@xn--bcher-kva.example"

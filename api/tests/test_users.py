@@ -95,6 +95,8 @@ def test_the_stranger_admin_adds_to_globex_not_acme(api, owner, stranger, strang
         ({"email": "x@acme.test", "full_name": "X", "language": "xx"}, 400, "language"),
         ({"email": "x@acme.test", "full_name": "X", "password": "123"}, 400, "password"),
         ({"full_name": "X"}, 422, "email"),
+        ({"email": '"ceo@bank.test"@acme.test', "full_name": "X"}, 400, "email"),
+        ({"email": "X <x@acme.test>", "full_name": "X"}, 400, "email"),
         ({"email": "x@acme.test", "full_name": "X", "account_id": 99}, 422, "account_id"),
     ],
 )
