@@ -27,7 +27,10 @@ api = NinjaAPI(
     description=(
         "Team calendar API. Authenticate with `Authorization: Bearer <token>`. "
         "Instants are ISO 8601 with a UTC offset (answers are in UTC); every event "
-        "also carries its IANA `timezone`. Every error is "
+        "also carries its IANA `timezone`. Supported instants lie in the years 1900 to "
+        "2200 (UTC): a write outside them is a 422 naming the field; a range read is "
+        "clipped to them. Text fields refuse NUL, other control characters (tab and line "
+        "breaks are text) and unpaired surrogates (422 naming the field). Every error is "
         '`{"detail": "...", "errors": [{"field": "...", "message": "..."}]}`: '
         "400 breaks a rule, 401 no valid token, 403 not allowed (with `code` when the plan "
         "is why), 404 not found (or not yours), 409 conflict (with `code`), 422 malformed "

@@ -25,6 +25,7 @@ from accounts.models import User
 from events.guests import MAX_GUESTS_PER_EVENT
 from events.models import Attachment, Attendee, Event, Guest
 from events.occurrences import Occurrence
+from events.validation import EARLIEST, LATEST, clip, out_of_range, range_message
 from mail.senders import sender_for
 from scheduling.intervals import Interval
 from scheduling.recurrence import MAX_EXDATES
@@ -47,8 +48,27 @@ def _require_offset(value: dt.datetime) -> dt.datetime:
     return value
 
 
-#: An instant in ISO 8601 *with* a UTC offset; a naive time is refused (422).
-Instant = Annotated[dt.datetime, AfterValidator(_require_offset)]
+def _within_supported_years(value: dt.datetime) -> dt.datetime:
+    if out_of_range(value):
+        raise PydanticCustomError("instant_range", range_message())
+    return value
+
+
+#: An instant in ISO 8601 *with* a UTC offset, in the years 1900-2200; a naive time or
+#: one outside those years is refused (422).
+Instant = Annotated[
+    dt.datetime, AfterValidator(_require_offset), AfterValidator(_within_supported_years)
+]
+#: The end of a range to read: like ``Instant``, but moved into the supported years.
+RangeInstant = Annotated[dt.datetime, AfterValidator(_require_offset), AfterValidator(clip)]
+
+
+def outside_supported_years(start: dt.datetime, end: dt.datetime) -> bool:
+    """Whether a clipped range lies wholly outside the years 1900-2200: then it is empty
+    (answered with nothing), not reversed."""
+    return start == end and start in (EARLIEST, LATEST)
+
+
 #: A database id: positive and within a 64-bit integer.
 Id = Annotated[int, Field(ge=1, le=_MAX_ID)]
 
@@ -107,15 +127,17 @@ def answers(ok: int, schema: Any, *errors: int) -> dict[int, Any]:
 
 
 class RangeQuery(Schema):
-    start: Instant = Field(description="Start of the range, ISO 8601 with offset.")
-    end: Instant = Field(description="End of the range (exclusive), at most 366 days later.")
+    start: RangeInstant = Field(
+        description="Start of the range, ISO 8601 with offset (read within 1900-2200)."
+    )
+    end: RangeInstant = Field(description="End of the range (exclusive), at most 366 days later.")
 
     @field_validator("end")
     @classmethod
     def _end_after_start(cls, end: dt.datetime, info: Any) -> dt.datetime:
         start = info.data.get("start")
         if start is not None:
-            if end <= start:
+            if end <= start and not outside_supported_years(start, end):
                 raise PydanticCustomError("range_order", _("The end must be after the start."))
             if end - start > MAX_RANGE:
                 raise PydanticCustomError(

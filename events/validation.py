@@ -15,6 +15,33 @@ MAX_DESCRIPTION = 10_000
 MAX_LOCATION = 500
 MAX_EVENT_LENGTH = dt.timedelta(days=31)
 
+#: The instants Rendezvous takes: the years 1900 to 2200 (UTC). Wide enough for any
+#: meeting, and far enough from datetime's own limits (years 1 to 9999) that no local-time
+#: conversion, recurrence expansion, slot grid or page computed from them can overflow.
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(2201, 1, 1, tzinfo=dt.UTC)  # exclusive
+
+
+def range_message() -> str:
+    return _("Dates must lie between the years 1900 and 2200.")
+
+
+def out_of_range(value: dt.datetime) -> bool:
+    """Whether an aware instant lies outside [EARLIEST, LATEST); never overflows (a year far
+    outside is answered before any arithmetic with the offset)."""
+    if not 1899 <= value.year <= 2201:
+        return True
+    return not EARLIEST <= value < LATEST
+
+
+def clip(value: dt.datetime) -> dt.datetime:
+    """An aware instant moved into [EARLIEST, LATEST] (for the ends of range reads)."""
+    if value.year < 1899:
+        return EARLIEST
+    if value.year > 2201:
+        return LATEST
+    return min(max(value, EARLIEST), LATEST)
+
 
 @functools.cache
 def known_time_zones() -> frozenset[str]:
@@ -88,6 +115,8 @@ def clean_event_fields(data: dict) -> dict:
             errors[field] = _(
                 "Give a UTC offset (e.g. 2026-05-04T09:00:00+02:00); naive times are ambiguous."
             )
+        elif out_of_range(value):
+            errors[field] = range_message()
     if "start" not in errors and "end" not in errors and zone is not None:
         if data.get("all_day"):
             start, end = _all_day_bounds(start, end, zone)

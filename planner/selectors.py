@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from events.occurrences import BusyBlock
 from events.selectors import busy_blocks, busy_intervals
+from events.validation import EARLIEST, LATEST, clip
 from scheduling.hours import parse_weekly_hours, working_windows
 from scheduling.intervals import Interval
 from scheduling.planner import WorkingWeek, common_slots, common_working_time, working_batches
@@ -61,6 +62,13 @@ def working_week(user: User) -> WorkingWeek:
     return WorkingWeek(parse_weekly_hours(user.working_hours), user_zone(user))
 
 
+def outside_supported_years(start: dt.datetime, end: dt.datetime) -> bool:
+    """A range read wholly outside the years 1900-2200 (or clipped to nothing): no slots."""
+    if start.tzinfo is None or end.tzinfo is None:
+        return False
+    return clip(start) == clip(end) in (EARLIEST, LATEST)
+
+
 def _check_search(
     requester: User,
     users: Sequence[User],
@@ -83,7 +91,9 @@ def _check_search(
         if value.tzinfo is None or value.utcoffset() is None:
             errors[name] = _("Give a UTC offset; naive times are ambiguous.")
     if "start" not in errors and "end" not in errors:
-        if end <= start:
+        if outside_supported_years(start, end):
+            pass  # clipped to nothing: answered with no slots
+        elif end <= start:
             errors["end"] = _("The end must be after the start.")
         elif end - start > MAX_RANGE:
             errors["end"] = _("The range may cover at most %(days)d days.") % {
@@ -125,6 +135,8 @@ def find_common_slots(
     or a group that never works at the same time costs few reads, however wide the range.
     """
     _check_search(requester, users, duration_minutes, start, end, limit)
+    if outside_supported_years(start, end):
+        return []
     now = now or timezone.now()
     window = searched_window(start, end, now)
     if window is None:

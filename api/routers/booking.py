@@ -30,8 +30,9 @@ from booking import selectors, services
 from booking.models import Booking, BookingLink
 from booking.ratelimit import PublicRateThrottle
 from booking.zones import canonical_zone, zone_names
+from events.validation import EARLIEST, LATEST, clip
 
-from ..schemas import Instant, _Input, answers
+from ..schemas import Instant, _Input, answers, outside_supported_years
 
 router = Router(tags=["booking"])
 
@@ -322,6 +323,8 @@ def public_link(request: HttpRequest, token: str, response: HttpResponse) -> dic
 def _instant(value: dt.datetime | dt.date, zone: zoneinfo.ZoneInfo) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value
+    if not 1899 <= value.year <= 2201:  # clipped by the caller; no offset arithmetic here
+        return EARLIEST if value.year < 1899 else LATEST
     return dt.datetime(value.year, value.month, value.day, tzinfo=zone)
 
 
@@ -339,9 +342,10 @@ def public_slots(
     link = selectors.link_for_token(token)
     zone_name = canonical_zone(query.tz) if query.tz else link.hours_timezone
     zone = zoneinfo.ZoneInfo(zone_name)
-    start = _instant(query.start, zone) if query.start is not None else timezone.now()
-    end = _instant(query.end, zone) if query.end is not None else start + DEFAULT_SLOTS_RANGE
-    if end <= start:
+    # Read within the supported years: a date far out is clipped, not computed with.
+    start = clip(_instant(query.start, zone)) if query.start is not None else timezone.now()
+    end = clip(_instant(query.end, zone) if query.end is not None else start + DEFAULT_SLOTS_RANGE)
+    if end <= start and not outside_supported_years(start, end):
         raise NinjaValidationError(
             [{"loc": ("query", "end"), "msg": _("The end must be after the start."), "type": "x"}]
         )

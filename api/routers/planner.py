@@ -19,7 +19,7 @@ from pydantic_core import PydanticCustomError
 from accounts.selectors import colleagues_by_ids
 from planner import selectors
 
-from ..schemas import Id, Instant, IntervalOut, answers
+from ..schemas import Id, IntervalOut, RangeInstant, answers, outside_supported_years
 
 router = Router(tags=["planner"])
 
@@ -37,13 +37,13 @@ class PlannerFindIn(Schema):
             f"{selectors.MAX_DURATION_MINUTES} minutes."
         )
     )
-    start: Instant = Field(
+    start: RangeInstant = Field(
         description=(
             "Earliest start, ISO 8601 with offset. Slots never start before now: a range "
             "wholly in the past answers 200 with no slots."
         )
     )
-    end: Instant = Field(
+    end: RangeInstant = Field(
         description=(
             f"Latest end (exclusive), after start and at most {selectors.MAX_RANGE.days} days "
             "later."
@@ -81,7 +81,7 @@ class PlannerFindIn(Schema):
     def _range(cls, end: dt.datetime, info: Any) -> dt.datetime:
         start = info.data.get("start")
         if start is not None:
-            if end <= start:
+            if end <= start and not outside_supported_years(start, end):
                 raise PydanticCustomError("range_order", _("The end must be after the start."))
             if end - start > selectors.MAX_RANGE:
                 raise PydanticCustomError(
