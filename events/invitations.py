@@ -109,7 +109,9 @@ def one_line(value: str) -> str:
 
 
 def _display_name(value: str) -> str:
-    return one_line(value).replace("<", "").replace(">", "").replace('"', "'")
+    """A name as typed, on one line: ``formataddr`` quotes it for headers and the
+    iCalendar library for CN, so "Ann <Sales>" stays itself (names are data)."""
+    return one_line(value)
 
 
 def _system_address() -> str:

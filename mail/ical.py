@@ -235,7 +235,9 @@ def _person(person: object, field: str) -> CalendarPerson:
         raise InvalidCalendarData(f"{field}.rsvp", "must be true or false")
     return CalendarPerson(
         email=validate_email_address(person.email, f"{field}.email"),
-        name=clean_text(person.name, f"{field}.name", single_line=True).strip(),
+        # A parameter value cannot hold a double quote (RFC 5545); RFC 6868's ^' is shown
+        # as is by Outlook and Gmail, so a quote in a name becomes an apostrophe here.
+        name=clean_text(person.name, f"{field}.name", single_line=True).strip().replace('"', "'"),
         partstat=_choice(person.partstat, PARTSTATS, f"{field}.partstat"),
         rsvp=person.rsvp,
         role=_choice(person.role, ROLES, f"{field}.role"),

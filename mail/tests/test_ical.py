@@ -420,8 +420,9 @@ def as_text(value: str) -> str:
 
 
 def as_name(value: str) -> str:
-    """Names are one line: breaks and tabs become spaces, a backslash a slash."""
-    return re.sub(r"[\n\t]", " ", as_text(value)).replace("\\", "/").strip()
+    """Names are one line: breaks and tabs become spaces, a backslash a slash, a double
+    quote an apostrophe (a parameter value cannot hold one; RFC 6868 is not read widely)."""
+    return re.sub(r"[\n\t]", " ", as_text(value)).replace("\\", "/").strip().replace('"', "'")
 
 
 def assert_clean_structure(data: bytes, n_attendees: int = 1):
