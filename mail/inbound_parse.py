@@ -34,6 +34,11 @@ MAX_REPLIES = 50
 # names its one attendee (some clients echo the guest list: ours has at most 1,000).
 MAX_ATTENDEE_LINES = 1200
 _ATTENDEE_LINE = re.compile(r"^ATTENDEE[;:]", re.MULTILINE | re.IGNORECASE)
+# Components and content lines in all the calendars of one message, also counted before
+# parsing. A reply is a few dozen lines; a series with its time zones a few hundred.
+MAX_COMPONENTS = 500
+MAX_CALENDAR_LINES = 20_000
+_BEGIN_LINE = re.compile(r"^BEGIN:", re.MULTILINE | re.IGNORECASE)
 # Counted in the raw bytes before parsing, so that a bomb of nested multiparts never
 # reaches the (recursive) stdlib parser. Generous: real mail has a handful.
 _MAX_MULTIPART_MENTIONS = 500
@@ -54,6 +59,8 @@ NOT_A_REPLY = "not-a-reply"
 MALFORMED_CALENDAR = "malformed-calendar"
 NO_USABLE_REPLY = "no-usable-reply"
 TOO_MANY_ATTENDEES = "too-many-attendees"
+TOO_MANY_COMPONENTS = "too-many-components"
+TOO_MANY_LINES = "too-many-lines"
 
 REPLIES = "replies"
 IGNORED = "ignored"
@@ -376,16 +383,23 @@ def _from_calendars(
     seen: set[ParsedReply] = set()
     methods: list[str] = []
     readable = 0
-    attendee_lines = sum(len(_ATTENDEE_LINE.findall(text)) for text in texts)
-    if attendee_lines > MAX_ATTENDEE_LINES:
-        return InboundResult(
-            REJECTED,
-            TOO_MANY_ATTENDEES,
-            f"{attendee_lines} ATTENDEE lines; the limit is {MAX_ATTENDEE_LINES}",
-            tokens=tokens,
-            problems=tuple(problems),
-            sender=sender,
-        )
+    counts = (
+        (TOO_MANY_ATTENDEES, "ATTENDEE lines", MAX_ATTENDEE_LINES,
+         sum(len(_ATTENDEE_LINE.findall(t)) for t in texts)),
+        (TOO_MANY_COMPONENTS, "components", MAX_COMPONENTS,
+         sum(len(_BEGIN_LINE.findall(t)) for t in texts)),
+        (TOO_MANY_LINES, "content lines", MAX_CALENDAR_LINES, sum(t.count("\n") for t in texts)),
+    )  # fmt: skip
+    for reason, what, limit, count in counts:
+        if count > limit:
+            return InboundResult(
+                REJECTED,
+                reason,
+                f"{count} {what}; the limit is {limit}",
+                tokens=tokens,
+                problems=tuple(problems),
+                sender=sender,
+            )
     for text in texts:
         try:
             calendars = Calendar.from_ical(text, multiple=True)

@@ -730,3 +730,23 @@ def test_attendees_up_to_the_limit_are_read_and_repeats_counted_once():
     assert len(result.replies) == 50  # MAX_REPLIES of 600 distinct answers
     assert len({r.attendee_email for r in result.replies}) == 50
     assert any("600 replies" in problem for problem in result.problems)
+
+
+@pytest.mark.parametrize(
+    ("lines", "reason"),
+    [
+        (["COMMENT:x"] * 25_000, "too-many-lines"),
+        (["BEGIN:VALARM", "END:VALARM"] * 600, "too-many-components"),
+    ],
+)
+def test_calendars_over_the_limits_are_refused_before_parsing(lines, reason):
+    started = time.monotonic()
+
+    result = extract_replies(
+        reply_with_attendees(["ATTENDEE;PARTSTAT=ACCEPTED:mailto:g@example.org", *lines]),
+        envelope_recipients=[PLUS],
+        inbound_domain=INBOUND,
+    )
+
+    assert time.monotonic() - started < 1
+    assert (result.outcome, result.reason) == ("rejected", reason)
