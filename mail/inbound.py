@@ -23,6 +23,8 @@ from email.parser import BytesHeaderParser
 
 from django.conf import settings
 
+from accounts.text import text_problem
+
 from . import inbound_parse
 
 logger = logging.getLogger("mail.inbound")
@@ -123,6 +125,8 @@ def _message_id(raw: bytes) -> str | None:
     if value is None:
         return None
     text = " ".join(str(value).split())
+    if text_problem(text):  # undecodable bytes or NUL: no Message-ID to remember, then
+        return None
     return text[:998] or None
 
 

@@ -26,27 +26,13 @@ from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+from accounts.text import text_problem
+
 # JSON escapes that may decode to a forbidden character (a surrogate pair is fine: the
 # parsed value is checked before anything is refused).
 _SUSPECT_ESCAPE = re.compile(rb"\\u(?:00[01][0-9a-fA-F]|007[fF]|[dD][89a-fA-F][0-9a-fA-F]{2})")
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 API_PREFIX = "/api/"
-
-
-def text_problem(value: str) -> str | None:
-    """Why ``value`` cannot be taken as text, or None."""
-    found = _FORBIDDEN.search(value)
-    if found is None:
-        return None
-    char = found.group()
-    if "\ud800" <= char <= "\udfff":
-        return _("contains an invalid character (an unpaired UTF-16 surrogate, U+%(code)04X).") % {
-            "code": ord(char)
-        }
-    return _("contains a control character (U+%(code)04X), which text may not hold.") % {
-        "code": ord(char)
-    }
 
 
 def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:

@@ -15,10 +15,10 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accounts.text import text_problem
 from events.models import Event
 from events.selectors import busy_intervals
 from events.services import event_create
-from rendezvous.input_boundary import text_problem
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20")) * 3
 ZONES = sorted(zoneinfo.available_timezones())

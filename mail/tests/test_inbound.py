@@ -97,3 +97,25 @@ def test_never_raises_for_any_bytes(domain, raw, mail_from, rcpt):
     result = handle_inbound_message(raw, mail_from=mail_from, rcpt_tos=[*rcpt, PLUS])
     assert isinstance(result, list) and result and all(isinstance(r, str) for r in result)
     assert result != ["error"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("bad_id", [b"<m\xffb@client.example>", b"<m\x00b@client.example>"])
+def test_a_message_id_that_is_not_text_does_not_stop_the_reply(domain, owner, bad_id):
+    from accounts.text import text_problem
+    from events.models import Attendee, GuestReplyReceipt
+    from mail.tests.test_inbound_smtp import _client_reply, _invite_gina
+
+    event, _invitation, vevent = _invite_gina(owner)
+    raw, address = _client_reply(
+        vevent, "DECLINED", dtstamp="20260520T100000Z", message_id="<maybe@client.example>"
+    )
+    raw = raw.replace(b"<maybe@client.example>", bad_id)
+
+    assert handle_inbound_message(raw, mail_from=GUEST, rcpt_tos=[address]) == ["applied"]
+    gina = Attendee.objects.get(event=event, guest__email=GUEST)
+    assert gina.status == Attendee.Status.DECLINED
+    # What is remembered of the Message-ID is text (U+FFFD for a byte that is not), or
+    # nothing.
+    for receipt in GuestReplyReceipt.objects.filter(attendee=gina):
+        assert text_problem(receipt.message_id) is None
