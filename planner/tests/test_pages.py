@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+import zoneinfo
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -22,6 +23,12 @@ from .conftest import (
 
 MONDAY = future_monday()
 URL = "/planner/"
+
+
+def today_of(user) -> dt.date:
+    """Today where the user is: the page's "today", not the machine's (which differs for
+    an hour or more around midnight UTC)."""
+    return dt.datetime.now(zoneinfo.ZoneInfo(user.timezone)).date()
 
 
 def _get(client, user, **params):
@@ -268,7 +275,7 @@ def test_find_moves_the_timeline_to_the_day_of_the_first_time(client, alice, bob
     Saturday nobody works: the timeline shows the Monday of the first time found."""
     known_week(alice, bob, carol, MONDAY)
     saturday = MONDAY - dt.timedelta(days=2)
-    today = dt.date.today().isoformat()
+    today = today_of(alice).isoformat()
     response = _find(client, alice, [alice, bob, carol], date=today, **{"from": saturday})
     assert response.status_code == 200
     page = response.content.decode()
@@ -316,7 +323,7 @@ def test_a_refused_search_leaves_the_timeline_where_it_was(client, alice, bob):
 
 def test_the_arrows_keep_the_results_and_go_from_the_day_shown(client, alice, bob, carol):
     known_week(alice, bob, carol, MONDAY)
-    page = _find(client, alice, [alice, bob, carol], date=dt.date.today()).content.decode()
+    page = _find(client, alice, [alice, bob, carol], date=today_of(alice)).content.decode()
     links = _slot_links(page)
     next_url = html.unescape(re.search(r'href="([^"]*)" rel="next"', page).group(1))
     query = parse_qs(urlsplit(next_url).query)
@@ -386,7 +393,7 @@ def test_show_without_a_search_lists_no_results(client, alice):
 
 def test_a_range_in_the_past_says_so(client, alice, bob):
     """Slots never start before now: a range that is over gets that reason, not "no time"."""
-    long_ago = dt.date.today() - dt.timedelta(days=400)
+    long_ago = today_of(alice) - dt.timedelta(days=400)
     response = _find(client, alice, [alice, bob], **{"from": long_ago, "to": long_ago})
     assert response.status_code == 200  # an answer, not an error
     page = response.content.decode()
@@ -396,7 +403,7 @@ def test_a_range_in_the_past_says_so(client, alice, bob):
 
 
 def test_a_range_that_began_before_today(client, alice, bob):
-    today = dt.date.today()
+    today = today_of(alice)
     last_week = today - dt.timedelta(days=7)
     # Alice alone works every weekday: times are found, and the days skipped are named.
     page = _find(
