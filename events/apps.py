@@ -9,7 +9,7 @@ class EventsConfig(AppConfig):
         # Connect the signal receivers that keep derived data in step with events.
         from mail import renderers
 
-        from . import attendance_window, invitations, occurrence_store  # noqa: F401
+        from . import attendance_window, invitation_queue, occurrence_store  # noqa: F401
 
         # Invitations are rendered by the worker, after the request that queued them.
-        renderers.register(invitations.RENDERER, invitations.render_guest_mail)
+        renderers.register(invitation_queue.RENDERER, invitation_queue.render_guest_mail)

@@ -38,7 +38,7 @@ from accounts.models import User
 from scheduling.recurrence import MAX_EXDATES
 
 from . import guests as guest_lib
-from . import invitations, occurrence_store
+from . import invitation_queue, invitations, occurrence_store
 from . import series as series_rows
 from .exceptions import Conflict
 from .models import Attendee, Event, GuestReplyReceipt, new_uid
@@ -285,7 +285,7 @@ def event_create(
         everyone = invitations.participants(event)
         sender = invitations.Sender.for_event(event, mailbox)
         invites = [(a, "invitation") for a in everyone if a.is_guest]
-        invitations.queue_guest_mails(event, invites, everyone, sender)
+        invitation_queue.queue_guest_mails(event, invites, everyone, sender)
     return event
 
 
@@ -521,7 +521,9 @@ def _update_whole(event: Event, actor: User, changes: dict[str, Any], *, fresh: 
             to_mail.append((attendee, "update"))
     if to_mail:
         sender = invitations.Sender.for_event(event, invitations.require_sender(actor))
-        invitations.queue_guest_mails(event, to_mail, after, sender, exceptions=exceptions_after)
+        invitation_queue.queue_guest_mails(
+            event, to_mail, after, sender, exceptions=exceptions_after
+        )
     return event
 
 
@@ -691,7 +693,7 @@ def _update_occurrence(series: Event, exception: Event, actor: User, changes: di
     if to_mail:
         sender = invitations.Sender.for_event(series, invitations.require_sender(actor))
         for attendee, kind in to_mail:
-            invitations.queue_guest_mail(
+            invitation_queue.queue_guest_mail(
                 exception, attendee, after, sender, kind=kind, tokens=tokens[attendee.guest_id]
             )
     return exception
@@ -766,7 +768,7 @@ def _mail_whole(event: Event, actor: User | None, *, kind: str) -> None:
         mailbox = invitations.sender_mailbox_for(actor)
     sender = invitations.Sender.for_event(event, mailbox)
     exceptions = invitations.exception_rows(event) if kind == "update" else []
-    invitations.queue_guest_mails(
+    invitation_queue.queue_guest_mails(
         event, [(a, kind) for a in guests], everyone, sender, exceptions=exceptions
     )
 
@@ -865,7 +867,7 @@ def _cancel_occurrence(series: Event, when: dt.datetime, actor: User) -> None:
     sender = invitations.Sender.for_event(series, invitations.sender_mailbox_for(actor))
     for attendee in guests:
         if attendee.guest_id in tokens:
-            invitations.queue_guest_mail(
+            invitation_queue.queue_guest_mail(
                 series,
                 attendee,
                 everyone,

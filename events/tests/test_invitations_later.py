@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from events.guests import MAX_GUESTS_PER_EVENT
-from events.invitations import RENDERER
+from events.invitation_queue import RENDERER
 from events.models import Guest
 from events.services import event_cancel, event_create, event_update
 from mail.delivery import render_pending
