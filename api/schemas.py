@@ -25,7 +25,7 @@ from accounts.models import User
 from events.guests import MAX_GUESTS_PER_EVENT
 from events.models import Attachment, Attendee, Event, Guest
 from events.occurrences import Occurrence
-from events.validation import EARLIEST, LATEST, clip, out_of_range, range_message
+from events.validation import clip, out_of_range, outside_supported_years, range_message
 from mail.senders import sender_for
 from scheduling.intervals import Interval
 from scheduling.recurrence import MAX_EXDATES
@@ -61,12 +61,6 @@ Instant = Annotated[
 ]
 #: The end of a range to read: like ``Instant``, but moved into the supported years.
 RangeInstant = Annotated[dt.datetime, AfterValidator(_require_offset), AfterValidator(clip)]
-
-
-def outside_supported_years(start: dt.datetime, end: dt.datetime) -> bool:
-    """Whether a clipped range lies wholly outside the years 1900-2200: then it is empty
-    (answered with nothing), not reversed."""
-    return start == end and start in (EARLIEST, LATEST)
 
 
 #: A database id: positive and within a 64-bit integer.

@@ -34,6 +34,14 @@ def out_of_range(value: dt.datetime) -> bool:
     return not EARLIEST <= value < LATEST
 
 
+def outside_supported_years(start: dt.datetime, end: dt.datetime) -> bool:
+    """Whether a range read lies wholly outside the supported years: clipped, it is
+    empty (answered with nothing), which is not the same as a reversed range."""
+    if start.tzinfo is None or end.tzinfo is None:
+        return False
+    return clip(start) == clip(end) in (EARLIEST, LATEST)
+
+
 def clip(value: dt.datetime) -> dt.datetime:
     """An aware instant moved into [EARLIEST, LATEST] (for the ends of range reads)."""
     if value.year < 1899:

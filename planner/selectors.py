@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from events.occurrences import BusyBlock
 from events.selectors import busy_blocks, busy_intervals
-from events.validation import EARLIEST, LATEST, clip
+from events.validation import outside_supported_years
 from scheduling.hours import parse_weekly_hours, working_windows
 from scheduling.intervals import Interval
 from scheduling.planner import WorkingWeek, common_slots, common_working_time, working_batches
@@ -60,13 +60,6 @@ def user_zone(user: User) -> zoneinfo.ZoneInfo:
 def working_week(user: User) -> WorkingWeek:
     """The user's working hours as the engine reads them (checked when they were saved)."""
     return WorkingWeek(parse_weekly_hours(user.working_hours), user_zone(user))
-
-
-def outside_supported_years(start: dt.datetime, end: dt.datetime) -> bool:
-    """A range read wholly outside the years 1900-2200 (or clipped to nothing): no slots."""
-    if start.tzinfo is None or end.tzinfo is None:
-        return False
-    return clip(start) == clip(end) in (EARLIEST, LATEST)
 
 
 def _check_search(

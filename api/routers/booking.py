@@ -30,9 +30,9 @@ from booking import selectors, services
 from booking.models import Booking, BookingLink
 from booking.ratelimit import PublicRateThrottle
 from booking.zones import canonical_zone, zone_names
-from events.validation import EARLIEST, LATEST, clip
+from events.validation import EARLIEST, LATEST, clip, outside_supported_years
 
-from ..schemas import Instant, _Input, answers, outside_supported_years
+from ..schemas import Instant, _Input, answers
 
 router = Router(tags=["booking"])
 

@@ -17,9 +17,10 @@ from pydantic import ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from accounts.selectors import colleagues_by_ids
+from events.validation import outside_supported_years
 from planner import selectors
 
-from ..schemas import Id, IntervalOut, RangeInstant, answers, outside_supported_years
+from ..schemas import Id, IntervalOut, RangeInstant, answers
 
 router = Router(tags=["planner"])
 
