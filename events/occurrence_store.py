@@ -51,7 +51,7 @@ BATCH = 500
 _EXTEND_FLAG = "events:occurrence-store:extend-asked"
 _EXTEND_EVERY_SECONDS = 300
 
-BusySpan = tuple[dt.datetime, dt.datetime]
+#: The series id of a stored row (series_id, start, end).
 _SERIES = itemgetter(0)
 
 

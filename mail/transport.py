@@ -91,7 +91,6 @@ class Session:
     def __init__(self) -> None:
         self._conn: smtplib.SMTP | None = None
         self._sent_on_connection = 0
-        self.connections = 0  # how many times the session connected (for the benchmarks)
 
     def __enter__(self) -> Session:
         return self
@@ -158,7 +157,6 @@ class Session:
             conn.close()
             raise DeliveryError(f"{self._where()}: {exc!r}", permanent=False) from exc
         self._conn = conn
-        self.connections += 1
         return conn
 
     def _send_smtp(self, sender: str, recipients: list[str], raw: bytes) -> Refusals:
