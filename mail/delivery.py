@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -248,7 +249,9 @@ def _render(row: OutboxMessage, memo: dict[Any, Any]) -> Outcome | None:
 
     Runs once per row: the bytes are stored before the first attempt, so retries send
     them again unchanged. A renderer that finds no reason left to send marks the row
-    obsolete; one that fails marks it failed with the reason (an operator can retry).
+    obsolete. A message that cannot be written (a ``ValueError``: bad data, a refused
+    address) fails with the reason (an operator can retry); anything else (the database,
+    a bug) is tried again later, like a failed send: the mail is never lost to it.
     """
     now = timezone.now()
     try:
@@ -267,7 +270,7 @@ def _render(row: OutboxMessage, memo: dict[Any, Any]) -> Outcome | None:
             return _record_failure(
                 current,
                 _("The message could not be written: %(error)s") % {"error": exc},
-                permanent=True,
+                permanent=isinstance(exc, ValueError | ValidationError),
                 now=now,
             )
     fields = {"render_with": "", "render_args": {}}
