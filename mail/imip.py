@@ -20,12 +20,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from email import encoders
-from email.mime.base import MIMEBase
 from email.utils import formataddr
 
 from django.core.mail import EmailMultiAlternatives
-from django.core.mail.message import SafeMIMEText
 
 from .ical import (
     METHODS,
@@ -49,24 +46,16 @@ _RESERVED_HEADERS = frozenset(
 
 
 class IMipMessage(EmailMultiAlternatives):
-    """An EmailMultiAlternatives whose ``text/calendar`` alternative carries ``method=``.
+    """An EmailMultiAlternatives that knows its iTIP method.
 
-    Django would write ``text/calendar; charset="utf-8"`` only; clients need the method
-    parameter to offer Accept/Decline, so this subclass writes the part itself.
+    ``mail.mime`` writes its ``text/calendar`` alternative as
+    ``text/calendar; method=REQUEST; charset=UTF-8``: clients need the method parameter
+    to offer Accept/Decline.
     """
 
     def __init__(self, *args, itip_method: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.itip_method = itip_method
-
-    def _create_mime_attachment(self, content, mimetype):
-        if mimetype == _CALENDAR_ALTERNATIVE:
-            part = SafeMIMEText(content, "calendar", "utf-8")
-            # Unquoted and in this order, as Outlook and Exchange write it themselves.
-            del part["Content-Type"]
-            part["Content-Type"] = f"text/calendar; method={self.itip_method}; charset=UTF-8"
-            return part
-        return super()._create_mime_attachment(content, mimetype)
 
 
 def _header_text(value: object, field: str) -> str:
@@ -139,14 +128,6 @@ def _attachment(item: object, field: str) -> tuple[str, bytes, str]:
     return filename, bytes(content), mimetype
 
 
-def _invite_part(calendar: bytes) -> MIMEBase:
-    part = MIMEBase("application", "ics", name=INVITE_FILENAME)
-    part.set_payload(calendar)
-    encoders.encode_base64(part)
-    part.add_header("Content-Disposition", "attachment", filename=INVITE_FILENAME)
-    return part
-
-
 def build_imip_message(
     *,
     method: str,
@@ -163,8 +144,8 @@ def build_imip_message(
     """Wrap ``calendar`` (from ``build_calendar``) in the iMIP mail described above.
 
     Every header value is checked here; the MIME tree itself is written once, by
-    ``mail.services.prepare_message`` when the message is queued or rendered for the
-    outbox (``message()`` of the returned object gives that tree).
+    ``mail.mime`` through ``mail.services.prepare_message``, when the message is queued
+    or rendered for the outbox.
     """
     method = _choice(method, METHODS, "method")
     if not isinstance(calendar, bytes | bytearray):
@@ -200,7 +181,7 @@ def build_imip_message(
     if html:
         message.attach_alternative(html, "text/html")
     message.attach_alternative(calendar_text, _CALENDAR_ALTERNATIVE)
-    message.attach(_invite_part(bytes(calendar)))
+    message.attach(INVITE_FILENAME, bytes(calendar), "application/ics")
     for filename, content, mimetype in extra:
         message.attach(filename, content, mimetype)
     return message

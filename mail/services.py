@@ -17,19 +17,18 @@ import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import BadHeaderError, EmailMessage, EmailMultiAlternatives
-from django.core.mail.message import sanitize_address
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.addresses import normalize_address
 from mail import renderers
+from mail.mime import MessageError, message_bytes, split_mailbox
 from mail.models import OutboxMessage
 from mail.tasks import deliver_outbox_batch_task, deliver_outbox_message_task
 
@@ -42,7 +41,7 @@ MESSAGES_PER_TASK = 100
 _HEADER_NAME = re.compile(r"[!-9;-~]+\Z")
 _MESSAGE_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>\Z")
 _MIMETYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+\Z")
-# Django maps these header names back to EmailMessage arguments in its own errors.
+# The writer names headers; errors name the arguments of EmailMessage.
 _HEADER_FIELDS = {
     "subject": "subject",
     "from": "from_email",
@@ -145,12 +144,10 @@ def prepare_message(message: EmailMessage, *, message_id: str | None = None) -> 
         "Message-ID": final_id,
     }
     try:
-        raw = message.message().as_bytes(linesep="\r\n")
-    except BadHeaderError as exc:  # belt and braces: the checks above should catch it
-        field = _field_for_bad_header(str(exc))
-        raise ValidationError({field: [_("Line breaks are not allowed.")]}) from exc
-    except ValueError as exc:  # an address Django's own sanitising refuses
-        raise ValidationError({"headers": [str(exc)]}) from exc
+        raw = message_bytes(message, message_id=final_id)
+    except MessageError as exc:  # belt and braces: the checks above should catch it
+        field = _HEADER_FIELDS.get(exc.field.lower(), exc.field.split("[")[0] or "headers")
+        raise ValidationError({field: [exc.reason]}) from exc
     return PreparedMessage(
         message_id=final_id,
         sender=sender or "",
@@ -237,14 +234,14 @@ def _envelope_address(value: str, field: str, errors: dict[str, list[str]]) -> s
         errors.setdefault(field, []).append(_("Line breaks are not allowed in an address."))
         return None
     try:
-        address = parseaddr(sanitize_address(value, "utf-8"))[1]
+        address = split_mailbox(value, field)[1]
         if field == "from_email":
             local, _at, domain = address.rpartition("@")
             if not local or not domain or not address.isascii() or " " in address:
                 raise ValueError(address)
         else:
             address = normalize_address(address)
-    except (ValueError, ValidationError):
+    except (MessageError, ValueError, ValidationError):
         errors.setdefault(field, []).append(
             _("“%(value)s” is not a valid e-mail address.") % {"value": value}
         )
@@ -301,11 +298,6 @@ def _clean_attachments(
         else:
             clean.append((filename, content, mimetype))
     return clean
-
-
-def _field_for_bad_header(text: str) -> str:
-    match = re.search(r"for header '([^']+)'", text)
-    return _HEADER_FIELDS.get(match.group(1).lower(), "headers") if match else "headers"
 
 
 def _new_message_id() -> str:

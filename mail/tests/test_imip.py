@@ -15,12 +15,15 @@ from hypothesis import strategies as st
 from mail.ical import CalendarEvent, CalendarPerson, InvalidCalendarData, build_calendar
 from mail.imip import build_imip_message
 from mail.inbound_parse import extract_replies
+from mail.mime import message_bytes
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TOKEN = "abcdefghijklmnopqrstuvwxyz234567"
 INBOUND = "inbound.example"
 PLUS = f"reply+{TOKEN}@{INBOUND}"
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
+
+MESSAGE_ID = "<imip-test@rendezvous.test>"
 
 
 def calendar_for(method: str = "REQUEST", **overrides) -> bytes:
@@ -54,7 +57,7 @@ def build(**overrides):
 
 
 def parsed(message) -> EmailMessage:
-    raw = message.message().as_bytes(linesep="\r\n")
+    raw = message_bytes(message, message_id=MESSAGE_ID)
     return email.message_from_bytes(raw, policy=email.policy.default)
 
 
@@ -93,7 +96,7 @@ def test_request_has_the_imip_mime_tree():
     assert plain.get_content() == "You are invited. Grüße"
     assert plain.get_content_charset() == "utf-8"
     assert html.get_content() == "<p>You are invited.</p>"
-    raw = message.message().as_bytes(linesep="\r\n")
+    raw = message_bytes(message, message_id=MESSAGE_ID)
     assert b"\r\nContent-Type: text/calendar; method=REQUEST; charset=UTF-8\r\n" in raw
     assert calendar_part.get_content_charset() == "utf-8"
     assert calendar_part.get_param("method") == "REQUEST"
@@ -211,7 +214,9 @@ def test_reply_built_here_is_read_back_by_the_inbound_parser():
     """Our own REPLY, through MIME and back: the two halves of this module agree."""
     me = CalendarPerson("guest@example.org", "Gina", partstat="DECLINED")
     calendar = calendar_for("REPLY", attendees=[me], sequence=4)
-    raw = build(method="REPLY", calendar=calendar, to=[PLUS], reply_to=None).message().as_bytes()
+    raw = message_bytes(
+        build(method="REPLY", calendar=calendar, to=[PLUS], reply_to=None), message_id=MESSAGE_ID
+    )
     result = extract_replies(raw, envelope_recipients=[PLUS], inbound_domain=INBOUND)
     assert result.outcome == "replies", result
     (reply,) = result.replies  # the alternative and invite.ics hold the same answer once
@@ -231,7 +236,7 @@ def test_the_message_survives_a_real_smtp_conversation(smtp_settings):
 
     calendar = calendar_for()
     message = build(calendar=calendar)
-    raw = message.message().as_bytes(linesep="\r\n")
+    raw = message_bytes(message, message_id=MESSAGE_ID)
     send_raw(sender="alice@acme.test", recipients=["guest@example.org"], raw=raw, ident="imip")
 
     (received,) = smtp_settings.messages

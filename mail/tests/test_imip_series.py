@@ -15,11 +15,14 @@ from icalendar import Calendar
 from mail.ical import CalendarEvent, CalendarPerson, build_calendar
 from mail.imip import build_imip_message
 from mail.inbound_parse import REPLIES, extract_replies
+from mail.mime import message_bytes
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DOMAIN = "inbound.example"
 TOKEN = "abcdefghijklmnopqrstuvwxyz234567"
 PLUS = f"reply+{TOKEN}@{DOMAIN}"
+
+MESSAGE_ID = "<imip-test@rendezvous.test>"
 
 
 def berlin(day: int, hour: int) -> dt.datetime:
@@ -51,7 +54,7 @@ def mail(method: str, events: list[CalendarEvent]) -> EmailMessage:
         to=["guest@example.org"],
         reply_to=[PLUS],
     )
-    raw = message.message().as_bytes(linesep="\r\n")
+    raw = message_bytes(message, message_id=MESSAGE_ID)
     return email.message_from_bytes(raw, policy=email.policy.default), raw
 
 
