@@ -90,11 +90,13 @@ def render_guest_mail(args: dict[str, Any], memo: dict[Any, Any]) -> EmailMessag
     key = (RENDERER, args["event"])
     if key not in memo:
         event = Event.objects.select_related("organizer").filter(pk=args["event"]).first()
-        memo[key] = event and (event, participants(event), exception_rows(event))
+        everyone = participants(event) if event else []
+        guests = {a.pk: a for a in everyone if a.is_guest}
+        memo[key] = event and (event, everyone, guests, exception_rows(event))
     if not memo[key]:
         return None
-    event, everyone, exceptions = memo[key]
-    attendee = next((a for a in everyone if a.pk == args["attendee"] and a.is_guest), None)
+    event, everyone, guests, exceptions = memo[key]
+    attendee = guests.get(args["attendee"])
     kind = args["kind"]
     if attendee is None or event.is_cancelled != (kind == "cancelled"):
         return None

@@ -228,29 +228,60 @@ def _check_rrule(
     return recur, (until[0] if until else None)
 
 
+def _checked_rrule(
+    value: object, start: dt.datetime, field: str
+) -> tuple[str, dt.date | dt.datetime | None]:
+    """``_check_rrule`` once per rule and start: the rule text as written, and its UNTIL."""
+    if not isinstance(value, str):
+        raise InvalidCalendarData(field, "must be RRULE text")
+    try:
+        return _rrule_text(value, start)
+    except InvalidCalendarData as exc:
+        raise InvalidCalendarData(field, exc.reason) from None
+
+
+@functools.lru_cache(maxsize=512)
+def _rrule_text(value: str, start: dt.datetime) -> tuple[str, dt.date | dt.datetime | None]:
+    recur, until = _check_rrule(value, start, "rrule")
+    return recur.to_ical().decode("ascii"), until
+
+
 def _person(person: object, field: str) -> CalendarPerson:
     if not isinstance(person, CalendarPerson):
         raise InvalidCalendarData(field, "must be a CalendarPerson")
-    if not isinstance(person.rsvp, bool):
-        raise InvalidCalendarData(f"{field}.rsvp", "must be true or false")
+    try:
+        return _clean_person(person.email, person.name, person.partstat, person.rsvp, person.role)
+    except InvalidCalendarData as exc:
+        raise InvalidCalendarData(f"{field}.{exc.field}", exc.reason) from None
+    except TypeError:  # unhashable values: not what a person is made of
+        raise InvalidCalendarData(field, "must hold text and true/false values") from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _clean_person(
+    email: object, name: object, partstat: object, rsvp: object, role: object
+) -> CalendarPerson:
+    """A person checked once: an event's guest list is the same in every invitation."""
+    if not isinstance(rsvp, bool):
+        raise InvalidCalendarData("rsvp", "must be true or false")
     return CalendarPerson(
-        email=validate_email_address(person.email, f"{field}.email"),
+        email=validate_email_address(email, "email"),
         # A parameter value cannot hold a double quote (RFC 5545); RFC 6868's ^' is shown
         # as is by Outlook and Gmail, so a quote in a name becomes an apostrophe here.
-        name=clean_text(person.name, f"{field}.name", single_line=True).strip().replace('"', "'"),
-        partstat=_choice(person.partstat, PARTSTATS, f"{field}.partstat"),
-        rsvp=person.rsvp,
-        role=_choice(person.role, ROLES, f"{field}.role"),
+        name=clean_text(name, "name", single_line=True).strip().replace('"', "'"),
+        partstat=_choice(partstat, PARTSTATS, "partstat"),
+        rsvp=rsvp,
+        role=_choice(role, ROLES, "role"),
     )
 
 
 # ---------------------------------------------------------------- building
 
 
-def _address(person: CalendarPerson, params: dict[str, str]) -> vCalAddress:
-    address = vCalAddress(f"mailto:{person.email}")
-    if person.name:
-        address.params["CN"] = person.name
+def _address(email: str, name: str, params: dict[str, str]) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email}")
+    if name:
+        address.params["CN"] = name
     for key, value in params.items():
         address.params[key] = value
     return address
@@ -314,7 +345,7 @@ def _vtimezone_ical(tzid: str, first_year: int, last_year: int) -> bytes:
 
 def _vevent(
     method: str, event: CalendarEvent, stamp: dt.datetime, prefix: str
-) -> tuple[Event, tuple[str, int, int] | None]:
+) -> tuple[bytes, tuple[str, int, int] | None]:
     """One VEVENT and, when it uses a TZID, which zone and years its VTIMEZONE must cover."""
 
     def name(field: str) -> str:
@@ -358,48 +389,98 @@ def _vevent(
         else None
     )
 
-    vevent = Event()
-    vevent.add("uid", uid)
-    vevent.add("dtstamp", stamp)
-    vevent.add("sequence", event.sequence)
-    if event.created is not None:
-        vevent.add("created", _utc(event.created, name("created")))
-    if event.last_modified is not None:
-        vevent.add("last-modified", _utc(event.last_modified, name("last_modified")))
-
     if event.all_day:
         first_day = _local_date(start, zone)
         end_day = _local_date(end, zone)
         if end_day <= first_day:
             end_day = first_day + dt.timedelta(days=1)
-        vevent.add("dtstart", first_day)
-        vevent.add("dtend", end_day)
+        dtstart: dt.date = first_day
+        dtend: dt.date = end_day
     else:
         if end <= start:
             raise InvalidCalendarData(name("end"), "must be after the start")
-        vevent.add("dtstart", _in_zone(start, zone, tzid))
-        vevent.add("dtend", _in_zone(end, zone, tzid))
+        dtstart, dtend = _in_zone(start, zone, tzid), _in_zone(end, zone, tzid)
 
-    until = None
+    rrule = until = None
     if event.rrule is not None:
         # RFC 5545 §3.3.10: UNTIL is a DATE for all-day series, UTC for zoned ones;
         # dateutil enforces exactly that when given a naive or an aware start.
         series_start = start.astimezone(zone)
         if event.all_day:
             series_start = dt.datetime.combine(series_start.date(), dt.time(0))
-        recur, until = _check_rrule(event.rrule, series_start, name("rrule"))
-        vevent.add("rrule", recur)
-    if exdates:
-        if event.all_day:
-            vevent.add("exdate", [_local_date(d, zone) for d in exdates])
-        else:
-            vevent.add("exdate", [_in_zone(d, zone, tzid) for d in exdates])
+        rrule, until = _checked_rrule(event.rrule, series_start, name("rrule"))
+    if event.all_day:
+        excluded = tuple(_local_date(d, zone) for d in exdates)
+    else:
+        excluded = tuple(_in_zone(d, zone, tzid) for d in exdates)
+    recurrence: dt.date | dt.datetime | None = None
     if recurrence_id is not None:
         if event.all_day:
-            vevent.add("recurrence-id", _local_date(recurrence_id, zone))
+            recurrence = _local_date(recurrence_id, zone)
         else:
-            vevent.add("recurrence-id", _in_zone(recurrence_id, zone, tzid))
+            recurrence = _in_zone(recurrence_id, zone, tzid)
+    created = _utc(event.created, name("created")) if event.created is not None else None
+    modified = (
+        _utc(event.last_modified, name("last_modified"))
+        if event.last_modified is not None
+        else None
+    )
+    lines = [
+        b"BEGIN:VEVENT\r\n",
+        _event_lines(
+            (uid, event.sequence, stamp, created, modified, tzid, dtstart, dtend, rrule),
+            (excluded, recurrence, title, description, location, url, status, transparency),
+        ),
+        _person_line("organizer", organizer.email, organizer.name, ()),
+    ]
+    if method != "PUBLISH":  # RFC 5546 §3.2.1: a PUBLISH names no attendees
+        for person in attendees:
+            params = (("CUTYPE", "INDIVIDUAL"), ("ROLE", person.role))
+            params += (("PARTSTAT", person.partstat),)
+            if method == "REQUEST":
+                params += (("RSVP", "TRUE" if person.rsvp else "FALSE"),)
+            lines.append(_person_line("attendee", person.email, person.name, params))
+    lines.append(b"END:VEVENT\r\n")
 
+    timezone_need = None
+    if not event.all_day and tzid not in UTC_ZONES:
+        instants = [start, end, *exdates]
+        if recurrence_id is not None:
+            instants.append(recurrence_id)
+        first, last = _years_needed(instants, zone, until, open_ended=event.rrule is not None)
+        timezone_need = (tzid, first, last)
+    return b"".join(lines), timezone_need
+
+
+def _component_lines(component: Event) -> bytes:
+    """A component's property lines, without its BEGIN and END lines."""
+    data = component.to_ical()
+    return data[data.index(b"\r\n") + 2 : data.rindex(b"END:")]
+
+
+@functools.lru_cache(maxsize=512)
+def _event_lines(when: tuple, what: tuple) -> bytes:
+    """A VEVENT's own properties (all but its people), written once per event and stamp:
+    the invitations of one event differ only in who they are addressed to."""
+    # The zone's name is in the key only: equal instants in another zone are other lines.
+    uid, sequence, stamp, created, modified, _tzid, dtstart, dtend, rrule = when
+    excluded, recurrence, title, description, location, url, status, transparency = what
+    vevent = Event()
+    vevent.add("uid", uid)
+    vevent.add("dtstamp", stamp)
+    vevent.add("sequence", sequence)
+    if created is not None:
+        vevent.add("created", created)
+    if modified is not None:
+        vevent.add("last-modified", modified)
+    vevent.add("dtstart", dtstart)
+    vevent.add("dtend", dtend)
+    if rrule is not None:
+        vevent.add("rrule", vRecur.from_ical(rrule))
+    if excluded:
+        vevent.add("exdate", list(excluded))
+    if recurrence is not None:
+        vevent.add("recurrence-id", recurrence)
     vevent.add("summary", title)
     if description:
         vevent.add("description", description)
@@ -409,22 +490,15 @@ def _vevent(
         vevent.add("url", vUri(url))
     vevent.add("status", status)
     vevent.add("transp", transparency)
-    vevent.add("organizer", _address(organizer, {}))
-    if method != "PUBLISH":  # RFC 5546 §3.2.1: a PUBLISH names no attendees
-        for person in attendees:
-            params = {"CUTYPE": "INDIVIDUAL", "ROLE": person.role, "PARTSTAT": person.partstat}
-            if method == "REQUEST":
-                params["RSVP"] = "TRUE" if person.rsvp else "FALSE"
-            vevent.add("attendee", _address(person, params))
+    return _component_lines(vevent)
 
-    timezone_need = None
-    if not event.all_day and tzid not in UTC_ZONES:
-        instants = [start, end, *exdates]
-        if recurrence_id is not None:
-            instants.append(recurrence_id)
-        first, last = _years_needed(instants, zone, until, open_ended=event.rrule is not None)
-        timezone_need = (tzid, first, last)
-    return vevent, timezone_need
+
+@functools.lru_cache(maxsize=8192)
+def _person_line(kind: str, email: str, name: str, params: tuple[tuple[str, str], ...]) -> bytes:
+    """One ORGANIZER or ATTENDEE line (folded), written once per person and parameters."""
+    holder = Event()
+    holder.add(kind, _address(email, name, dict(params)))
+    return _component_lines(holder)
 
 
 def build_calendar(
@@ -446,12 +520,6 @@ def build_calendar(
         raise InvalidCalendarData("events", "at least one event is required")
     stamp = _utc(dtstamp if dtstamp is not None else dt.datetime.now(dt.UTC), "dtstamp")
 
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", method)
-
     spans: dict[str, tuple[int, int]] = {}
     vevents = []
     for index, event in enumerate(events):
@@ -462,18 +530,25 @@ def build_calendar(
             tzid, first, last = need
             old = spans.get(tzid)
             spans[tzid] = (first, last) if old is None else (min(old[0], first), max(old[1], last))
-    for vevent in vevents:
-        calendar.add_component(vevent)
-    data = calendar.to_ical()
     # The VTIMEZONEs go in as the bytes made once per zone and years (RFC 5545 lets
     # components come in any order; ours come before the events, as clients write them):
     # serialising them again for each of a thousand invitations was a third of the work.
-    if spans:
-        first_event = data.index(b"BEGIN:VEVENT\r\n")
-        zones = b"".join(_vtimezone_ical(tzid, *spans[tzid]) for tzid in sorted(spans))
-        data = data[:first_event] + zones + data[first_event:]
+    zones = [_vtimezone_ical(tzid, *spans[tzid]) for tzid in sorted(spans)]
+    data = b"".join([_calendar_head(method), *zones, *vevents, b"END:VCALENDAR\r\n"])
     _check_structure(data, expected_events=len(vevents))
     return data
+
+
+@functools.cache
+def _calendar_head(method: str) -> bytes:
+    """BEGIN:VCALENDAR and the calendar's own properties, as the library writes them."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    data = calendar.to_ical()
+    return data[: data.rindex(b"END:VCALENDAR")]
 
 
 _ALLOWED_COMPONENTS = {b"VCALENDAR", b"VTIMEZONE", b"STANDARD", b"DAYLIGHT", b"VEVENT"}
