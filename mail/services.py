@@ -34,8 +34,10 @@ from mail.tasks import deliver_outbox_batch_task, deliver_outbox_message_task
 
 logger = logging.getLogger(__name__)
 
-#: Rows of one fan-out handed to one delivery task (and so to one SMTP connection).
-MESSAGES_PER_TASK = 100
+#: Rows of one fan-out handed to one delivery task: each task ends by waiting for its
+#: last sends and recording them, so fewer, larger tasks keep a worker busy (100 per
+#: task: 2.0x raw smtplib with two workers, 250: 1.6x); 500 guests still go to two.
+MESSAGES_PER_TASK = 250
 
 # RFC 5322 field name: printable US-ASCII except the colon.
 _HEADER_NAME = re.compile(r"[!-9;-~]+\Z")
@@ -210,8 +212,8 @@ def queue_later(
     ]
     with transaction.atomic():
         rows = OutboxMessage.objects.bulk_create(rows)
-        # One task per connection's worth of rows, so that several workers share a
-        # large fan-out (each renders its part while it sends).
+        # Several tasks, so that several workers share a large fan-out (each renders
+        # its part while it sends).
         for first in range(0, len(rows), MESSAGES_PER_TASK):
             deliver_outbox_batch_task.enqueue(
                 [row.pk for row in rows[first : first + MESSAGES_PER_TASK]]
