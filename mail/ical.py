@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 
 from dateutil.rrule import rrule as _RRule
 from dateutil.rrule import rrulestr
-from icalendar import Calendar, Event, Timezone, vCalAddress, vRecur, vUri
+from icalendar import Calendar, Event, vCalAddress, vRecur, vUri
 
 from accounts.addresses import InvalidAddress, normalize_address
+
+from .vtimezone import vtimezone
 
 PRODID = "-//Rendezvous//Rendezvous//EN"
 METHODS = frozenset({"PUBLISH", "REQUEST", "CANCEL", "REPLY"})
@@ -33,7 +35,7 @@ UTC_ZONES = frozenset({"UTC", "Etc/UTC"})
 
 MAX_UID_LENGTH = 255
 MAX_URL_LENGTH = 2000
-# A VTIMEZONE lists each transition; an open-ended series gets this many years of them.
+# The years whose offset changes a VTIMEZONE is read from (yearly rules carry on beyond).
 RECURRENCE_HORIZON_YEARS = 10
 MAX_TIMEZONE_YEARS = 30
 
@@ -315,34 +317,6 @@ def _years_needed(
     return first, min(last, first + MAX_TIMEZONE_YEARS)
 
 
-@functools.lru_cache(maxsize=256)
-def _vtimezone_ical(tzid: str, first_year: int, last_year: int) -> bytes:
-    """A VTIMEZONE for ``tzid`` valid from 1 January ``first_year`` to the end of ``last_year``.
-
-    icalendar writes the onset of a spring-forward observance in the wall time *after* the
-    jump (03:00 for Berlin); RFC 5545 §3.6.5 reads DTSTART in the offset *before* it
-    (TZOFFSETFROM), which would move the change an hour late. We shift those onsets back by
-    the jump so that DTSTART − TZOFFSETFROM is the real instant of the change.
-    """
-    timezone = Timezone.from_tzid(
-        tzid, first_date=dt.date(first_year, 1, 1), last_date=dt.date(last_year + 1, 1, 1)
-    )
-    for observance in timezone.walk():
-        if observance.name not in ("STANDARD", "DAYLIGHT"):
-            continue
-        jump = observance.TZOFFSETTO - observance.TZOFFSETFROM
-        if jump <= dt.timedelta(0):
-            continue
-        observance.DTSTART = observance.DTSTART - jump
-        rdates = observance.get("RDATE")
-        if rdates is not None:
-            lists = rdates if isinstance(rdates, list) else [rdates]
-            onsets = [value.dt - jump for rdate in lists for value in rdate.dts]
-            del observance["RDATE"]
-            observance.add("RDATE", onsets)
-    return timezone.to_ical()
-
-
 def _vevent(
     method: str, event: CalendarEvent, stamp: dt.datetime, prefix: str
 ) -> tuple[bytes, tuple[str, int, int] | None]:
@@ -533,7 +507,7 @@ def build_calendar(
     # The VTIMEZONEs go in as the bytes made once per zone and years (RFC 5545 lets
     # components come in any order; ours come before the events, as clients write them):
     # serialising them again for each of a thousand invitations was a third of the work.
-    zones = [_vtimezone_ical(tzid, *spans[tzid]) for tzid in sorted(spans)]
+    zones = [vtimezone(tzid, *spans[tzid]) for tzid in sorted(spans)]
     data = b"".join([_calendar_head(method), *zones, *vevents, b"END:VCALENDAR\r\n"])
     _check_structure(data, expected_events=len(vevents))
     return data

@@ -8,6 +8,7 @@ import time
 from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil.rrule import rrulestr
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -130,11 +131,28 @@ def test_uid_is_kept_exactly_across_messages():
 # ---------------------------------------------------------------- time zones
 
 
-def _observance_onsets(observance) -> list[dt.datetime]:
+def _observance_onsets(observance, through_year: int = 2040) -> list[dt.datetime]:
+    """Every onset of an observance (local, naive): DTSTART, RDATEs, and its yearly RRULE
+    (to UNTIL, or up to ``through_year``), expanded by dateutil, not by our code."""
     onsets = [observance.DTSTART]
     rdates = observance.get("RDATE")
     for rdate in rdates if isinstance(rdates, list) else [rdates] if rdates else []:
         onsets.extend(value.dt for value in rdate.dts)
+    rule = observance.get("RRULE")
+    if rule is not None:
+        until = rule.get("UNTIL", [None])[0]
+        text = rule.to_ical().decode()
+        text = ";".join(part for part in text.split(";") if not part.startswith("UNTIL="))
+        last = dt.datetime(through_year, 12, 31)
+        if until is not None:  # UTC: the last onset's instant
+            last = until.replace(tzinfo=None) + observance.TZOFFSETFROM
+        onsets += [
+            onset
+            for onset in rrulestr(f"RRULE:{text}", dtstart=observance.DTSTART).between(
+                observance.DTSTART, last, inc=True
+            )
+            if onset != observance.DTSTART
+        ]
     return onsets
 
 
@@ -207,7 +225,9 @@ def test_one_vtimezone_per_tzid_when_events_use_several_zones():
     assert calendar.get_used_tzids() == set(names)
     assert len(calendar.walk("VEVENT")) == 4
     new_york = next(tz for tz in calendar.timezones if tz.tz_name == "America/New_York")
-    assert min(o.DTSTART for o in new_york.standard + new_york.daylight).year == 2027
+    # From the year before the events (the rule in force on 1 January began then), not
+    # from 1970 or earlier.
+    assert min(o.DTSTART for o in new_york.standard + new_york.daylight).year == 2026
 
 
 def test_utc_events_use_z_form_and_no_vtimezone():
@@ -314,8 +334,10 @@ def test_recurrence_fields_are_emitted_when_set():
     assert "RRULE" not in second and "RECURRENCE-ID" not in first
     # the VTIMEZONE covers the whole series, up to UNTIL
     berlin = calendar.timezones[0]
-    onsets = [o for obs in berlin.daylight for o in _observance_onsets(obs)]
-    assert max(onsets).year == 2028
+    (daylight,) = berlin.daylight
+    assert "UNTIL" not in daylight["RRULE"]  # the current rule, carried forward
+    onsets = _observance_onsets(daylight, through_year=2028)
+    assert dt.datetime(2028, 3, 26, 2) in onsets
 
 
 def test_a_series_that_never_yields_is_not_expanded():
