@@ -39,6 +39,10 @@ logger = logging.getLogger(__name__)
 #: task: 2.0x raw smtplib with two workers, 250: 1.6x); 500 guests still go to two.
 MESSAGES_PER_TASK = 250
 
+#: Exchange and Outlook send no out-of-office or automatic replies to a message with this
+#: (delivery reports still come back).
+AUTO_RESPONSE_SUPPRESS = {"X-Auto-Response-Suppress": "OOF, AutoReply"}
+
 # RFC 5322 field name: printable US-ASCII except the colon.
 _HEADER_NAME = re.compile(r"[!-9;-~]+\Z")
 _MESSAGE_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>\Z")
@@ -141,7 +145,12 @@ def prepare_message(message: EmailMessage, *, message_id: str | None = None) -> 
     message = copy.copy(message)
     message.from_email = from_email
     final_id = message_id or given_id or _new_message_id()
+    given = {str(k).lower() for k in message.extra_headers}
     message.extra_headers = {
+        # Every mail we send is machine mail (RFC 3834): out-of-office responders, and
+        # Exchange's for its own header, leave it unanswered.
+        **({} if "auto-submitted" in given else {"Auto-Submitted": "auto-generated"}),
+        **({} if "x-auto-response-suppress" in given else AUTO_RESPONSE_SUPPRESS),
         **{k: v for k, v in message.extra_headers.items() if str(k).lower() != "message-id"},
         "Message-ID": final_id,
     }

@@ -33,6 +33,8 @@ EXPECTED_HEADERS = {
     "to",
     "date",
     "message-id",
+    "auto-submitted",
+    "x-auto-response-suppress",
 }
 EXPECTED_PROPERTIES = {
     "UID",

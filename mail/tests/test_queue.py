@@ -192,3 +192,19 @@ def test_rolled_back_caller_leaves_neither_row_nor_task(db):
 
     assert OutboxMessage.objects.count() == 0
     assert DBTaskResult.objects.count() == 0
+
+
+def test_every_message_says_it_is_machine_mail(db):
+    """Out-of-office responders (RFC 3834, and Exchange's own header) leave it alone."""
+    row = queue_email(to=["gina@example.org"], subject="Hi", text="b")
+    mail = parse(row)
+    assert mail["Auto-Submitted"] == "auto-generated"
+    assert mail["X-Auto-Response-Suppress"] == "OOF, AutoReply"
+    assert mail["Subject"] == "Hi"
+
+
+def test_a_caller_may_say_otherwise(db):
+    row = queue_email(
+        to=["gina@example.org"], subject="Hi", text="b", headers={"Auto-Submitted": "no"}
+    )
+    assert parse(row).get_all("Auto-Submitted") == ["no"]
