@@ -32,6 +32,7 @@ from mail.ical import (
     validate_email_address,
 )
 from mail.imip import build_imip_message
+from mail.senders import sender_for
 from mail.services import queue_later
 
 from .models import Booking
@@ -155,11 +156,16 @@ def _sender_address() -> str:
 
 
 def _from_owner(booking: Booking) -> str:
-    """``"Ann <Sales> via Rendezvous" <noreply@…>``: the name is quoted as RFC 5322 wants,
-    so any printable name works (pasted between <> it once made every booking fail)."""
-    address = _sender_address()
-    label = _("%(name)s via Rendezvous") % {"name": booking.owner.full_name or "Rendezvous"}
-    return formataddr((label, address))
+    """The owner's confirmed sender mailbox, as their invitations are (the booker answers
+    a person, not a robot); without one ``"Ann via Rendezvous" <noreply@…>``. The name is
+    quoted as RFC 5322 wants, so any printable name works."""
+    owner_name = " ".join((booking.owner.full_name or "").split())
+    mailbox = sender_for(booking.owner)
+    if mailbox is not None:
+        name = " ".join(mailbox.name.split()) or owner_name
+        return formataddr((name, mailbox.email)) if name else mailbox.email
+    label = _("%(name)s via Rendezvous") % {"name": owner_name or "Rendezvous"}
+    return formataddr((label, _sender_address()))
 
 
 #: The worker renders every booking mail (``render_booking_mail``): the booking request

@@ -51,3 +51,32 @@ def test_an_owner_name_with_angle_brackets_and_quotes_is_quoted_in_from(
     (confirmation,) = outbox_to("maria@example.org")
     assert confirmation["From"].addresses[0].display_name == 'Ann <Sales> "Team" via Rendezvous'
     assert not OutboxMessage.objects.filter(status=OutboxMessage.Status.FAILED).exists()
+
+
+def test_the_booker_mail_comes_from_the_owners_sender_mailbox(owner, link_token, slot_start):
+    """As the owner's invitations do: the booker's reply reaches a person."""
+    from events.tests.guest_helpers import make_mailbox
+
+    make_mailbox(owner, "alice@mail.acme.test", name="Alice at Acme")
+
+    book(link_token, visitor(slot_start))
+
+    (confirmation,) = outbox_to("maria@example.org")
+    (sender,) = confirmation["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == ("Alice at Acme", "alice@mail.acme.test")
+    row = OutboxMessage.objects.get(recipients=["maria@example.org"])
+    assert row.from_email == "alice@mail.acme.test"  # the envelope too
+
+
+def test_an_unconfirmed_mailbox_is_not_used_for_the_booker(owner, link_token, slot_start):
+    from events.tests.guest_helpers import make_mailbox
+
+    mailbox = make_mailbox(owner, "alice@mail.acme.test")
+    mailbox.confirmed_at = None
+    mailbox.save()
+
+    book(link_token, visitor(slot_start))
+
+    (confirmation,) = outbox_to("maria@example.org")
+    assert confirmation["From"].addresses[0].addr_spec != "alice@mail.acme.test"
+    assert confirmation["From"].addresses[0].display_name.endswith("via Rendezvous")
