@@ -1068,8 +1068,11 @@ def _reply_occurrence(event: Event, recurrence_id: dt.datetime) -> dt.datetime:
     """The occurrence start a REPLY's RECURRENCE-ID means.
 
     mail.inbound_parse reads a DATE value as midnight UTC; for an all-day series the
-    occurrence starts at midnight of that day in the series' own zone.
+    occurrence starts at midnight of that day in the series' own zone. A floating time
+    (naive) is a wall time in the series' own zone.
     """
+    if recurrence_id.tzinfo is None:
+        return recurrence_id.replace(tzinfo=event.zone).astimezone(dt.UTC)
     if event.all_day and recurrence_id.astimezone(dt.UTC).time() == dt.time(0):
         day = recurrence_id.astimezone(dt.UTC).date()
         return dt.datetime.combine(day, dt.time(0), event.zone).astimezone(dt.UTC)

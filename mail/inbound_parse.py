@@ -88,6 +88,7 @@ class ParsedReply:
     partstat: str
     sequence: int = 0
     dtstamp: dt.datetime | None = None
+    # Aware (UTC); naive when the client wrote a floating time: the series' zone places it.
     recurrence_id: dt.datetime | None = None
     organizer_email: str | None = None
 
@@ -451,7 +452,7 @@ def _event_replies(event, problems: list[str]) -> list[ParsedReply]:
     organizer = _person_address(organizer_prop)
     sequence = _sequence(event.get("SEQUENCE"), problems)
     dtstamp = _instant(event.get("DTSTAMP"))
-    recurrence_id = _instant(event.get("RECURRENCE-ID"))
+    recurrence_id = _instant(event.get("RECURRENCE-ID"), floating=True)
     attendees = event.get("ATTENDEE")
     if attendees is None:
         problems.append(f"REPLY for {uid} names no ATTENDEE")
@@ -505,15 +506,19 @@ def _sequence(value: object, problems: list[str]) -> int:
     return max(number, 0)
 
 
-def _instant(prop: object) -> dt.datetime | None:
+def _instant(prop: object, *, floating: bool = False) -> dt.datetime | None:
     """An aware UTC datetime from a DTSTAMP/RECURRENCE-ID property, or None.
 
-    A floating time (no zone) is read as UTC, a date as its midnight UTC: a REPLY for one
-    all-day occurrence must not lose which occurrence it is.
+    A floating time (no zone) is read as UTC, unless ``floating``: then it stays naive,
+    for the event's own zone to place (a RECURRENCE-ID names a wall time of the series;
+    read as UTC it named no occurrence and the answer was dropped). A date becomes its
+    midnight UTC: a REPLY for one all-day occurrence must not lose which occurrence it is.
     """
     value = getattr(prop, "dt", None)
     if isinstance(value, dt.datetime):
         if value.tzinfo is None or value.utcoffset() is None:
+            if floating:
+                return value.replace(tzinfo=None)
             value = value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
     if isinstance(value, dt.date):

@@ -81,13 +81,14 @@ def client_reply(
     message_id: str,
     sequence: int = 0,
     dtstamp: str = "20260520T100000Z",
+    zone_parameter: str = ";TZID=Europe/Berlin",
 ) -> tuple[bytes, str]:
     """Gina's client answering (``recurrence_id``: local Berlin time ``20260615T100000``)."""
     address = guest_lib.reply_address(gina_on(series))
     occurrence = ""
     start = "20260601T100000"
     if recurrence_id:
-        occurrence = f"RECURRENCE-ID;TZID=Europe/Berlin:{recurrence_id}\r\n"
+        occurrence = f"RECURRENCE-ID{zone_parameter}:{recurrence_id}\r\n"
         start = recurrence_id
     calendar = (
         "BEGIN:VCALENDAR\r\nPRODID:-//Apple Inc.//Mac OS X 14//EN\r\nVERSION:2.0\r\n"
@@ -273,3 +274,29 @@ def test_a_page_answer_is_not_undone_by_an_older_reply_to_a_date(listener, recor
     )
     assert deliver(listener, recorder, raw, address) == ["stale"]
     assert statuses(series)[(15, GINA["email"])] == "accepted"
+
+
+@pytest.mark.parametrize(
+    "zone_parameter",
+    [
+        "",  # floating: a wall time of the series, in the series' own zone
+        ";TZID=Europe/Brussels",  # Google: another zone's name, the same instant
+    ],
+    ids=["floating", "other-zone-name"],
+)
+def test_a_reply_to_one_date_names_it_in_any_way_clients_do(
+    listener, recorder, series, owner, zone_parameter
+):
+    raw, address = client_reply(
+        series,
+        "DECLINED",
+        recurrence_id="20260615T100000",
+        message_id="<d15-zone@client.example>",
+        zone_parameter=zone_parameter,
+    )
+
+    deliver(listener, recorder, raw, address)
+
+    exception = Event.objects.get(series=series, recurrence_id=at(15, 10))
+    assert gina_on(exception).status == "declined"
+    assert gina_on(series).status == "needs-action"
