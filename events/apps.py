@@ -7,9 +7,14 @@ class EventsConfig(AppConfig):
 
     def ready(self) -> None:
         # Connect the signal receivers that keep derived data in step with events.
-        from mail import renderers
+        from mail import inbound_handlers, renderers
 
-        from . import attendance_window, invitation_queue, occurrence_store  # noqa: F401
+        from . import attendance_window, guest_messages, invitation_queue, occurrence_store
+        from .services import apply_guest_reply
 
+        assert attendance_window and occurrence_store  # imported for their receivers
         # Invitations are rendered by the worker, after the request that queued them.
         renderers.register(invitation_queue.RENDERER, invitation_queue.render_guest_mail)
+        # What reaches a guest's reply address: an answer, or words for the organizer.
+        inbound_handlers.register("reply", apply_guest_reply)
+        inbound_handlers.register("message", guest_messages.receive_guest_message)

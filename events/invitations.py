@@ -114,7 +114,7 @@ def _display_name(value: str) -> str:
     return one_line(value)
 
 
-def _system_address() -> str:
+def system_address() -> str:
     """DEFAULT_FROM_EMAIL's address, or a reserved ``.invalid`` one where it is no mail
     address (development derives it from BASE_URL, e.g. ``noreply@127.0.0.1``)."""
     _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
@@ -140,7 +140,7 @@ class Sender:
             return cls(formataddr((name, mailbox.email)), mailbox.email, organizer_name)
         # Only for a cancellation whose organizer has no usable mailbox any more.
         label = _("%(name)s via Rendezvous") % {"name": organizer_name}
-        return cls(formataddr((label, _system_address())), event.organizer.email, label)
+        return cls(formataddr((label, system_address())), event.organizer.email, label)
 
 
 # --------------------------------------------------------------------------- calendars

@@ -425,6 +425,36 @@ class GuestReplyReceipt(models.Model):
         return f"{self.partstat} ({self.outcome})"
 
 
+class GuestMessage(models.Model):
+    """What a guest wrote to their reply address beyond an answer: a mail without a
+    calendar ("I'll be 10 minutes late"), or the note sent with an answer (COMMENT).
+
+    Kept so that the event page shows it beside the guest's answer; the organizer also
+    gets it by e-mail (``events.guest_messages``).
+    """
+
+    class Kind(models.TextChoices):
+        MESSAGE = "message", _("message")
+        COMMENT = "comment", _("comment with the answer")
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="guest_messages")
+    attendee = models.ForeignKey(
+        Attendee, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
+    guest = models.ForeignKey(Guest, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.MESSAGE)
+    subject = models.CharField(max_length=300, blank=True)
+    text = models.TextField(blank=True)
+    message_id = models.CharField(max_length=255, blank=True, default="")
+    received_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.subject[:60]}"
+
+
 def attachment_storage_name(instance: Attachment, filename: str) -> str:
     """A random storage name: the uploader's file name never reaches the file system."""
     return f"attachments/{secrets.token_hex(16)}"

@@ -9,7 +9,7 @@ from django.http import Http404
 
 from accounts.models import User
 
-from .models import Attendee, Event
+from .models import Attendee, Event, GuestMessage
 from .occurrences import Occurrence, busy_blocks, busy_intervals, expand, window_q
 
 __all__ = [
@@ -78,3 +78,14 @@ def occurrences_in_range(
     return expand(
         events_in_range(user, start, end, include_cancelled=include_cancelled), start, end
     )
+
+
+def guest_notes(event: Event, viewer: User) -> dict[int, list[GuestMessage]]:
+    """What each guest wrote about ``event`` (its series, for a changed date), by guest
+    id, oldest first: for the organizer only; anyone else gets nothing."""
+    if event.organizer_id != viewer.pk:
+        return {}
+    notes: dict[int, list[GuestMessage]] = {}
+    for note in GuestMessage.objects.filter(event_id=event.series_id or event.pk):
+        notes.setdefault(note.guest_id, []).append(note)
+    return notes

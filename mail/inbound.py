@@ -7,11 +7,14 @@ transports (an MTA pipe, say) can call it directly.
 Mail from the internet is hostile until proven otherwise. The function never raises: it
 refuses what is too large, lets ``mail.inbound_parse`` read the REPLYs out of the MIME
 tree within its limits (bounces and auto-replies are recognised there and ignored), finds
-the plus-address token of each recipient at ``INBOUND_DOMAIN`` and asks
-``events.services.apply_guest_reply`` to apply each REPLY under that token, which checks
-that the token is known, that the ATTENDEE in the body is the guest the token was given
-to, and that the answer is not older than the last one applied. Every message that
-changes nothing is logged with the reason.
+the plus-address token of each recipient at ``INBOUND_DOMAIN`` and asks the registered
+``"reply"`` handler (``events.services.apply_guest_reply``) to apply each REPLY under that
+token, which checks that the token is known, that the ATTENDEE in the body is the guest
+the token was given to, and that the answer is not older than the last one applied. What
+a person wrote without answering (a mail without a calendar, a COUNTER or other method we
+do not apply) and the note sent with an answer go to the ``"message"`` handler
+(``events.guest_messages``), which keeps it and forwards it to the organizer. Every
+message that changes nothing is logged with the reason.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from django.conf import settings
 
 from accounts.text import text_problem
 
-from . import inbound_parse
+from . import inbound_handlers, inbound_parse
 
 logger = logging.getLogger("mail.inbound")
 
@@ -34,7 +37,11 @@ MAX_BYTES = inbound_parse.MAX_BYTES
 #: Plus-addresses one message may answer for (an invitation has exactly one).
 MAX_TOKENS = 5
 
-# Outcomes of this layer (apply_guest_reply adds its own: applied, unknown_token, ...).
+#: What a person wrote without answering (no calendar, or a calendar that is no REPLY):
+#: passed on to the organizer.
+PASSED_ON = frozenset({inbound_parse.NO_CALENDAR, inbound_parse.NOT_A_REPLY})
+
+# Outcomes of this layer (the handlers add their own: applied, forwarded, unknown_token...).
 DISABLED = "inbound-disabled"
 NO_TOKEN = "no-token"
 ERROR = "error"
@@ -80,6 +87,29 @@ def _handle(raw: bytes, mail_from: str, rcpt_tos: list[str]) -> list[str]:
         max_bytes=MAX_BYTES,
     )
     message_id = _message_id(raw)
+    if result.reason in PASSED_ON and result.tokens and (result.text or result.subject):
+        # Words for the organizer, not an answer: kept and forwarded.
+        outcomes = [
+            inbound_handlers.get("message")(
+                token=token,
+                subject=result.subject,
+                text=result.text,
+                raw=raw,
+                message_id=message_id,
+            )
+            for token in result.tokens[:MAX_TOKENS]
+        ]
+        if "forwarded" in outcomes:
+            logger.info(
+                "inbound mail passed on: outcomes=%s from=%r message_id=%r",
+                outcomes,
+                mail_from,
+                message_id,
+            )
+        else:
+            detail = f"{result.reason}, not passed on"
+            _ignored(",".join(outcomes), detail, mail_from, rcpt_tos, message_id, size)
+        return outcomes
     if result.ignorable:
         if result.outcome == inbound_parse.REJECTED:
             _rejected(result.reason, result.detail, mail_from, rcpt_tos, size)
@@ -98,12 +128,24 @@ def _handle(raw: bytes, mail_from: str, rcpt_tos: list[str]) -> list[str]:
         )
         return [NO_TOKEN]
 
-    from events.services import apply_guest_reply  # events depends on mail, not the reverse
-
     outcomes: list[str] = []
     for token in tokens:
         for reply in result.replies:
-            outcomes.append(apply_guest_reply(token=token, reply=reply, message_id=message_id))
+            outcomes.append(
+                inbound_handlers.get("reply")(token=token, reply=reply, message_id=message_id)
+            )
+        notes = list(dict.fromkeys(reply.comment for reply in result.replies if reply.comment))
+        if notes:  # the note sent with the answer reaches the organizer too
+            outcomes.append(
+                inbound_handlers.get("message")(
+                    token=token,
+                    subject=result.subject,
+                    text="\n\n".join(notes),
+                    raw=raw,
+                    message_id=message_id,
+                    kind="comment",
+                )
+            )
     logger.info(
         "inbound mail handled: outcomes=%s from=%r message_id=%r replies=%d problems=%s",
         outcomes,

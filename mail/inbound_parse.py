@@ -20,7 +20,7 @@ import email
 import email.policy
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import Message
 from email.utils import getaddresses, parseaddr
 
@@ -28,6 +28,8 @@ from icalendar import Calendar
 
 from accounts.addresses import InvalidAddress
 from accounts.addresses import normalize_address as normalize_address_strictly
+
+from . import inbound_text
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 10
@@ -91,6 +93,7 @@ class ParsedReply:
     # Aware (UTC); naive when the client wrote a floating time: the series' zone places it.
     recurrence_id: dt.datetime | None = None
     organizer_email: str | None = None
+    comment: str = ""  # the note a client sends with the answer (COMMENT)
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,9 @@ class InboundResult:
     tokens: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
     sender: str | None = None
+    # What a person wrote (``mail.inbound_text``): passed on to the organizer.
+    subject: str = ""
+    text: str = ""
 
     @property
     def ignorable(self) -> bool:
@@ -229,6 +235,7 @@ def _extract(
         text = _calendar_text(part, problems)
         if text is not None:
             texts.append(text)
+    written = {"subject": inbound_text.subject_of(message), "text": inbound_text.human_text(leaves)}
     if not texts:
         return InboundResult(
             IGNORED,
@@ -237,8 +244,9 @@ def _extract(
             tokens=tokens,
             problems=tuple(problems),
             sender=sender,
+            **written,
         )
-    return _from_calendars(texts, tokens, problems, sender=sender)
+    return replace(_from_calendars(texts, tokens, problems, sender=sender), **written)
 
 
 # ---------------------------------------------------------------- MIME structure
@@ -453,6 +461,7 @@ def _event_replies(event, problems: list[str]) -> list[ParsedReply]:
     sequence = _sequence(event.get("SEQUENCE"), problems)
     dtstamp = _instant(event.get("DTSTAMP"))
     recurrence_id = _instant(event.get("RECURRENCE-ID"), floating=True)
+    comment = inbound_text.comment_of(event)
     attendees = event.get("ATTENDEE")
     if attendees is None:
         problems.append(f"REPLY for {uid} names no ATTENDEE")
@@ -479,6 +488,7 @@ def _event_replies(event, problems: list[str]) -> list[ParsedReply]:
                 dtstamp=dtstamp,
                 recurrence_id=recurrence_id,
                 organizer_email=organizer,
+                comment=comment,
             )
         )
     return replies

@@ -73,12 +73,12 @@ def test_a_reply_is_applied_and_its_message_id_remembered(domain, owner):
 
 @pytest.mark.django_db
 def test_an_unexpected_error_is_logged_not_raised(domain, monkeypatch, caplog):
-    import events.services
+    from mail import inbound_handlers
 
     def broken(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(events.services, "apply_guest_reply", broken)
+    monkeypatch.setitem(inbound_handlers._HANDLERS, "reply", broken)
     caplog.set_level(logging.INFO, logger="mail.inbound")
     assert handle_inbound_message(reply_mail(), mail_from=GUEST, rcpt_tos=[PLUS]) == ["error"]
     assert "inbound mail failed unexpectedly" in caplog.text
@@ -93,7 +93,7 @@ def test_an_unexpected_error_is_logged_not_raised(domain, monkeypatch, caplog):
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-def test_never_raises_for_any_bytes(domain, raw, mail_from, rcpt):
+def test_never_raises_for_any_bytes(db, domain, raw, mail_from, rcpt):
     result = handle_inbound_message(raw, mail_from=mail_from, rcpt_tos=[*rcpt, PLUS])
     assert isinstance(result, list) and result and all(isinstance(r, str) for r in result)
     assert result != ["error"]
