@@ -9,7 +9,7 @@ class EventsConfig(AppConfig):
         # Connect the signal receivers that keep derived data in step with events.
         from mail import inbound_handlers, renderers
 
-        from . import attendance_window, guest_messages, invitation_queue, occurrence_store
+        from . import attendance_window, guest_messages, invitation_queue, occurrence_store, refresh
         from .services import apply_guest_reply
 
         assert attendance_window and occurrence_store  # imported for their receivers
@@ -18,3 +18,4 @@ class EventsConfig(AppConfig):
         # What reaches a guest's reply address: an answer, or words for the organizer.
         inbound_handlers.register("reply", apply_guest_reply)
         inbound_handlers.register("message", guest_messages.receive_guest_message)
+        inbound_handlers.register("refresh", refresh.answer_refresh)

@@ -128,6 +128,14 @@ def _handle(raw: bytes, mail_from: str, rcpt_tos: list[str]) -> list[str]:
         )
         return [NO_TOKEN]
 
+    if result.outcome == inbound_parse.REFRESHES:
+        outcomes = [
+            inbound_handlers.get("refresh")(token=token, uid=uid, attendee_email=address)
+            for token in tokens
+            for uid, address in result.refreshes
+        ]
+        logger.info("inbound REFRESH handled: outcomes=%s from=%r", outcomes, mail_from)
+        return outcomes
     outcomes: list[str] = []
     for token in tokens:
         for reply in result.replies:

@@ -68,6 +68,7 @@ TOO_MANY_COMPONENTS = "too-many-components"
 TOO_MANY_LINES = "too-many-lines"
 
 REPLIES = "replies"
+REFRESHES = "refresh"  # METHOD:REFRESH: an attendee's client asks for the current event
 IGNORED = "ignored"
 REJECTED = "rejected"
 
@@ -114,13 +115,15 @@ class InboundResult:
     tokens: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
     sender: str | None = None
+    # (UID, attendee address) of each METHOD:REFRESH VEVENT.
+    refreshes: tuple[tuple[str, str], ...] = ()
     # What a person wrote (``mail.inbound_text``): passed on to the organizer.
     subject: str = ""
     text: str = ""
 
     @property
     def ignorable(self) -> bool:
-        return self.outcome != REPLIES
+        return self.outcome not in (REPLIES, REFRESHES)
 
 
 def recipient_token(address: str, inbound_domain: str) -> str | None:
@@ -393,6 +396,7 @@ def _from_calendars(
     texts: list[str], tokens: tuple[str, ...], problems: list[str], *, sender: str | None
 ) -> InboundResult:
     replies: list[ParsedReply] = []
+    refreshes: list[tuple[str, str]] = []
     seen: set[ParsedReply] = set()
     methods: list[str] = []
     readable = 0
@@ -426,6 +430,9 @@ def _from_calendars(
             readable += 1
             method = str(calendar.get("METHOD", "")).strip().upper()
             methods.append(method or "(none)")
+            if method == "REFRESH":
+                refreshes.extend(_refreshes(calendar))
+                continue
             if method != "REPLY":
                 continue
             for event in calendar.walk("VEVENT"):
@@ -440,6 +447,9 @@ def _from_calendars(
         common["problems"] = tuple(problems)
     if replies:
         return InboundResult(REPLIES, OK, f"{len(replies)} reply(ies)", tuple(replies), **common)
+    if refreshes:
+        wanted = tuple(dict.fromkeys(refreshes))[:MAX_REPLIES]
+        return InboundResult(REFRESHES, OK, "REFRESH", refreshes=wanted, **common)
     if readable == 0:
         return InboundResult(IGNORED, MALFORMED_CALENDAR, "no readable VCALENDAR", **common)
     if "REPLY" not in methods:
@@ -492,6 +502,20 @@ def _event_replies(event, problems: list[str]) -> list[ParsedReply]:
             )
         )
     return replies
+
+
+def _refreshes(calendar: Calendar) -> list[tuple[str, str]]:
+    """(UID, attendee) asked for by a REFRESH (RFC 5546 §3.2.6: one ATTENDEE, the asker)."""
+    found = []
+    for event in calendar.walk("VEVENT"):
+        uid = str(event.get("UID", "")).strip()
+        attendees = event.get("ATTENDEE")
+        attendees = attendees if isinstance(attendees, list) else [attendees]
+        for attendee in attendees[:1]:
+            address = _person_address(attendee)
+            if uid and address:
+                found.append((uid, address))
+    return found
 
 
 def _person_address(prop: object) -> str | None:

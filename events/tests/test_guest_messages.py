@@ -1,7 +1,9 @@
-"""A guest's words reach the organizer: a plain reply, or the note sent with an answer.
+"""What reaches a guest's reply address besides an answer: words for the organizer (a
+plain reply, or the note sent with an answer), and a calendar's REFRESH.
 
 Each mail goes over a real SMTP conversation to the inbound listener, as from the guest's
-mail server; what the organizer gets is read from the outbox as the worker would send it.
+mail server; what the organizer (or the guest) gets is read from the outbox as the worker
+would send it.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from mail.models import OutboxMessage
 from mail.tests.test_inbound_smtp import Recorder, wait_for
 from notifications.models import Notification
 
-from .guest_helpers import GINA, at, make_mailbox
+from .guest_helpers import GINA, HUGO, at, make_mailbox
 
 DOMAIN = "in.rendezvous.example"
 
@@ -235,3 +237,78 @@ def test_the_forward_is_in_the_organizers_language(listener, recorder, gina, own
     (mail,) = forwards()
     assert mail["Subject"] == "Nachricht von Gina Guest: Re: Invitation: Kick-off"
     assert "Antworten Sie auf diese E-Mail" in mail.get_body(("plain",)).get_content()
+
+
+# --------------------------------------------------------------------------- REFRESH
+
+
+def refresh_mail(gina: Attendee, *, uid: str | None = None, attendee: str | None = None) -> bytes:
+    address = guest_lib.reply_address(gina)
+    calendar = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Client//EN\r\nMETHOD:REFRESH\r\n"
+        f"BEGIN:VEVENT\r\nUID:{uid or gina.event.uid}\r\nDTSTAMP:20260520T100000Z\r\n"
+        f"ORGANIZER:mailto:{address}\r\n"
+        f"ATTENDEE:mailto:{attendee or GINA['email']}\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    message = EmailMessage()
+    message["From"] = GINA["email"]
+    message["To"] = address
+    message["Subject"] = "Refresh: Kick-off"
+    message.set_content("Please send the event again.")
+    message.add_alternative(calendar, subtype="calendar", params={"method": "REFRESH"})
+    return message.as_bytes(policy=email.policy.SMTP)
+
+
+def test_a_refresh_gets_the_current_request_to_that_guest_only(
+    listener, recorder, gina, owner, colleague
+):
+    event_update(gina.event, owner, title="Kick-off (moved)", guests=[GINA, HUGO])
+    OutboxMessage.objects.all().delete()
+
+    assert deliver(listener, recorder, refresh_mail(gina), gina) == ["refreshed"]
+
+    (mail,) = forwards()
+    assert [a.addr_spec for a in mail["To"].addresses] == [GINA["email"]]
+    calendar = next(p for p in mail.walk() if p.get_content_type() == "text/calendar")
+    assert calendar.get_param("method") == "REQUEST"
+    assert "SUMMARY:Kick-off (moved)" in calendar.get_content()
+    assert Attendee.objects.get(pk=gina.pk).status == "needs-action"  # nothing else changes
+    assert not GuestMessage.objects.exists()
+
+
+def test_a_refresh_for_a_cancelled_event_gets_its_cancel(listener, recorder, gina, owner):
+    from events.services import event_cancel
+
+    event_cancel(gina.event, owner)
+    OutboxMessage.objects.all().delete()
+
+    assert deliver(listener, recorder, refresh_mail(gina), gina) == ["refreshed"]
+    (mail,) = forwards()
+    calendar = next(p for p in mail.walk() if p.get_content_type() == "text/calendar")
+    assert calendar.get_param("method") == "CANCEL"
+
+
+@pytest.mark.parametrize(
+    "change, outcome",
+    [
+        ({"uid": "someone-elses@x"}, "not_invited"),
+        ({"attendee": "intruder@evil.example"}, "wrong_attendee"),
+    ],
+)
+def test_a_refresh_for_another_event_or_person_sends_nothing(
+    listener, recorder, gina, change, outcome
+):
+    assert deliver(listener, recorder, refresh_mail(gina, **change), gina) == [outcome]
+    assert not OutboxMessage.objects.exists()
+
+
+def test_refreshes_are_answered_a_few_times_an_hour(listener, recorder, gina):
+    from events.refresh import REFRESHES_PER_HOUR
+
+    outcomes = [
+        deliver(listener, recorder, refresh_mail(gina), gina)[0]
+        for _ in range(REFRESHES_PER_HOUR + 1)
+    ]
+    assert outcomes == ["refreshed"] * REFRESHES_PER_HOUR + ["rate-limited"]
+    assert OutboxMessage.objects.count() == REFRESHES_PER_HOUR
