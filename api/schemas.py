@@ -273,7 +273,10 @@ class AttendeeOut(Schema):
     email: str
     name: str
     kind: Literal["employee", "guest"]
-    status: Literal["needs-action", "accepted", "tentative", "declined"]
+    status: Literal["needs-action", "accepted", "tentative", "declined", "delegated"]
+    delegated_to: str = Field(
+        "", description="Whom a guest delegated the invitation to (status delegated)."
+    )
 
 
 class GuestIn(_Input):
@@ -417,6 +420,7 @@ def attendee_out(attendee: Attendee) -> dict[str, Any]:
             "name": guest.name,
             "kind": "guest",
             "status": attendee.status,
+            "delegated_to": attendee.delegated_to,
         }
     user = attendee.user
     return {

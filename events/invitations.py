@@ -75,6 +75,7 @@ PARTSTAT = {
     Attendee.Status.ACCEPTED: "ACCEPTED",
     Attendee.Status.TENTATIVE: "TENTATIVE",
     Attendee.Status.DECLINED: "DECLINED",
+    Attendee.Status.DELEGATED: "DELEGATED",
 }
 ICAL_STATUS = {
     Event.Status.CONFIRMED: "CONFIRMED",

@@ -304,6 +304,9 @@ class Attendee(models.Model):
         ACCEPTED = "accepted", _("Accepted")
         TENTATIVE = "tentative", _("Maybe")
         DECLINED = "declined", _("Declined")
+        # A guest passed the invitation on (iTIP DELEGATED): recorded with the delegate's
+        # address, who is shown, never invited by us without the organizer.
+        DELEGATED = "delegated", _("Delegated")
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="attendees")
     user = models.ForeignKey(
@@ -317,6 +320,8 @@ class Attendee(models.Model):
         Guest, on_delete=models.PROTECT, null=True, blank=True, related_name="attendances"
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEEDS_ACTION)
+    # Whom a guest delegated to (their client's DELEGATED-TO), while the status says so.
+    delegated_to = models.CharField(max_length=254, blank=True, default="")
     # Guests only: random salt the link and reply tokens are derived from, and the digests
     # of those tokens (lookups go by digest; the tokens themselves are never stored).
     token_salt = models.CharField(max_length=32, blank=True, default="")

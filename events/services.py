@@ -959,6 +959,7 @@ _FROM_PARTSTAT = {
     "ACCEPTED": Attendee.Status.ACCEPTED,
     "TENTATIVE": Attendee.Status.TENTATIVE,
     "DECLINED": Attendee.Status.DECLINED,
+    "DELEGATED": Attendee.Status.DELEGATED,
 }
 
 
@@ -1163,12 +1164,22 @@ def _apply_guest_reply(
         target.event = exception
         target.guest = attendee.guest
     now = django_timezone.now()
-    changed = target.status != status
+    delegate = getattr(reply, "delegated_to", "") if status == Attendee.Status.DELEGATED else ""
+    changed = target.status != status or target.delegated_to != delegate
     target.status = status
+    target.delegated_to = delegate  # shown to the organizer; never invited by us
     target.answered_sequence = reply.sequence
     target.answered_dtstamp = reply.dtstamp
     target.answered_at = now
-    target.save(update_fields=["status", "answered_sequence", "answered_dtstamp", "answered_at"])
+    target.save(
+        update_fields=[
+            "status",
+            "delegated_to",
+            "answered_sequence",
+            "answered_dtstamp",
+            "answered_at",
+        ]
+    )
     if when is None and event.is_series:
         _answer_occurrences(
             event,

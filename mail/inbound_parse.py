@@ -95,6 +95,7 @@ class ParsedReply:
     recurrence_id: dt.datetime | None = None
     organizer_email: str | None = None
     comment: str = ""  # the note a client sends with the answer (COMMENT)
+    delegated_to: str = ""  # DELEGATED: the delegate's address (DELEGATED-TO)
 
 
 @dataclass(frozen=True)
@@ -499,9 +500,21 @@ def _event_replies(event, problems: list[str]) -> list[ParsedReply]:
                 recurrence_id=recurrence_id,
                 organizer_email=organizer,
                 comment=comment,
+                delegated_to=_delegate(params) if partstat == "DELEGATED" else "",
             )
         )
     return replies
+
+
+def _delegate(params: dict) -> str:
+    """The first address of a DELEGATED-TO parameter ("" when none is readable)."""
+    value = params.get("DELEGATED-TO")
+    values = value if isinstance(value, list) else [value] if value else []
+    for item in values:
+        address = normalize_address(str(item).strip().strip('"'))
+        if address:
+            return address
+    return ""
 
 
 def _refreshes(calendar: Calendar) -> list[tuple[str, str]]:

@@ -83,6 +83,7 @@ def test_create_event(api, owner, colleague, owner_token):
             "name": "Alice Owner",
             "kind": "employee",
             "status": "accepted",
+            "delegated_to": "",
         },
         {
             "user_id": colleague.pk,
@@ -90,6 +91,7 @@ def test_create_event(api, owner, colleague, owner_token):
             "name": "Bob Colleague",
             "kind": "employee",
             "status": "needs-action",
+            "delegated_to": "",
         },
     ]
     assert body["attachments"] == []

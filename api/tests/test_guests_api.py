@@ -35,6 +35,7 @@ def test_post_with_guests_invites_them(api, owner_token, mailbox):
             "name": "Gina Guest",
             "kind": "guest",
             "status": "needs-action",
+            "delegated_to": "",
         },
         {
             "user_id": None,
@@ -42,6 +43,7 @@ def test_post_with_guests_invites_them(api, owner_token, mailbox):
             "name": "Hugo Hall",
             "kind": "guest",
             "status": "needs-action",
+            "delegated_to": "",
         },
     ]
     employee = [a for a in body["attendees"] if a["kind"] == "employee"]

@@ -312,3 +312,42 @@ def test_refreshes_are_answered_a_few_times_an_hour(listener, recorder, gina):
     ]
     assert outcomes == ["refreshed"] * REFRESHES_PER_HOUR + ["rate-limited"]
     assert OutboxMessage.objects.count() == REFRESHES_PER_HOUR
+
+
+# --------------------------------------------------------------------------- DELEGATED
+
+
+def test_a_delegation_is_recorded_and_shown_and_the_delegate_is_not_invited(
+    listener, recorder, gina, owner, client
+):
+    address = guest_lib.reply_address(gina)
+    calendar = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Client//EN\r\nMETHOD:REPLY\r\n"
+        f"BEGIN:VEVENT\r\nUID:{gina.event.uid}\r\nSEQUENCE:0\r\nDTSTAMP:20260520T100000Z\r\n"
+        f"ORGANIZER:mailto:{address}\r\n"
+        'ATTENDEE;PARTSTAT=DELEGATED;DELEGATED-TO="mailto:Bo.Deputy@Client.example":'
+        f"mailto:{GINA['email']}\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    message = EmailMessage()
+    message["From"] = GINA["email"]
+    message["To"] = address
+    message["Subject"] = "Delegated: Kick-off"
+    message["Message-ID"] = "<del@x>"
+    message.set_content("")
+    message.add_alternative(calendar, subtype="calendar", params={"method": "REPLY"})
+
+    assert deliver(listener, recorder, message.as_bytes(policy=email.policy.SMTP), gina) == [
+        "applied"
+    ]
+
+    row = Attendee.objects.get(pk=gina.pk)
+    assert (row.status, row.delegated_to) == ("delegated", "bo.deputy@client.example")
+    assert Attendee.objects.filter(event=gina.event).count() == 3  # nobody added
+    assert all("bo.deputy" not in str(r) for r in OutboxMessage.objects.values("recipients"))
+    client.force_login(owner)
+    page = client.get(reverse("events:detail", args=[gina.event_id])).content.decode()
+    assert "Delegated" in page and "to bo.deputy@client.example" in page
+    from api.schemas import attendee_out
+
+    assert attendee_out(row)["delegated_to"] == "bo.deputy@client.example"
