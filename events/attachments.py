@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 
+from . import invitation_queue, invitations
 from .models import Attachment, Event
 
 logger = logging.getLogger(__name__)
@@ -180,6 +181,7 @@ def attachment_add(event: Event, actor: User, upload: UploadedFile | None) -> At
     attachment.file.save(filename, upload, save=False)  # upload_to gives a random name
     try:
         attachment.save()
+        _tell_guests(event)
     except BaseException:
         attachment.file.storage.delete(attachment.file.name)
         raise
@@ -196,7 +198,20 @@ def attachment_delete(event: Event, actor: User, attachment_id: Any) -> None:
         raise Http404("No such attachment.")
     storage, name = attachment.file.storage, attachment.file.name
     attachment.delete()
+    _tell_guests(event)
     transaction.on_commit(lambda: _delete_file(storage, name))
+
+
+def _tell_guests(event: Event) -> None:
+    """Every guest gets the event again with its files as they are now (an update: their
+    links are in the mail); colleagues see the files on the event page."""
+    everyone = invitations.participants(event)
+    guests = [(a, "update") for a in everyone if a.is_guest]
+    if not guests:
+        return
+    sender = invitations.Sender.for_event(event, invitations.sender_mailbox_for(event.organizer))
+    exceptions = invitations.exception_rows(event)
+    invitation_queue.queue_guest_mails(event, guests, everyone, sender, exceptions=exceptions)
 
 
 def _delete_file(storage, name: str) -> None:

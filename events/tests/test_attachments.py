@@ -400,3 +400,32 @@ def test_the_upload_handler_passes_nothing_beyond_the_limit(settings):
     within.new_file("file", "b.txt", "text/plain", 10)
     within.receive_data_chunk(b"0123456789", 0)
     assert within.file_complete(10) is None  # the next handler supplies the real file
+
+
+def test_guests_are_told_when_a_file_is_attached_or_removed(event, owner, colleague):
+    """Each guest gets the event again with its files as they are now, with their links."""
+    from .guest_helpers import clear_outbox, mails_to, outbox, text_body
+
+    clear_outbox()
+    attachment = attachments.attachment_add(event, owner, upload("agenda.pdf"))
+
+    for address in (GINA["email"], HUGO["email"]):
+        (mail,) = mails_to(address)
+        token = guest_token(event, address)
+        assert f"/i/{token}/attachments/{attachment.pk}/" in text_body(mail)
+        assert "agenda.pdf" in text_body(mail)
+    assert len(outbox()) == 2  # the guests; the colleague sees it on the event page
+
+    clear_outbox()
+    attachments.attachment_delete(event, owner, attachment.pk)
+    (mail,) = mails_to(GINA["email"])
+    assert "agenda.pdf" not in text_body(mail)
+
+
+def test_an_event_without_guests_sends_nothing_for_a_file(owner, uploads, mailbox):
+    from .guest_helpers import clear_outbox, outbox
+
+    alone = event_create(owner, title="Solo", start=at(5, 10), end=at(5, 11))
+    clear_outbox()
+    attachments.attachment_add(alone, owner, upload())
+    assert outbox() == []
