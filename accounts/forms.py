@@ -223,6 +223,10 @@ class PreferencesForm(PageFormMixin, forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=200)
     timezone = ZoneField(label=_("Time zone"))
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    event_mail = forms.BooleanField(
+        label=_("E-mail me when a colleague invites me, or changes or cancels an event I am in"),
+        required=False,
+    )
 
     def __init__(self, *args, user: User, **kwargs) -> None:
         kwargs.setdefault(
@@ -231,6 +235,7 @@ class PreferencesForm(PageFormMixin, forms.Form):
                 "full_name": user.full_name,
                 "timezone": user.timezone,
                 "language": user.language,
+                "event_mail": user.event_mail,
                 **{
                     day: format_day_ranges((user.working_hours or {}).get(day, []))
                     for day in WEEKDAYS
@@ -254,6 +259,7 @@ class PreferencesForm(PageFormMixin, forms.Form):
             "full_name": data["full_name"],
             "timezone": data["timezone"],
             "language": data["language"],
+            "event_mail": data["event_mail"],
             "working_hours": {day: data[day] for day in WEEKDAYS},
         }
 

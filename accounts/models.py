@@ -61,6 +61,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     full_name = models.CharField(_("full name"), max_length=200)
     timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
     language = models.CharField(_("language"), max_length=10, default="en")
+    # Mail about events colleagues invite me to (invited, changed, cancelled); the in-app
+    # notification comes either way.
+    event_mail = models.BooleanField(_("e-mail me about events I am invited to"), default=True)
     working_hours = models.JSONField(_("working hours"), default=default_working_hours)
     is_account_admin = models.BooleanField(_("account admin"), default=False)
     # Invitations go From this mailbox (mail.senders.sender_for); deleting it clears this.

@@ -131,7 +131,7 @@ def add_employee(
 @transaction.atomic
 def update_preferences(user: User, **changes: Any) -> User:
     """Change the employee's own settings; absent fields keep their value."""
-    allowed = {"full_name", "timezone", "language", "working_hours"}
+    allowed = {"full_name", "timezone", "language", "working_hours", "event_mail"}
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed.")})
@@ -141,6 +141,7 @@ def update_preferences(user: User, **changes: Any) -> User:
         "timezone": lambda v: validate_time_zone(v) and v,
         "language": _clean_language,
         "working_hours": _clean_working_hours,
+        "event_mail": _clean_flag,
     }
     cleaned = {}
     for field, value in changes.items():
@@ -155,6 +156,12 @@ def update_preferences(user: User, **changes: Any) -> User:
         setattr(user, field, value)
     user.save(update_fields=[*cleaned] or None)
     return user
+
+
+def _clean_flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError({"event_mail": _("Give true or false.")})
+    return value
 
 
 def adopt_browser_language(user: User, browser_language: str | None) -> None:

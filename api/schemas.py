@@ -185,6 +185,9 @@ class MeOut(Schema):
     full_name: str
     timezone: str
     language: str
+    event_mail: bool = Field(
+        description="E-mail me when a colleague invites me, or changes or cancels an event I am in."
+    )
     working_hours: dict[str, list[list[str]]]
     account: AccountOut
     is_account_admin: bool
@@ -203,6 +206,7 @@ class MePatch(_Input):
     full_name: str = None  # type: ignore[assignment]
     timezone: str = None  # type: ignore[assignment]
     language: str = None  # type: ignore[assignment]
+    event_mail: bool = None  # type: ignore[assignment]
     working_hours: dict[str, list[list[str]]] = Field(
         None,  # type: ignore[arg-type]
         description='Local wall-clock ranges per weekday: {"mon": [["09:00", "18:00"]], ...}',
@@ -240,6 +244,7 @@ def me_out(user: User) -> dict[str, Any]:
         "full_name": user.full_name,
         "timezone": user.timezone,
         "language": user.language,
+        "event_mail": user.event_mail,
         "working_hours": user.working_hours,
         "account": {"id": account.pk, "name": account.name, "plan": account.plan},
         "is_account_admin": user.is_account_admin,

@@ -584,6 +584,25 @@ def build_guest_mail(
 # --------------------------------------------------------------------------- organizer mail
 
 
+def decision_text(name: str, status: str, title: str, when: str | None) -> str:
+    """ "Gina accepted “Kick-off”." in the active language; with ``when``, for that date."""
+    if when is not None:
+        texts = {
+            Attendee.Status.ACCEPTED: _("%(guest)s accepted “%(title)s” on %(when)s."),
+            Attendee.Status.TENTATIVE: _("%(guest)s might come to “%(title)s” on %(when)s."),
+            Attendee.Status.DECLINED: _("%(guest)s declined “%(title)s” on %(when)s."),
+        }
+        fallback = _("%(guest)s answered “%(title)s” on %(when)s.")
+    else:
+        texts = {
+            Attendee.Status.ACCEPTED: _("%(guest)s accepted “%(title)s”."),
+            Attendee.Status.TENTATIVE: _("%(guest)s might come to “%(title)s”."),
+            Attendee.Status.DECLINED: _("%(guest)s declined “%(title)s”."),
+        }
+        fallback = _("%(guest)s answered “%(title)s”.")
+    return texts.get(status, fallback) % {"guest": name, "title": title, "when": when}
+
+
 def notify_decision(attendee: Attendee) -> None:
     """Tell the organizer a guest answered: in-app always, by e-mail when the event says so.
 
@@ -610,25 +629,9 @@ def notify_decision(attendee: Attendee) -> None:
             "status_label": Attendee.Status(attendee.status).label,
             "event_url": settings.BASE_URL.rstrip("/") + path,
         }
-        if series_id:
-            texts = {
-                Attendee.Status.ACCEPTED: _("%(guest)s accepted “%(title)s” on %(when)s."),
-                Attendee.Status.TENTATIVE: _("%(guest)s might come to “%(title)s” on %(when)s."),
-                Attendee.Status.DECLINED: _("%(guest)s declined “%(title)s” on %(when)s."),
-            }
-            fallback = _("%(guest)s answered “%(title)s” on %(when)s.")
-        else:
-            texts = {
-                Attendee.Status.ACCEPTED: _("%(guest)s accepted “%(title)s”."),
-                Attendee.Status.TENTATIVE: _("%(guest)s might come to “%(title)s”."),
-                Attendee.Status.DECLINED: _("%(guest)s declined “%(title)s”."),
-            }
-            fallback = _("%(guest)s answered “%(title)s”.")
-        text = texts.get(attendee.status, fallback) % {
-            "guest": attendee.guest.name,
-            "title": context["title"],
-            "when": when,
-        }
+        text = decision_text(
+            attendee.guest.name, attendee.status, context["title"], when if series_id else None
+        )
         notify(organizer, text, path)
         if event.notify_on_decision:
             subject, body, html = _render("decision", context)

@@ -37,8 +37,8 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from scheduling.recurrence import MAX_EXDATES
 
+from . import colleague_notices, invitation_queue, invitations, occurrence_store
 from . import guests as guest_lib
-from . import invitation_queue, invitations, occurrence_store
 from . import series as series_rows
 from .exceptions import Conflict
 from .models import Attendee, Event, GuestReplyReceipt, new_uid
@@ -286,6 +286,7 @@ def event_create(
         sender = invitations.Sender.for_event(event, mailbox)
         invites = [(a, "invitation") for a in everyone if a.is_guest]
         invitation_queue.queue_guest_mails(event, invites, everyone, sender)
+    colleague_notices.tell_colleagues(event, organizer, colleagues, colleague_notices.INVITED)
     return event
 
 
@@ -341,6 +342,25 @@ def event_update(
     if series.is_cancelled or row.is_cancelled:
         raise ValidationError({"status": _("A cancelled event cannot be changed.")})
     _check_changes(changes)
+    before = colleague_notices.colleagues_of(row)
+    result = _dispatch_update(series, row, actor, scope, occurrence, changes)
+    after = colleague_notices.colleagues_of(result)
+    tell = colleague_notices.tell_colleagues
+    tell(result, actor, [u for pk, u in after.items() if pk not in before], "invited")
+    tell(result, actor, [u for pk, u in before.items() if pk not in after], "removed")
+    if colleague_notices.SEEN_FIELDS & set(changes):
+        tell(result, actor, [u for pk, u in after.items() if pk in before], "changed")
+    return result
+
+
+def _dispatch_update(
+    series: Event,
+    row: Event,
+    actor: User,
+    scope: str,
+    occurrence: dt.datetime | None,
+    changes: dict[str, Any],
+) -> Event:
     if scope == "this":
         for field in SERIES_FIELDS:
             if field in changes:
@@ -804,6 +824,7 @@ def event_cancel(
     _check_organizer(row, actor)
     if not booked_ok:
         _refuse_booked(series)
+    colleagues = colleague_notices.colleagues_of(row).values()
     if scope == "this":
         if row.series_id is None and not series.is_series:
             raise ValidationError({"scope": _("This event does not repeat: use scope “all”.")})
@@ -816,11 +837,14 @@ def event_cancel(
             raise series_rows.not_an_occurrence(occurrence)
         if not series.is_cancelled:
             _cancel_occurrence(series, when, actor)
+            date = invitations.format_occurrence(series, when, when + (series.end - series.start))
+            colleague_notices.tell_colleagues(series, actor, colleagues, "cancelled", when=date)
         return series
     if scope == "following" and not series.is_cancelled:
         split_at = _following_start(series, row, occurrence)
         if split_at != series.start:
             _cut_series(series, split_at, actor)
+            colleague_notices.tell_colleagues(series, actor, colleagues, "changed")
             return series
     if not series.is_cancelled:
         series.status = Event.Status.CANCELLED
@@ -831,6 +855,7 @@ def event_cancel(
             exception.sequence = max(exception.sequence + 1, series.sequence)
             exception.save(update_fields=["status", "sequence", "updated_at"])
         _mail_whole(series, actor, kind="cancelled")
+        colleague_notices.tell_colleagues(series, actor, colleagues, "cancelled")
     return series
 
 
@@ -945,10 +970,14 @@ def attendee_respond(
     attendee = Attendee.objects.select_for_update().filter(event=row, user=user).first()
     if attendee is None:
         raise PermissionDenied(_("You are not invited to this occurrence."))
+    changed = attendee.status != status
     attendee.status = status
     attendee.save(update_fields=["status"])
     if row.is_series:
         _answer_occurrences(row, user_id=user.pk, status=status, dtstamp=None, answered_at=None)
+    if changed:
+        attendee.event = row
+        colleague_notices.tell_organizer_of_answer(attendee)
     return attendee
 
 

@@ -24,7 +24,8 @@ def get_me(request: HttpRequest) -> dict[str, Any]:
 
 @router.patch("/me", response=answers(200, MeOut, 400, 422), summary="Change my preferences")
 def patch_me(request: HttpRequest, payload: MePatch) -> dict[str, Any]:
-    """Change full_name, timezone, language, working_hours or default_sender_mailbox_id;
+    """Change full_name, timezone, language, event_mail, working_hours or
+    default_sender_mailbox_id;
     absent fields stay. All or nothing: one bad field changes none."""
     changes = payload.dict(exclude_unset=True)
     with transaction.atomic():

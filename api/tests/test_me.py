@@ -23,6 +23,7 @@ def test_get_me(api, owner, owner_token):
         "full_name": "Alice Owner",
         "timezone": "Europe/Berlin",
         "language": "en",
+        "event_mail": True,
         "working_hours": owner.working_hours,
         "account": {"id": owner.account_id, "name": "Acme", "plan": "free"},
         "is_account_admin": True,
