@@ -9,7 +9,14 @@ class EventsConfig(AppConfig):
         # Connect the signal receivers that keep derived data in step with events.
         from mail import inbound_handlers, renderers
 
-        from . import attendance_window, guest_messages, invitation_queue, occurrence_store, refresh
+        from . import (
+            attendance_window,
+            guest_messages,
+            invitation_queue,
+            occurrence_store,
+            proposals,
+            refresh,
+        )
         from .services import apply_guest_reply
 
         assert attendance_window and occurrence_store  # imported for their receivers
@@ -19,3 +26,4 @@ class EventsConfig(AppConfig):
         inbound_handlers.register("reply", apply_guest_reply)
         inbound_handlers.register("message", guest_messages.receive_guest_message)
         inbound_handlers.register("refresh", refresh.answer_refresh)
+        inbound_handlers.register("counter", proposals.receive_counter)

@@ -104,6 +104,12 @@ def _series_facts(attendee: Attendee) -> dict:
     }
 
 
+def proposal_form():
+    from .proposal_views import ProposalForm  # it imports this module's helpers
+
+    return ProposalForm()
+
+
 def _attachments(attendee: Attendee, token: str) -> list[dict]:
     return [
         {"name": a.filename, "size": a.size, "url": reverse("guest:attachment", args=[token, a.pk])}
@@ -164,6 +170,8 @@ def _guest_page(
             "proposed_label": ANSWERS[proposed] if proposed else "",
             "attachments": _attachments(attendee, token),
             "organizer_name": event.organizer.full_name or event.organizer.email,
+            "my_proposals": me.proposals.filter(status="open"),
+            "proposal_form": proposal_form(),
             **_series_facts(me),
         },
     )

@@ -460,6 +460,37 @@ class GuestMessage(models.Model):
         return f"{self.kind}: {self.subject[:60]}"
 
 
+class Proposal(models.Model):
+    """A guest's "propose another time": from their calendar (iTIP COUNTER) or their page.
+
+    The organizer accepts (the event, or that one date, moves and everyone is told) or
+    declines (the guest's calendar gets a DECLINECOUNTER); nothing moves by itself.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        ACCEPTED = "accepted", _("accepted")
+        DECLINED = "declined", _("declined")
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="proposals")
+    attendee = models.ForeignKey(Attendee, on_delete=models.CASCADE, related_name="proposals")
+    # The original start of the one date proposed for, or null for the whole event.
+    occurrence = models.DateTimeField(null=True, blank=True)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    comment = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    message_id = models.CharField(max_length=255, blank=True, default="")
+    received_at = models.DateTimeField(default=now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.start:%Y-%m-%d %H:%M} ({self.status})"
+
+
 def attachment_storage_name(instance: Attachment, filename: str) -> str:
     """A random storage name: the uploader's file name never reaches the file system."""
     return f"attachments/{secrets.token_hex(16)}"

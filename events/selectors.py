@@ -9,7 +9,7 @@ from django.http import Http404
 
 from accounts.models import User
 
-from .models import Attendee, Event, GuestMessage
+from .models import Attendee, Event, GuestMessage, Proposal
 from .occurrences import Occurrence, busy_blocks, busy_intervals, expand, window_q
 
 __all__ = [
@@ -78,6 +78,20 @@ def occurrences_in_range(
     return expand(
         events_in_range(user, start, end, include_cancelled=include_cancelled), start, end
     )
+
+
+def open_proposals(event: Event, viewer: User) -> dict[int, list[Proposal]]:
+    """Guests' proposals of another time still waiting for an answer, by guest id: for
+    the organizer only."""
+    if event.organizer_id != viewer.pk:
+        return {}
+    found: dict[int, list[Proposal]] = {}
+    rows = Proposal.objects.filter(
+        event_id=event.series_id or event.pk, status=Proposal.Status.OPEN
+    ).select_related("attendee")
+    for proposal in rows:
+        found.setdefault(proposal.attendee.guest_id, []).append(proposal)
+    return found
 
 
 def guest_notes(event: Event, viewer: User) -> dict[int, list[GuestMessage]]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import proposal_views, views
 
 app_name = "events"
 urlpatterns = [
@@ -11,6 +11,11 @@ urlpatterns = [
     path("events/<int:event_id>/edit/", views.event_edit, name="edit"),
     path("events/<int:event_id>/cancel/", views.event_cancel, name="cancel"),
     path("events/<int:event_id>/respond/", views.event_respond, name="respond"),
+    path(
+        "proposals/<int:proposal_id>/<str:decision>/",
+        proposal_views.proposal_decide,
+        name="proposal_decide",
+    ),
     path("guests/", views.guest_contacts, name="guests"),
     path("guests/<int:guest_id>/rename/", views.guest_contact_rename, name="guest_rename"),
 ]

@@ -545,8 +545,10 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
     mine = next((a for a in attendees if a.user_id == request.user.pk), None)
     is_organizer = event.organizer_id == request.user.pk
     notes = selectors.guest_notes(event, request.user)
+    waiting = selectors.open_proposals(event, request.user)
     for attendee in attendees:
         attendee.notes = notes.get(attendee.guest_id, []) if attendee.guest_id else []
+        attendee.waiting = waiting.get(attendee.guest_id, []) if attendee.guest_id else []
     zone = request.user.zone
     series_url = ""
     if target.occurrence is not None and (

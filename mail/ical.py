@@ -26,7 +26,7 @@ from accounts.addresses import InvalidAddress, normalize_address
 from .vtimezone import vtimezone
 
 PRODID = "-//Rendezvous//Rendezvous//EN"
-METHODS = frozenset({"PUBLISH", "REQUEST", "CANCEL", "REPLY"})
+METHODS = frozenset({"PUBLISH", "REQUEST", "CANCEL", "REPLY", "DECLINECOUNTER"})
 STATUSES = frozenset({"CONFIRMED", "TENTATIVE", "CANCELLED"})
 TRANSPARENCIES = frozenset({"OPAQUE", "TRANSPARENT"})
 PARTSTATS = frozenset({"NEEDS-ACTION", "ACCEPTED", "DECLINED", "TENTATIVE", "DELEGATED"})

@@ -128,6 +128,14 @@ def _handle(raw: bytes, mail_from: str, rcpt_tos: list[str]) -> list[str]:
         )
         return [NO_TOKEN]
 
+    if result.outcome == inbound_parse.COUNTERS:
+        outcomes = [
+            inbound_handlers.get("counter")(token=token, counter=counter, message_id=message_id)
+            for token in tokens
+            for counter in result.counters
+        ]
+        logger.info("inbound COUNTER handled: outcomes=%s from=%r", outcomes, mail_from)
+        return outcomes
     if result.outcome == inbound_parse.REFRESHES:
         outcomes = [
             inbound_handlers.get("refresh")(token=token, uid=uid, attendee_email=address)

@@ -26,10 +26,9 @@ from email.utils import getaddresses, parseaddr
 
 from icalendar import Calendar
 
-from accounts.addresses import InvalidAddress
-from accounts.addresses import normalize_address as normalize_address_strictly
-
-from . import inbound_text
+from . import inbound_itip, inbound_text
+from .inbound_itip import ParsedCounter
+from .inbound_values import delegate, instant, person_address, read_sequence
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 10
@@ -69,6 +68,7 @@ TOO_MANY_LINES = "too-many-lines"
 
 REPLIES = "replies"
 REFRESHES = "refresh"  # METHOD:REFRESH: an attendee's client asks for the current event
+COUNTERS = "counter"  # METHOD:COUNTER: an attendee proposes another time
 IGNORED = "ignored"
 REJECTED = "rejected"
 
@@ -118,13 +118,14 @@ class InboundResult:
     sender: str | None = None
     # (UID, attendee address) of each METHOD:REFRESH VEVENT.
     refreshes: tuple[tuple[str, str], ...] = ()
+    counters: tuple[ParsedCounter, ...] = ()
     # What a person wrote (``mail.inbound_text``): passed on to the organizer.
     subject: str = ""
     text: str = ""
 
     @property
     def ignorable(self) -> bool:
-        return self.outcome not in (REPLIES, REFRESHES)
+        return self.outcome not in (REPLIES, REFRESHES, COUNTERS)
 
 
 def recipient_token(address: str, inbound_domain: str) -> str | None:
@@ -149,19 +150,6 @@ def recipient_token(address: str, inbound_domain: str) -> str | None:
     if not plus or prefix.lower() != "reply" or not _TOKEN.match(token):
         return None
     return token
-
-
-def normalize_address(value: object) -> str | None:
-    """A calendar address (``mailto:`` / ``MAILTO:`` / bare) as a lower-case address or None."""
-    if value is None:
-        return None
-    text = str(value).strip()
-    if text[:7].lower() == "mailto:":
-        text = text[7:].strip()
-    try:  # the project's one validator: an address it refuses can be no guest's
-        return normalize_address_strictly(text).lower()
-    except InvalidAddress:
-        return None
 
 
 def extract_replies(
@@ -398,6 +386,7 @@ def _from_calendars(
 ) -> InboundResult:
     replies: list[ParsedReply] = []
     refreshes: list[tuple[str, str]] = []
+    counters: list[ParsedCounter] = []
     seen: set[ParsedReply] = set()
     methods: list[str] = []
     readable = 0
@@ -432,7 +421,10 @@ def _from_calendars(
             method = str(calendar.get("METHOD", "")).strip().upper()
             methods.append(method or "(none)")
             if method == "REFRESH":
-                refreshes.extend(_refreshes(calendar))
+                refreshes.extend(inbound_itip.refreshes(calendar))
+                continue
+            if method == "COUNTER":
+                counters.extend(inbound_itip.counters(calendar, problems))
                 continue
             if method != "REPLY":
                 continue
@@ -451,6 +443,9 @@ def _from_calendars(
     if refreshes:
         wanted = tuple(dict.fromkeys(refreshes))[:MAX_REPLIES]
         return InboundResult(REFRESHES, OK, "REFRESH", refreshes=wanted, **common)
+    if counters:
+        proposals = tuple(dict.fromkeys(counters))[:MAX_REPLIES]
+        return InboundResult(COUNTERS, OK, "COUNTER", counters=proposals, **common)
     if readable == 0:
         return InboundResult(IGNORED, MALFORMED_CALENDAR, "no readable VCALENDAR", **common)
     if "REPLY" not in methods:
@@ -468,10 +463,10 @@ def _event_replies(event, problems: list[str]) -> list[ParsedReply]:
     organizer_prop = event.get("ORGANIZER")
     if isinstance(organizer_prop, list):
         organizer_prop = organizer_prop[0] if organizer_prop else None
-    organizer = _person_address(organizer_prop)
-    sequence = _sequence(event.get("SEQUENCE"), problems)
-    dtstamp = _instant(event.get("DTSTAMP"))
-    recurrence_id = _instant(event.get("RECURRENCE-ID"), floating=True)
+    organizer = person_address(organizer_prop)
+    sequence = read_sequence(event.get("SEQUENCE"), problems)
+    dtstamp = instant(event.get("DTSTAMP"))
+    recurrence_id = instant(event.get("RECURRENCE-ID"), floating=True)
     comment = inbound_text.comment_of(event)
     attendees = event.get("ATTENDEE")
     if attendees is None:
@@ -481,7 +476,7 @@ def _event_replies(event, problems: list[str]) -> list[ParsedReply]:
         attendees = [attendees]
     replies = []
     for attendee in attendees:
-        address = _person_address(attendee)
+        address = person_address(attendee)
         if address is None:
             problems.append(f"REPLY for {uid}: unusable ATTENDEE {str(attendee)[:100]!r}")
             continue
@@ -500,74 +495,7 @@ def _event_replies(event, problems: list[str]) -> list[ParsedReply]:
                 recurrence_id=recurrence_id,
                 organizer_email=organizer,
                 comment=comment,
-                delegated_to=_delegate(params) if partstat == "DELEGATED" else "",
+                delegated_to=delegate(params) if partstat == "DELEGATED" else "",
             )
         )
     return replies
-
-
-def _delegate(params: dict) -> str:
-    """The first address of a DELEGATED-TO parameter ("" when none is readable)."""
-    value = params.get("DELEGATED-TO")
-    values = value if isinstance(value, list) else [value] if value else []
-    for item in values:
-        address = normalize_address(str(item).strip().strip('"'))
-        if address:
-            return address
-    return ""
-
-
-def _refreshes(calendar: Calendar) -> list[tuple[str, str]]:
-    """(UID, attendee) asked for by a REFRESH (RFC 5546 §3.2.6: one ATTENDEE, the asker)."""
-    found = []
-    for event in calendar.walk("VEVENT"):
-        uid = str(event.get("UID", "")).strip()
-        attendees = event.get("ATTENDEE")
-        attendees = attendees if isinstance(attendees, list) else [attendees]
-        for attendee in attendees[:1]:
-            address = _person_address(attendee)
-            if uid and address:
-                found.append((uid, address))
-    return found
-
-
-def _person_address(prop: object) -> str | None:
-    """The address of an ORGANIZER/ATTENDEE: its value, else its EMAIL parameter."""
-    if prop is None:
-        return None
-    address = normalize_address(prop)
-    if address is None:
-        params = getattr(prop, "params", {}) or {}
-        address = normalize_address(params.get("EMAIL"))
-    return address
-
-
-def _sequence(value: object, problems: list[str]) -> int:
-    if value is None:
-        return 0
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        problems.append(f"unreadable SEQUENCE {str(value)[:40]!r}; taken as 0")
-        return 0
-    return max(number, 0)
-
-
-def _instant(prop: object, *, floating: bool = False) -> dt.datetime | None:
-    """An aware UTC datetime from a DTSTAMP/RECURRENCE-ID property, or None.
-
-    A floating time (no zone) is read as UTC, unless ``floating``: then it stays naive,
-    for the event's own zone to place (a RECURRENCE-ID names a wall time of the series;
-    read as UTC it named no occurrence and the answer was dropped). A date becomes its
-    midnight UTC: a REPLY for one all-day occurrence must not lose which occurrence it is.
-    """
-    value = getattr(prop, "dt", None)
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            if floating:
-                return value.replace(tzinfo=None)
-            value = value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
-    if isinstance(value, dt.date):
-        return dt.datetime.combine(value, dt.time(0), dt.UTC)
-    return None

@@ -29,9 +29,9 @@ from mail.inbound_parse import (
     MAX_DEPTH,
     ParsedReply,
     extract_replies,
-    normalize_address,
     recipient_token,
 )
+from mail.inbound_values import normalize_address
 
 INTEROP = Path(__file__).resolve().parents[2] / ".." / "shared" / "interop"
 INBOUND = "inbound.example"
