@@ -80,3 +80,26 @@ def test_an_unconfirmed_mailbox_is_not_used_for_the_booker(owner, link_token, sl
     (confirmation,) = outbox_to("maria@example.org")
     assert confirmation["From"].addresses[0].addr_spec != "alice@mail.acme.test"
     assert confirmation["From"].addresses[0].display_name.endswith("via Rendezvous")
+
+
+def test_a_proposal_cannot_move_a_booked_meeting(owner, link_token, slot_start):
+    """Booked meetings keep their rule: not movable by the owner, a proposal included."""
+    import datetime as dt
+
+    import pytest
+
+    from events.exceptions import Conflict
+    from events.models import Attendee, Proposal
+    from events.proposals import accept_proposal
+
+    event = book(link_token, visitor(slot_start)).booking.event
+    proposal = Proposal.objects.create(
+        event=event,
+        attendee=Attendee.objects.get(event=event, user=owner),
+        start=slot_start + dt.timedelta(hours=2),
+        end=slot_start + dt.timedelta(hours=3),
+    )
+    with pytest.raises(Conflict):
+        accept_proposal(proposal.pk, owner)
+    event.refresh_from_db()
+    assert event.start == slot_start
