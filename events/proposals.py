@@ -61,6 +61,10 @@ UNUSABLE = "unusable"
 # --------------------------------------------------------------------------- proposing
 
 
+class TooManyProposals(ValidationError):
+    """More than ``PROPOSALS_PER_HOUR`` from one guest: said on the page, counted by mail."""
+
+
 def receive_counter(*, token: str, counter: Any, message_id: str | None) -> str:
     """An iTIP COUNTER (``mail.inbound_parse.ParsedCounter``) that reached a reply address."""
     attendee = guest_lib.attendee_for_reply_token(token)
@@ -83,9 +87,11 @@ def receive_counter(*, token: str, counter: Any, message_id: str | None) -> str:
             occurrence=counter.recurrence_id,
             message_id=message_id,
         )
+    except TooManyProposals:
+        return TOO_MANY
     except ValidationError as exc:
         logger.info("COUNTER for attendee %s not kept: %s", attendee.pk, exc.messages)
-        return TOO_MANY if exc.code == "rate_limited" else UNUSABLE
+        return UNUSABLE
     return PROPOSED
 
 
@@ -117,16 +123,14 @@ def propose(
         if engine is None or not engine.is_occurrence(occurrence):
             raise ValidationError({"occurrence": _("This date is not part of the series.")})
     if ratelimit.count(f"guest-proposal:{attendee.pk}", PROPOSALS_PER_HOUR, 3600) is not None:
-        raise ValidationError(
-            {"start": _("Too many proposals: try again in an hour.")}, code="rate_limited"
-        )
+        raise TooManyProposals({"start": _("Too many proposals: try again in an hour.")})
     proposal = Proposal.objects.create(
         event=event,
         attendee=attendee,
         occurrence=occurrence,
         start=start,
         end=end,
-        comment=" ".join(comment.split("\x00"))[:2000],
+        comment=comment[:2000],
         message_id=message_id,
     )
     organizer = event.organizer

@@ -232,3 +232,22 @@ def test_a_removed_guests_page_cannot_propose(gina, owner):
     )
     assert response.status_code == 404
     assert not Proposal.objects.exists()
+
+
+def test_a_flood_of_counters_is_cut_off(listener, recorder, gina):
+    from events.proposals import PROPOSALS_PER_HOUR
+
+    outcomes = []
+    for n in range(PROPOSALS_PER_HOUR + 1):
+        raw = counter_mail(gina).replace(
+            b"<counter@client.example>", f"<counter-{n}@client.example>".encode()
+        )
+        outcomes.append(deliver(listener, recorder, raw, gina)[0])
+    assert outcomes == ["proposed"] * PROPOSALS_PER_HOUR + ["rate-limited"]
+    assert Proposal.objects.count() == PROPOSALS_PER_HOUR
+
+
+def test_the_same_counter_twice_is_one_proposal(listener, recorder, gina):
+    assert deliver(listener, recorder, counter_mail(gina), gina) == ["proposed"]
+    assert deliver(listener, recorder, counter_mail(gina), gina) == ["duplicate"]
+    assert Proposal.objects.count() == 1
