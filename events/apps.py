@@ -17,7 +17,7 @@ class EventsConfig(AppConfig):
             proposals,
             refresh,
         )
-        from .services import apply_guest_reply
+        from .answers import apply_guest_reply
 
         assert attendance_window and occurrence_store  # imported for their receivers
         # Invitations are rendered by the worker, after the request that queued them.

@@ -31,8 +31,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import languages
 
+from . import answers, invitations
 from . import guests as guest_lib
-from . import invitations, services
 from . import series as series_rows
 from .models import Attachment, Attendee
 
@@ -135,7 +135,7 @@ def _guest_page(
     if request.method == "POST":
         status = request.POST.get("status", "")
         try:
-            services.guest_respond(attendee, status)
+            answers.guest_respond(attendee, status)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:

@@ -29,8 +29,8 @@ from accounts.forms import apply_service_errors
 from mail.senders import sender_for
 from scheduling.recurrence import parse_rule
 
+from . import answers, selectors, services
 from . import guests as guest_lib
-from . import selectors, services
 from .exceptions import Conflict, PlanLimitReached
 from .forms import (
     SERVICE_FIELD_MAP,
@@ -603,14 +603,14 @@ def event_respond(request: HttpRequest, event_id: int) -> HttpResponse:
         status = form.cleaned_data["status"]
         try:
             if target.occurrence is not None:
-                services.attendee_respond(
+                answers.attendee_respond(
                     target.event,
                     request.user,
                     status,
                     occurrence=target.occurrence.recurrence_id,
                 )
             else:
-                services.attendee_respond(target.event, request.user, status)
+                answers.attendee_respond(target.event, request.user, status)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
     # htmx follows this redirect and swaps in the refreshed attendance section.

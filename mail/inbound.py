@@ -8,7 +8,7 @@ Mail from the internet is hostile until proven otherwise. The function never rai
 refuses what is too large, lets ``mail.inbound_parse`` read the REPLYs out of the MIME
 tree within its limits (bounces and auto-replies are recognised there and ignored), finds
 the plus-address token of each recipient at ``INBOUND_DOMAIN`` and asks the registered
-``"reply"`` handler (``events.services.apply_guest_reply``) to apply each REPLY under that
+``"reply"`` handler (``events.answers.apply_guest_reply``) to apply each REPLY under that
 token, which checks that the token is known, that the ATTENDEE in the body is the guest
 the token was given to, and that the answer is not older than the last one applied. What
 a person wrote without answering (a mail without a calendar, a COUNTER or other method we

@@ -14,8 +14,9 @@ import pytest
 from django.test import Client
 
 from booking.models import Booking
+from events.answers import guest_respond
 from events.models import Event
-from events.services import event_cancel, event_update, guest_respond
+from events.services import event_cancel, event_update
 from events.tests.guest_helpers import clear_outbox, html_body, mails_to, subject, text_body
 
 from .conftest import GUEST, OTHER_LANGUAGES, english_words, visible_text

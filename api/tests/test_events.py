@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
+from events.answers import attendee_respond
 from events.models import Attendee, Event
-from events.services import attendee_respond, event_create
+from events.services import event_create
 
 from .conftest import at, errors_by_field, snapshot
 

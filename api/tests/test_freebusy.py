@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from events.services import attendee_respond, event_cancel, event_create
+from events.answers import attendee_respond
+from events.services import event_cancel, event_create
 
 from .conftest import at, errors_by_field
 

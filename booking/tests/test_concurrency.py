@@ -19,8 +19,9 @@ from django.test import Client
 
 from booking.models import Booking
 from booking.services import book, configure_link
+from events.answers import attendee_respond
 from events.models import Event
-from events.services import attendee_respond, event_create
+from events.services import event_create
 from mail.models import OutboxMessage
 from testsupport.concurrency import race
 

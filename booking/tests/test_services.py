@@ -19,9 +19,10 @@ from booking.services import (
     decline_booking,
     switch_off,
 )
+from events.answers import attendee_respond
 from events.exceptions import Conflict
 from events.models import Attendee, Event
-from events.services import attendee_respond, event_cancel, event_create, event_update
+from events.services import event_cancel, event_create, event_update
 from mail.ical import parse_calendar
 from mail.models import OutboxMessage
 from notifications.models import Notification

@@ -8,14 +8,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from events import guests as guest_lib
+from events.answers import apply_guest_reply, guest_respond
 from events.models import Attendee, GuestReplyReceipt
-from events.services import (
-    apply_guest_reply,
-    event_cancel,
-    event_create,
-    event_update,
-    guest_respond,
-)
+from events.services import event_cancel, event_create, event_update
 from mail.inbound_parse import ParsedReply
 from notifications.models import Notification
 

@@ -208,8 +208,8 @@ def test_html_in_every_field_is_escaped_in_the_html_mail(owner, colleague, mailb
         assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;amp;&lt;b&gt;" in html
         assert "T <img" in text_body(message)  # plain text stays plain
     # The decision mail to the organizer escapes the guest's name too.
+    from events.answers import guest_respond
     from events.models import Attendee
-    from events.services import guest_respond
 
     for row in OutboxMessage.objects.all():
         row.delete()

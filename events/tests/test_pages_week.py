@@ -12,8 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from events.answers import attendee_respond
 from events.models import Attendee, Event
-from events.services import attendee_respond, event_cancel, event_create
+from events.services import event_cancel, event_create
 from events.tests.pages_helpers import parse_week
 
 pytestmark = pytest.mark.django_db

@@ -12,14 +12,9 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
+from events.answers import apply_guest_reply, attendee_respond
 from events.models import Attendee, Event
-from events.services import (
-    apply_guest_reply,
-    attendee_respond,
-    event_cancel,
-    event_create,
-    event_update,
-)
+from events.services import event_cancel, event_create, event_update
 from mail.inbound_parse import ParsedReply
 from testsupport.concurrency import race
 

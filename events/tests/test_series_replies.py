@@ -4,7 +4,7 @@ The REPLY is written the way clients write it for a recurring event (a VTIMEZONE
 RECURRENCE-ID with TZID, the ORGANIZER being the guest's reply plus-address from the
 invitation) and delivered in an SMTP conversation to the inbound listener
 (``mail.inbound_smtp.Listener``), which hands it to ``mail.inbound`` and from there to
-``events.services.apply_guest_reply``: the same path as production.
+``events.answers.apply_guest_reply``: the same path as production.
 """
 
 from __future__ import annotations
@@ -209,7 +209,7 @@ def test_a_reply_without_recurrence_id_answers_every_date(listener, recorder, se
 def test_a_reply_to_a_date_that_is_no_occurrence_changes_nothing(
     listener, recorder, series, owner, recurrence_id, caplog
 ):
-    caplog.set_level(logging.WARNING, logger="events.services")
+    caplog.set_level(logging.WARNING, logger="events.answers")
     before = statuses(series)
     notifications = Notification.objects.count()  # the colleague's invitation
     raw, address = client_reply(
@@ -261,7 +261,7 @@ def test_a_reply_to_a_date_older_than_its_change_is_stale(listener, recorder, se
 
 
 def test_a_page_answer_is_not_undone_by_an_older_reply_to_a_date(listener, recorder, series, owner):
-    from events.services import guest_respond
+    from events.answers import guest_respond
 
     event_update(series, owner, scope="this", occurrence=at(15, 10), location="Room 2")
     guest_respond(gina_on(series), "accepted")

@@ -14,15 +14,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import Account
 from events import guests as guest_lib
+from events.answers import attendee_respond, guest_respond
 from events.models import Attendee, Event
 from events.occurrences import busy_intervals, expand
-from events.services import (
-    attendee_respond,
-    event_cancel,
-    event_create,
-    event_update,
-    guest_respond,
-)
+from events.services import event_cancel, event_create, event_update
 
 from .guest_helpers import GINA, HUGO, at
 

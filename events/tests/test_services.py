@@ -4,9 +4,10 @@ import zoneinfo
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from events.answers import attendee_respond
 from events.models import Attendee, Event
 from events.selectors import busy_intervals, events_in_range, get_event_for_user
-from events.services import attendee_respond, event_cancel, event_create, event_update
+from events.services import event_cancel, event_create, event_update
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 

@@ -19,7 +19,8 @@ import zoneinfo
 
 import pytest
 
-from events.services import attendee_respond, event_cancel, event_create, event_update
+from events.answers import attendee_respond
+from events.services import event_cancel, event_create, event_update
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
