@@ -172,7 +172,9 @@ def _open_proposal(proposal_id: Any, actor: User) -> Proposal:
     except (TypeError, ValueError):
         pk = None
     proposal = (
-        Proposal.objects.select_for_update()
+        # Only the proposal row is locked (the guest join is nullable: PostgreSQL refuses
+        # FOR UPDATE on it).
+        Proposal.objects.select_for_update(of=("self",))
         .select_related("event", "attendee__guest")
         .filter(pk=pk)
         .first()
