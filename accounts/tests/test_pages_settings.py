@@ -169,3 +169,10 @@ def test_token_names_are_escaped(owner_client, owner):
     page = owner_client.get(reverse("accounts:settings")).content.decode()
     assert "<img src=x" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_the_token_section_links_the_api_docs_and_pages_have_an_icon(owner_client):
+    html = owner_client.get(reverse("accounts:settings")).content.decode()
+    assert '<a href="/api/v1/docs">API documentation</a>' in html
+    assert 'rel="icon" href="/static/favicon.svg"' in html
+    assert owner_client.get("/api/v1/docs").status_code == 200
