@@ -35,6 +35,7 @@ from . import answers, invitations
 from . import guests as guest_lib
 from . import series as series_rows
 from .models import Attachment, Attendee
+from .proposal_forms import ProposalForm
 
 ANSWERS = {
     "accepted": gettext_lazy("Accept"),
@@ -43,14 +44,14 @@ ANSWERS = {
 }
 
 
-def _attendee_or_404(token: str) -> Attendee:
+def attendee_or_404(token: str) -> Attendee:
     attendee = guest_lib.attendee_for_link_token(token)
     if attendee is None:
         raise Http404("No such invitation.")
     return attendee
 
 
-def _private(response: HttpResponse) -> HttpResponse:
+def private_response(response: HttpResponse) -> HttpResponse:
     # same-origin rather than no-referrer: with no-referrer browsers send "Origin: null"
     # on the answer POST, which the CSRF check must refuse. Other sites get no referrer.
     response["Referrer-Policy"] = "same-origin"
@@ -104,12 +105,6 @@ def _series_facts(attendee: Attendee) -> dict:
     }
 
 
-def proposal_form():
-    from .proposal_views import ProposalForm  # it imports this module's helpers
-
-    return ProposalForm()
-
-
 def _attachments(attendee: Attendee, token: str) -> list[dict]:
     return [
         {"name": a.filename, "size": a.size, "url": reverse("guest:attachment", args=[token, a.pk])}
@@ -120,12 +115,12 @@ def _attachments(attendee: Attendee, token: str) -> list[dict]:
 @require_http_methods(["GET", "POST"])
 def guest_page(request: HttpRequest, token: str) -> HttpResponse:
     """Everything here, the messages after an answer included, is in the guest's language."""
-    attendee = _attendee_or_404(token)
+    attendee = attendee_or_404(token)
     language = guest_lib.language_of(attendee.guest, attendee.event.organizer)
     with translation.override(language):
         response = _guest_page(request, attendee, token, language)
     response["Content-Language"] = language
-    return _private(response)
+    return private_response(response)
 
 
 def _guest_page(
@@ -171,7 +166,7 @@ def _guest_page(
             "attachments": _attachments(attendee, token),
             "organizer_name": event.organizer.full_name or event.organizer.email,
             "my_proposals": me.proposals.filter(status="open"),
-            "proposal_form": proposal_form(),
+            "proposal_form": ProposalForm(),
             **_series_facts(me),
         },
     )
@@ -180,13 +175,13 @@ def _guest_page(
 @require_POST
 def guest_language(request: HttpRequest, token: str) -> HttpResponse:
     """The guest picks the language of their page and of every later mail."""
-    attendee = _attendee_or_404(token)
+    attendee = attendee_or_404(token)
     try:
         guest_lib.choose_language(attendee, request.POST.get("language"))
     except ValidationError as exc:
         with translation.override(guest_lib.language_of(attendee.guest, attendee.event.organizer)):
             messages.error(request, " ".join(exc.messages))
-    return _private(redirect("guest:page", token=token))
+    return private_response(redirect("guest:page", token=token))
 
 
 @require_GET
@@ -195,8 +190,8 @@ def guest_ics(request: HttpRequest, token: str) -> HttpResponse:
 
     A series comes whole: its rule, excluded dates and changed dates.
     """
-    attendee = _attendee_or_404(token)
+    attendee = attendee_or_404(token)
     data = invitations.guest_ics(attendee.event, attendee, _everyone(attendee))
     response = HttpResponse(data, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="event.ics"'
-    return _private(response)
+    return private_response(response)

@@ -7,9 +7,6 @@ rules live in ``events.proposals``.
 
 from __future__ import annotations
 
-import datetime as dt
-
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,42 +14,18 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from . import guests as guest_lib
 from . import proposals
 from .exceptions import Conflict
-from .guest_views import _attendee_or_404, _private
-
-
-class ProposalForm(forms.Form):
-    """A new time on one day, in the event's own zone (the page says which)."""
-
-    day = forms.DateField(label=gettext_lazy("Day"), widget=forms.DateInput(attrs={"type": "date"}))
-    start = forms.TimeField(
-        label=gettext_lazy("From"), widget=forms.TimeInput(attrs={"type": "time"})
-    )
-    end = forms.TimeField(label=gettext_lazy("To"), widget=forms.TimeInput(attrs={"type": "time"}))
-    comment = forms.CharField(
-        label=gettext_lazy("Note for the organizer"),
-        required=False,
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-
-    def times(self) -> tuple[dt.datetime, dt.datetime]:
-        """Naive wall times: the event's zone places them."""
-        day = self.cleaned_data["day"]
-        return (
-            dt.datetime.combine(day, self.cleaned_data["start"]),
-            dt.datetime.combine(day, self.cleaned_data["end"]),
-        )
+from .guest_views import attendee_or_404, private_response
+from .proposal_forms import ProposalForm
 
 
 @require_POST
 def guest_propose(request: HttpRequest, token: str) -> HttpResponse:
-    attendee = _attendee_or_404(token)
+    attendee = attendee_or_404(token)
     with translation.override(guest_lib.language_of(attendee.guest, attendee.event.organizer)):
         form = ProposalForm(request.POST)
         if not form.is_valid():
@@ -70,7 +43,7 @@ def guest_propose(request: HttpRequest, token: str) -> HttpResponse:
                 messages.error(request, " ".join(exc.messages))
             else:
                 messages.success(request, _("Thank you, your proposal was sent to the organizer."))
-    return _private(redirect("guest:page", token=token))
+    return private_response(redirect("guest:page", token=token))
 
 
 @login_required
