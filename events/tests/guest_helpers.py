@@ -16,6 +16,9 @@ from django.utils import timezone
 from icalendar import Calendar
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
+#: The domain of the guests' reply addresses in the inbound tests.
+INBOUND_DOMAIN = "in.rendezvous.example"
+
 GINA = {"email": "gina@client.example", "first_name": "Gina", "last_name": "Guest"}
 HUGO = {"email": "hugo@partner.example", "first_name": "Hugo", "last_name": "Hall"}
 
@@ -117,3 +120,19 @@ def link_token_from(message: EmailMessage) -> str:
     match = re.search(r"/i/([a-z2-7]+)/\?answer=accepted", text_body(message))
     assert match, text_body(message)
     return match.group(1)
+
+
+def deliver_to_reply_address(listener, recorder, raw: bytes, attendee) -> list[str]:
+    """One SMTP conversation from the guest's server to their reply address; what the
+    inbound handler made of it."""
+    import smtplib
+
+    from events.guests import reply_address
+    from mail.tests.test_inbound_smtp import wait_for
+
+    before = len(recorder.results)
+    with smtplib.SMTP("127.0.0.1", listener.port, timeout=30) as client:
+        refused = client.sendmail(attendee.guest.email, [reply_address(attendee)], raw)
+        assert refused == {}
+    wait_for(lambda: len(recorder.results) > before)
+    return recorder.results[-1]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import email
 import email.policy
 import smtplib
-from collections.abc import Iterator
 from email.message import EmailMessage
 
 import pytest
@@ -22,33 +21,17 @@ from events.guest_messages import FORWARD_MARKER, FORWARDS_PER_HOUR
 from events.models import Attendee, GuestMessage
 from events.services import event_create, event_update
 from mail.delivery import render_pending
-from mail.inbound_smtp import Listener, free_port
 from mail.models import OutboxMessage
-from mail.tests.test_inbound_smtp import Recorder, wait_for
+from mail.tests.test_inbound_smtp import wait_for
 from notifications.models import Notification
 
-from .guest_helpers import GINA, HUGO, at, make_mailbox
-
-DOMAIN = "in.rendezvous.example"
-
-
-@pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
-
-
-@pytest.fixture
-def listener(settings, recorder) -> Iterator[Listener]:
-    settings.INBOUND_DOMAIN = DOMAIN
-    started = Listener("127.0.0.1", free_port(), DOMAIN, handle=recorder).start(attempts=20)
-    yield started
-    started.stop()
+from .guest_helpers import GINA, HUGO, INBOUND_DOMAIN, at, deliver_to_reply_address, make_mailbox
 
 
 @pytest.fixture
 def gina(transactional_db, owner, colleague, settings) -> Attendee:
     """Alice invites Gina (and her colleague Bob) to "Kick-off"."""
-    settings.INBOUND_DOMAIN = DOMAIN
+    settings.INBOUND_DOMAIN = INBOUND_DOMAIN
     make_mailbox(owner)
     event = event_create(
         owner,
@@ -81,14 +64,6 @@ def plain_reply(text: str, *, message_id: str, html: str | None = None, **header
     return message.as_bytes(policy=email.policy.SMTP)
 
 
-def deliver(listener: Listener, recorder: Recorder, raw: bytes, gina: Attendee) -> list[str]:
-    before = len(recorder.results)
-    with smtplib.SMTP("127.0.0.1", listener.port, timeout=30) as client:
-        assert client.sendmail(GINA["email"], [guest_lib.reply_address(gina)], raw) == {}
-    wait_for(lambda: len(recorder.results) > before)
-    return recorder.results[-1]
-
-
 def forwards() -> list[email.message.EmailMessage]:
     render_pending()
     return [
@@ -102,7 +77,7 @@ def test_a_plain_reply_reaches_the_organizer_and_the_event_page(
 ):
     raw = plain_reply("I'll be 10 minutes late.\nSorry!", message_id="<late@client.example>")
 
-    assert deliver(listener, recorder, raw, gina) == ["forwarded"]
+    assert deliver_to_reply_address(listener, recorder, raw, gina) == ["forwarded"]
 
     (mail,) = forwards()
     assert [a.addr_spec for a in mail["To"].addresses] == [owner.email]
@@ -130,7 +105,9 @@ def test_an_html_only_reply_is_read_without_its_tags_and_shown_escaped(
     listener, recorder, gina, owner, client
 ):
     html = "<p>Running late &amp; <b>sorry</b></p><script>alert(1)</script>"
-    deliver(listener, recorder, plain_reply("", html=html, message_id="<h@x>"), gina)
+    deliver_to_reply_address(
+        listener, recorder, plain_reply("", html=html, message_id="<h@x>"), gina
+    )
 
     (note,) = GuestMessage.objects.all()
     assert note.text == "Running late & sorryalert(1)"  # text only: no tag survives
@@ -141,34 +118,36 @@ def test_an_html_only_reply_is_read_without_its_tags_and_shown_escaped(
 
 def test_our_own_forward_sent_back_is_not_forwarded_again(listener, recorder, gina):
     """A mailbox that forwards everything back to the reply address makes no loop."""
-    deliver(listener, recorder, plain_reply("Hello", message_id="<a@x>"), gina)
+    deliver_to_reply_address(listener, recorder, plain_reply("Hello", message_id="<a@x>"), gina)
     (forward,) = OutboxMessage.objects.all()
     render_pending()
     forward.refresh_from_db()
 
     # It says it is machine mail, so it is ignored as an auto-reply; a mailbox that
     # strips those headers still leaves our marker.
-    assert deliver(listener, recorder, forward.raw_bytes, gina) == ["auto-reply"]
+    assert deliver_to_reply_address(listener, recorder, forward.raw_bytes, gina) == ["auto-reply"]
     stripped = email.message_from_bytes(forward.raw_bytes, policy=email.policy.SMTP)
     del stripped["Auto-Submitted"]
     del stripped["X-Auto-Response-Suppress"]
     del stripped["Message-ID"]
     stripped["Message-ID"] = "<resent@x>"
-    assert deliver(listener, recorder, stripped.as_bytes(), gina) == ["loop"]
+    assert deliver_to_reply_address(listener, recorder, stripped.as_bytes(), gina) == ["loop"]
     assert GuestMessage.objects.count() == 1
     assert OutboxMessage.objects.count() == 1
 
 
 def test_the_same_mail_twice_is_one_message(listener, recorder, gina):
     raw = plain_reply("Hello", message_id="<same@x>")
-    assert deliver(listener, recorder, raw, gina) == ["forwarded"]
-    assert deliver(listener, recorder, raw, gina) == ["duplicate"]
+    assert deliver_to_reply_address(listener, recorder, raw, gina) == ["forwarded"]
+    assert deliver_to_reply_address(listener, recorder, raw, gina) == ["duplicate"]
     assert OutboxMessage.objects.count() == 1
 
 
 def test_a_flood_is_cut_off_after_the_hourly_limit(listener, recorder, gina):
     outcomes = [
-        deliver(listener, recorder, plain_reply(f"n{n}", message_id=f"<n{n}@x>"), gina)[0]
+        deliver_to_reply_address(
+            listener, recorder, plain_reply(f"n{n}", message_id=f"<n{n}@x>"), gina
+        )[0]
         for n in range(FORWARDS_PER_HOUR + 2)
     ]
     assert outcomes == ["forwarded"] * FORWARDS_PER_HOUR + ["rate-limited"] * 2
@@ -177,14 +156,14 @@ def test_a_flood_is_cut_off_after_the_hourly_limit(listener, recorder, gina):
 
 def test_an_out_of_office_reply_is_not_forwarded(listener, recorder, gina):
     raw = plain_reply("I am away.", message_id="<oof@x>", Auto_Submitted="auto-replied")
-    assert deliver(listener, recorder, raw, gina) == ["auto-reply"]
+    assert deliver_to_reply_address(listener, recorder, raw, gina) == ["auto-reply"]
     assert not GuestMessage.objects.exists() and not OutboxMessage.objects.exists()
 
 
 def test_words_to_an_unknown_reply_address_go_nowhere(listener, recorder, gina):
     raw = plain_reply("Hello", message_id="<u@x>")
     with smtplib.SMTP("127.0.0.1", listener.port, timeout=30) as client:
-        client.sendmail(GINA["email"], [f"reply+{'a' * 52}@{DOMAIN}"], raw)
+        client.sendmail(GINA["email"], [f"reply+{'a' * 52}@{INBOUND_DOMAIN}"], raw)
     wait_for(lambda: recorder.results)
     assert recorder.results == [["unknown_token"]]
     assert not GuestMessage.objects.exists() and not OutboxMessage.objects.exists()
@@ -219,7 +198,9 @@ def test_a_note_sent_with_an_answer_is_kept_and_forwarded(listener, recorder, gi
     message.set_content("Accepted.")
     message.add_alternative(calendar, subtype="calendar", params={"method": "REPLY"})
 
-    outcome = deliver(listener, recorder, message.as_bytes(policy=email.policy.SMTP), gina)
+    outcome = deliver_to_reply_address(
+        listener, recorder, message.as_bytes(policy=email.policy.SMTP), gina
+    )
 
     assert outcome == ["applied", "forwarded"]
     assert Attendee.objects.get(pk=gina.pk).status == "accepted"
@@ -233,7 +214,7 @@ def test_a_note_sent_with_an_answer_is_kept_and_forwarded(listener, recorder, gi
 def test_the_forward_is_in_the_organizers_language(listener, recorder, gina, owner):
     owner.language = "de"
     owner.save()
-    deliver(listener, recorder, plain_reply("Hallo", message_id="<de@x>"), gina)
+    deliver_to_reply_address(listener, recorder, plain_reply("Hallo", message_id="<de@x>"), gina)
     (mail,) = forwards()
     assert mail["Subject"] == "Nachricht von Gina Guest: Re: Invitation: Kick-off"
     assert "Antworten Sie auf diese E-Mail" in mail.get_body(("plain",)).get_content()
@@ -266,7 +247,7 @@ def test_a_refresh_gets_the_current_request_to_that_guest_only(
     event_update(gina.event, owner, title="Kick-off (moved)", guests=[GINA, HUGO])
     OutboxMessage.objects.all().delete()
 
-    assert deliver(listener, recorder, refresh_mail(gina), gina) == ["refreshed"]
+    assert deliver_to_reply_address(listener, recorder, refresh_mail(gina), gina) == ["refreshed"]
 
     (mail,) = forwards()
     assert [a.addr_spec for a in mail["To"].addresses] == [GINA["email"]]
@@ -283,7 +264,7 @@ def test_a_refresh_for_a_cancelled_event_gets_its_cancel(listener, recorder, gin
     event_cancel(gina.event, owner)
     OutboxMessage.objects.all().delete()
 
-    assert deliver(listener, recorder, refresh_mail(gina), gina) == ["refreshed"]
+    assert deliver_to_reply_address(listener, recorder, refresh_mail(gina), gina) == ["refreshed"]
     (mail,) = forwards()
     calendar = next(p for p in mail.walk() if p.get_content_type() == "text/calendar")
     assert calendar.get_param("method") == "CANCEL"
@@ -299,7 +280,9 @@ def test_a_refresh_for_a_cancelled_event_gets_its_cancel(listener, recorder, gin
 def test_a_refresh_for_another_event_or_person_sends_nothing(
     listener, recorder, gina, change, outcome
 ):
-    assert deliver(listener, recorder, refresh_mail(gina, **change), gina) == [outcome]
+    assert deliver_to_reply_address(listener, recorder, refresh_mail(gina, **change), gina) == [
+        outcome
+    ]
     assert not OutboxMessage.objects.exists()
 
 
@@ -307,7 +290,7 @@ def test_refreshes_are_answered_a_few_times_an_hour(listener, recorder, gina):
     from events.refresh import REFRESHES_PER_HOUR
 
     outcomes = [
-        deliver(listener, recorder, refresh_mail(gina), gina)[0]
+        deliver_to_reply_address(listener, recorder, refresh_mail(gina), gina)[0]
         for _ in range(REFRESHES_PER_HOUR + 1)
     ]
     assert outcomes == ["refreshed"] * REFRESHES_PER_HOUR + ["rate-limited"]
@@ -337,9 +320,9 @@ def test_a_delegation_is_recorded_and_shown_and_the_delegate_is_not_invited(
     message.set_content("")
     message.add_alternative(calendar, subtype="calendar", params={"method": "REPLY"})
 
-    assert deliver(listener, recorder, message.as_bytes(policy=email.policy.SMTP), gina) == [
-        "applied"
-    ]
+    assert deliver_to_reply_address(
+        listener, recorder, message.as_bytes(policy=email.policy.SMTP), gina
+    ) == ["applied"]
 
     row = Attendee.objects.get(pk=gina.pk)
     assert (row.status, row.delegated_to) == ("delegated", "bo.deputy@client.example")

@@ -6,8 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
-import smtplib
-from collections.abc import Iterator
 from email.message import EmailMessage
 
 import pytest
@@ -17,33 +15,24 @@ from django.urls import reverse
 from events import guests as guest_lib
 from events.models import Attendee, Event, Proposal
 from events.services import event_create
-from mail.inbound_smtp import Listener, free_port
 from mail.models import OutboxMessage
-from mail.tests.test_inbound_smtp import Recorder, wait_for
 from notifications.models import Notification
 
-from .guest_helpers import GINA, HUGO, at, make_mailbox, outbox
+from .guest_helpers import (
+    GINA,
+    HUGO,
+    INBOUND_DOMAIN,
+    at,
+    deliver_to_reply_address,
+    make_mailbox,
+    outbox,
+)
 from .test_interop import corpus_file
-
-DOMAIN = "in.rendezvous.example"
-
-
-@pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
-
-
-@pytest.fixture
-def listener(settings, recorder) -> Iterator[Listener]:
-    settings.INBOUND_DOMAIN = DOMAIN
-    started = Listener("127.0.0.1", free_port(), DOMAIN, handle=recorder).start(attempts=20)
-    yield started
-    started.stop()
 
 
 @pytest.fixture
 def gina(transactional_db, owner, colleague, settings) -> Attendee:
-    settings.INBOUND_DOMAIN = DOMAIN
+    settings.INBOUND_DOMAIN = INBOUND_DOMAIN
     make_mailbox(owner)
     event = event_create(
         owner,
@@ -83,19 +72,11 @@ def counter_mail(gina: Attendee, *, attendee: str | None = None, uid: str | None
     return message.as_bytes(policy=email.policy.SMTP)
 
 
-def deliver(listener: Listener, recorder: Recorder, raw: bytes, gina: Attendee) -> list[str]:
-    before = len(recorder.results)
-    with smtplib.SMTP("127.0.0.1", listener.port, timeout=30) as client:
-        assert client.sendmail(GINA["email"], [guest_lib.reply_address(gina)], raw) == {}
-    wait_for(lambda: len(recorder.results) > before)
-    return recorder.results[-1]
-
-
 PROPOSED_START = dt.datetime(1997, 7, 1, 16, tzinfo=dt.UTC)  # the corpus file's new time
 
 
 def test_a_counter_from_a_calendar_becomes_a_proposal(listener, recorder, gina, owner, client):
-    assert deliver(listener, recorder, counter_mail(gina), gina) == ["proposed"]
+    assert deliver_to_reply_address(listener, recorder, counter_mail(gina), gina) == ["proposed"]
 
     (proposal,) = Proposal.objects.all()
     assert (proposal.start, proposal.end) == (
@@ -118,7 +99,9 @@ def test_a_counter_from_a_calendar_becomes_a_proposal(listener, recorder, gina, 
 def test_a_counter_for_someone_or_something_else_changes_nothing(
     listener, recorder, gina, change, outcome
 ):
-    assert deliver(listener, recorder, counter_mail(gina, **change), gina) == [outcome]
+    assert deliver_to_reply_address(listener, recorder, counter_mail(gina, **change), gina) == [
+        outcome
+    ]
     assert not Proposal.objects.exists()
 
 
@@ -242,12 +225,12 @@ def test_a_flood_of_counters_is_cut_off(listener, recorder, gina):
         raw = counter_mail(gina).replace(
             b"<counter@client.example>", f"<counter-{n}@client.example>".encode()
         )
-        outcomes.append(deliver(listener, recorder, raw, gina)[0])
+        outcomes.append(deliver_to_reply_address(listener, recorder, raw, gina)[0])
     assert outcomes == ["proposed"] * PROPOSALS_PER_HOUR + ["rate-limited"]
     assert Proposal.objects.count() == PROPOSALS_PER_HOUR
 
 
 def test_the_same_counter_twice_is_one_proposal(listener, recorder, gina):
-    assert deliver(listener, recorder, counter_mail(gina), gina) == ["proposed"]
-    assert deliver(listener, recorder, counter_mail(gina), gina) == ["duplicate"]
+    assert deliver_to_reply_address(listener, recorder, counter_mail(gina), gina) == ["proposed"]
+    assert deliver_to_reply_address(listener, recorder, counter_mail(gina), gina) == ["duplicate"]
     assert Proposal.objects.count() == 1
