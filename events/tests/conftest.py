@@ -1,4 +1,5 @@
-"""Fixtures shared by the tests of what reaches guests' reply addresses."""
+"""Fixtures for the guest and invitation tests (plus the mail app's real SMTP peer, and the
+inbound listener for what reaches guests' reply addresses)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,18 @@ from collections.abc import Iterator
 
 import pytest
 
+from booking.tests.conftest import link_token  # noqa: F401
 from mail.inbound_smtp import Listener, free_port
+from mail.tests.conftest import run_worker, smtp_server, smtp_settings  # noqa: F401
 from mail.tests.test_inbound_smtp import Recorder
 
-from .guest_helpers import INBOUND_DOMAIN
+from .guest_helpers import INBOUND_DOMAIN, make_mailbox
+
+
+@pytest.fixture
+def mailbox(owner):
+    """Alice's confirmed sender mailbox."""
+    return make_mailbox(owner)
 
 
 @pytest.fixture
