@@ -180,27 +180,48 @@ def test_a_removed_guest_can_no_longer_write_through(listener, recorder, gina, o
     assert not OutboxMessage.objects.exists()
 
 
-def test_a_note_sent_with_an_answer_is_kept_and_forwarded(listener, recorder, gina, owner):
+def calendar_mail(
+    gina: Attendee,
+    method: str,
+    lines: str,
+    *,
+    subject: str,
+    text: str,
+    message_id: str | None = None,
+    uid: str | None = None,
+) -> bytes:
+    """Gina's client mailing her reply address a METHOD ``method`` calendar whose VEVENT
+    holds ``lines`` (CRLF-ended) besides its UID, DTSTAMP and ORGANIZER."""
     address = guest_lib.reply_address(gina)
     calendar = (
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Client//EN\r\nMETHOD:REPLY\r\n"
-        f"BEGIN:VEVENT\r\nUID:{gina.event.uid}\r\nSEQUENCE:0\r\nDTSTAMP:20260520T100000Z\r\n"
-        f"ORGANIZER:mailto:{address}\r\n"
-        f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:{GINA['email']}\r\n"
-        "COMMENT:Happy to come\\, I will bring the contract.\r\n"
-        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+        f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Client//EN\r\nMETHOD:{method}\r\n"
+        f"BEGIN:VEVENT\r\nUID:{uid or gina.event.uid}\r\nDTSTAMP:20260520T100000Z\r\n"
+        f"ORGANIZER:mailto:{address}\r\n{lines}END:VEVENT\r\nEND:VCALENDAR\r\n"
     )
     message = EmailMessage()
     message["From"] = GINA["email"]
     message["To"] = address
-    message["Subject"] = "Accepted: Kick-off"
-    message["Message-ID"] = "<acc@x>"
-    message.set_content("Accepted.")
-    message.add_alternative(calendar, subtype="calendar", params={"method": "REPLY"})
+    message["Subject"] = subject
+    if message_id:
+        message["Message-ID"] = message_id
+    message.set_content(text)
+    message.add_alternative(calendar, subtype="calendar", params={"method": method})
+    return message.as_bytes(policy=email.policy.SMTP)
 
-    outcome = deliver_to_reply_address(
-        listener, recorder, message.as_bytes(policy=email.policy.SMTP), gina
+
+def test_a_note_sent_with_an_answer_is_kept_and_forwarded(listener, recorder, gina, owner):
+    raw = calendar_mail(
+        gina,
+        "REPLY",
+        "SEQUENCE:0\r\n"
+        f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:{GINA['email']}\r\n"
+        "COMMENT:Happy to come\\, I will bring the contract.\r\n",
+        subject="Accepted: Kick-off",
+        text="Accepted.",
+        message_id="<acc@x>",
     )
+
+    outcome = deliver_to_reply_address(listener, recorder, raw, gina)
 
     assert outcome == ["applied", "forwarded"]
     assert Attendee.objects.get(pk=gina.pk).status == "accepted"
@@ -224,21 +245,14 @@ def test_the_forward_is_in_the_organizers_language(listener, recorder, gina, own
 
 
 def refresh_mail(gina: Attendee, *, uid: str | None = None, attendee: str | None = None) -> bytes:
-    address = guest_lib.reply_address(gina)
-    calendar = (
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Client//EN\r\nMETHOD:REFRESH\r\n"
-        f"BEGIN:VEVENT\r\nUID:{uid or gina.event.uid}\r\nDTSTAMP:20260520T100000Z\r\n"
-        f"ORGANIZER:mailto:{address}\r\n"
-        f"ATTENDEE:mailto:{attendee or GINA['email']}\r\n"
-        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    return calendar_mail(
+        gina,
+        "REFRESH",
+        f"ATTENDEE:mailto:{attendee or GINA['email']}\r\n",
+        subject="Refresh: Kick-off",
+        text="Please send the event again.",
+        uid=uid,
     )
-    message = EmailMessage()
-    message["From"] = GINA["email"]
-    message["To"] = address
-    message["Subject"] = "Refresh: Kick-off"
-    message.set_content("Please send the event again.")
-    message.add_alternative(calendar, subtype="calendar", params={"method": "REFRESH"})
-    return message.as_bytes(policy=email.policy.SMTP)
 
 
 def test_a_refresh_gets_the_current_request_to_that_guest_only(
@@ -303,26 +317,18 @@ def test_refreshes_are_answered_a_few_times_an_hour(listener, recorder, gina):
 def test_a_delegation_is_recorded_and_shown_and_the_delegate_is_not_invited(
     listener, recorder, gina, owner, client
 ):
-    address = guest_lib.reply_address(gina)
-    calendar = (
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Client//EN\r\nMETHOD:REPLY\r\n"
-        f"BEGIN:VEVENT\r\nUID:{gina.event.uid}\r\nSEQUENCE:0\r\nDTSTAMP:20260520T100000Z\r\n"
-        f"ORGANIZER:mailto:{address}\r\n"
+    raw = calendar_mail(
+        gina,
+        "REPLY",
+        "SEQUENCE:0\r\n"
         'ATTENDEE;PARTSTAT=DELEGATED;DELEGATED-TO="mailto:Bo.Deputy@Client.example":'
-        f"mailto:{GINA['email']}\r\n"
-        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+        f"mailto:{GINA['email']}\r\n",
+        subject="Delegated: Kick-off",
+        text="",
+        message_id="<del@x>",
     )
-    message = EmailMessage()
-    message["From"] = GINA["email"]
-    message["To"] = address
-    message["Subject"] = "Delegated: Kick-off"
-    message["Message-ID"] = "<del@x>"
-    message.set_content("")
-    message.add_alternative(calendar, subtype="calendar", params={"method": "REPLY"})
 
-    assert deliver_to_reply_address(
-        listener, recorder, message.as_bytes(policy=email.policy.SMTP), gina
-    ) == ["applied"]
+    assert deliver_to_reply_address(listener, recorder, raw, gina) == ["applied"]
 
     row = Attendee.objects.get(pk=gina.pk)
     assert (row.status, row.delegated_to) == ("delegated", "bo.deputy@client.example")

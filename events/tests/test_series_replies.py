@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import email.policy
 import logging
-from collections.abc import Iterator
 from email.message import EmailMessage
 
 import pytest
@@ -20,14 +19,13 @@ from events import guests as guest_lib
 from events.models import Attendee, Event, GuestReplyReceipt
 from events.occurrences import busy_intervals, expand
 from events.services import event_create, event_update
-from mail.inbound_smtp import Listener, free_port
+from mail.inbound_smtp import Listener
 from mail.models import OutboxMessage
 from mail.tests.test_inbound_smtp import Recorder, connect, wait_for
 from notifications.models import Notification
 
-from .guest_helpers import GINA, HUGO, at, make_mailbox
+from .guest_helpers import GINA, HUGO, INBOUND_DOMAIN, at, make_mailbox
 
-DOMAIN = "in.rendezvous.example"
 JUNE = (at(1, 0), at(30, 23))
 VTIMEZONE = (
     "BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\n"
@@ -40,22 +38,9 @@ VTIMEZONE = (
 
 
 @pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
-
-
-@pytest.fixture
-def listener(settings, recorder) -> Iterator[Listener]:
-    settings.INBOUND_DOMAIN = DOMAIN
-    started = Listener("127.0.0.1", free_port(), DOMAIN, handle=recorder).start(attempts=20)
-    yield started
-    started.stop()
-
-
-@pytest.fixture
 def series(transactional_db, owner, colleague, settings):
     """Mondays 10:00-11:00 Berlin in June 2026 (five), Bob, Gina and Hugo invited."""
-    settings.INBOUND_DOMAIN = DOMAIN
+    settings.INBOUND_DOMAIN = INBOUND_DOMAIN
     make_mailbox(owner)
     return event_create(
         owner,
