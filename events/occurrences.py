@@ -23,8 +23,8 @@ from django.db.models import Q, QuerySet
 from accounts.models import User
 from scheduling.intervals import Interval, merge_pairs_clipped
 
-from . import occurrence_store
-from .models import Attendee, Event, as_instant, micros
+from . import busy_merge, occurrence_store
+from .models import Event, as_instant, micros
 from .plain_rows import RawInstant, plain_rows
 from .validation import earliest_start_reaching
 
@@ -167,12 +167,7 @@ def _busy_rows(
     events, ``attendee_user_reach`` for series). Joining the events (or an OR of both
     halves) made both databases walk every attendance, or every event, ever stored.
     """
-    busy = (
-        Attendee.objects.filter(user_id__in=user_ids, event_busy=True)
-        .exclude(status=Attendee.Status.DECLINED)
-        .order_by()  # the caller groups by user; a sort of every attendance buys nothing
-    )
-    busy = busy.annotate(
+    busy = busy_merge.busy_attendances(user_ids).annotate(
         start_raw=RawInstant("event_start"),
         end_raw=RawInstant("event_end"),
         from_raw=RawInstant("event_stored_from"),
@@ -215,12 +210,8 @@ def _busy_times(
         if repeats
     }
     spans, on_demand = occurrence_store.stored_busy(ranges, start, end, series_query)
-    if on_demand:
-        for occurrence in expand(Event.objects.filter(pk__in=on_demand), start, end):
-            series_id = occurrence.event.pk
-            begins = micros(occurrence.start)
-            if occurrence_store.outside_stored(ranges[series_id], begins):
-                spans[series_id].append((begins, micros(occurrence.end)))
+    for series_id, extra in _unstored_spans(ranges, on_demand, start, end).items():
+        spans[series_id].extend(extra)
     result: dict[int, list[BusyTime]] = {uid: [] for uid in user_ids}
     for user_id, event_id, ev_start, ev_end, repeats, *_stored in rows:
         if repeats:
@@ -230,19 +221,47 @@ def _busy_times(
     return result
 
 
+def _unstored_spans(
+    ranges: dict[int, tuple[int | None, int | None]],
+    series_ids: Iterable[int],
+    start: dt.datetime,
+    end: dt.datetime,
+) -> dict[int, list[tuple[int, int]]]:
+    """Per series, the occurrences in the window that its stored range (``ranges``) does
+    not hold, expanded on demand as all series once were (epoch microseconds)."""
+    found: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    ids = list(series_ids)
+    if not ids:
+        return found
+    for occurrence in expand(Event.objects.filter(pk__in=ids), start, end):
+        series_id = occurrence.event.pk
+        begins = micros(occurrence.start)
+        if occurrence_store.outside_stored(ranges[series_id], begins):
+            found[series_id].append((begins, micros(occurrence.end)))
+    return found
+
+
 def busy_intervals(
     users: Iterable[User], start: dt.datetime, end: dt.datetime
 ) -> dict[int, list[Interval]]:
-    """Merged busy time per user in ``[start, end)``, recurring events included."""
+    """Merged busy time per user in ``[start, end)``, recurring events included.
+
+    The database merges single events and stored occurrences (``events.busy_merge``);
+    only occurrences the store lacks are expanded here and merged in.
+    """
     user_ids = [u.pk for u in users]
-    per_user = _busy_times(user_ids, start, end)
-    lo, hi = micros(start), micros(end)
+    merged, uncovered = busy_merge.merged_busy(user_ids, start, end)
+    if uncovered:
+        ranges = {series_id: (lo, hi) for _uid, series_id, lo, hi in uncovered}
+        extra = _unstored_spans(ranges, ranges, start, end)
+        lo, hi = micros(start), micros(end)
+        for user_id, series_id, _lo, _hi in uncovered:
+            if extra.get(series_id):
+                merged[user_id] = merge_pairs_clipped([*merged[user_id], *extra[series_id]], lo, hi)
+        occurrence_store.ask_worker_to_extend()
     return {
-        uid: [
-            Interval(as_instant(s), as_instant(e))
-            for s, e in merge_pairs_clipped(((s, e) for s, e, _event in times), lo, hi)
-        ]
-        for uid, times in per_user.items()
+        uid: [Interval(as_instant(s), as_instant(e)) for s, e in spans]
+        for uid, spans in merged.items()
     }
 
 

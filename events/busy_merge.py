@@ -1,0 +1,141 @@
+"""Busy time merged by the database: one statement from attendances to merged intervals.
+
+Why: booking slots, ``/freebusy`` and the planner need only the union of a person's busy
+time, and a calendar with weekly series holds far more busy rows than merged intervals
+(300 series are about 2,700 occurrences in 60 days, which merge with the single events
+into about 600 intervals). Reading every row into Python to sort and merge it there made
+a calendar with series cost what its row count costs (perf profile of 2026-12: 1.4-1.6×
+the same calendar of single events). Here the database sorts and merges (the
+"gaps and islands" of window functions, which SQLite ≥ 3.25 and PostgreSQL both have)
+and returns only the merged intervals, as epoch-microsecond integers.
+
+What the database reads: single events from the attendances' copy of their window (as
+``events.occurrences._busy_rows`` does), and the stored occurrences
+(``events.occurrence_store``) of the series attended. Occurrences the store does not
+hold (a window beyond a series' stored range) are not here: ``occurrences.busy_intervals``
+expands those on demand and merges them in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import connections
+from django.db.models import IntegerField, Q, QuerySet, Value
+
+from .models import Attendee, micros
+from .plain_rows import RawInstant
+from .validation import earliest_start_reaching
+
+#: The set of busy instants of a person: merged, sorted, clipped (epoch microseconds).
+MergedBusy = list[tuple[int, int]]
+#: A busy series the store does not cover: user_id, series_id, stored from, stored until.
+Uncovered = tuple[int, int, int | None, int | None]
+
+# Each span is clipped to the window; a span starts a new island unless it starts at or
+# before the latest end among the spans sorted before it (touching spans join, as
+# ``scheduling.intervals.merge`` joins them); the running count of islands numbers them.
+_MERGE = """
+WITH spans(uid, s, e) AS ({spans}),
+clipped AS (SELECT uid, {greatest}(s, %s) AS s, {least}(e, %s) AS e FROM spans),
+marked AS (
+    SELECT uid, s, e,
+        CASE WHEN s <= MAX(e) OVER (
+            PARTITION BY uid ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+        ) THEN 0 ELSE 1 END AS fresh
+    FROM clipped
+),
+islands AS (
+    SELECT uid, s, e,
+        SUM(fresh) OVER (PARTITION BY uid ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS island
+    FROM marked
+)
+SELECT 0, uid, MIN(s), MAX(e), NULL FROM islands GROUP BY uid, island
+UNION ALL {uncovered}
+ORDER BY 1, 2, 3
+"""
+_SCALAR_BOUNDS = {"postgresql": ("GREATEST", "LEAST")}
+
+
+def busy_attendances(user_ids: list[int]) -> QuerySet:
+    """Attendances that make their person busy: not cancelled, shown as busy, and
+    organized or attended without having declined."""
+    return (
+        Attendee.objects.filter(user_id__in=user_ids, event_busy=True)
+        .exclude(status=Attendee.Status.DECLINED)
+        .order_by()
+    )
+
+
+def _spans(user_ids: list[int], start: dt.datetime, end: dt.datetime) -> QuerySet:
+    """(user_id, start, end) of every busy single event and stored occurrence near the
+    window, each half an index seek per person (as in ``occurrences._busy_rows``)."""
+    busy = busy_attendances(user_ids)
+    earliest = earliest_start_reaching(start)
+    singles = (
+        busy.filter(
+            event_repeats=False,
+            event_start__gte=earliest,
+            event_start__lt=end,
+            event_end__gt=start,
+        )
+        .annotate(span_start=RawInstant("event_start"), span_end=RawInstant("event_end"))
+        .values_list("user_id", "span_start", "span_end")
+    )
+    # One filter() call: the three conditions apply to the same stored occurrence.
+    stored = busy.filter(
+        event_repeats=True,
+        event_reach__gt=start,
+        event_start__lt=end,
+        event__stored_occurrences__start__gte=micros(earliest),
+        event__stored_occurrences__start__lt=micros(end),
+        event__stored_occurrences__end__gt=micros(start),
+    ).values_list("user_id", "event__stored_occurrences__start", "event__stored_occurrences__end")
+    return singles.union(stored, all=True)
+
+
+def _uncovered(user_ids: list[int], start: dt.datetime, end: dt.datetime) -> QuerySet:
+    """(1, user_id, series_id, stored from, stored until) of the busy series whose stored
+    range does not cover the window: usually none (a window far ahead, or a series
+    written before the store). The leading 1 tells these rows from merged intervals."""
+    earliest = earliest_start_reaching(start)
+    return (
+        busy_attendances(user_ids)
+        .filter(event_repeats=True, event_reach__gt=start, event_start__lt=end)
+        .filter(
+            Q(event_stored_from__isnull=True)
+            | Q(event_stored_from__gt=earliest)
+            | Q(event_stored_until__lt=end)
+        )
+        .annotate(
+            row_kind=Value(1, output_field=IntegerField()),
+            stored_from=RawInstant("event_stored_from"),
+            stored_until=RawInstant("event_stored_until"),
+        )
+        .values_list("row_kind", "user_id", "event_id", "stored_from", "stored_until")
+    )
+
+
+def merged_busy(
+    user_ids: list[int], start: dt.datetime, end: dt.datetime
+) -> tuple[dict[int, MergedBusy], list[Uncovered]]:
+    """Per user, the merged busy time in ``[start, end)`` from single events and stored
+    occurrences; and the series attended whose stored range does not cover the window
+    (their occurrences outside it are the caller's to expand). One statement."""
+    spans, uncovered = _spans(user_ids, start, end), _uncovered(user_ids, start, end)
+    alias = spans.db
+    connection = connections[alias]
+    spans_sql, spans_params = spans.query.get_compiler(alias).as_sql()
+    uncovered_sql, uncovered_params = uncovered.query.get_compiler(alias).as_sql()
+    greatest, least = _SCALAR_BOUNDS.get(connection.vendor, ("MAX", "MIN"))
+    sql = _MERGE.format(spans=spans_sql, greatest=greatest, least=least, uncovered=uncovered_sql)
+    merged: dict[int, MergedBusy] = {uid: [] for uid in user_ids}
+    series: list[Uncovered] = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*spans_params, micros(start), micros(end), *uncovered_params))
+        for kind, uid, a, b, c in cursor.fetchall():
+            if kind:
+                series.append((uid, a, b, c))
+            else:
+                merged[uid].append((a, b))
+    return merged, series
