@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
-from itertools import pairwise
 
 from django import forms
 from django.conf import settings
@@ -18,19 +16,10 @@ from events.validation import known_time_zones
 
 from . import throttle
 from .addresses import validate_address
+from .day_hours import DAY_NAMES, format_day_ranges, parse_day_ranges
 from .emails import render_and_queue
 from .models import WEEKDAYS, User
 from .zones import zone_choices
-
-DAY_NAMES = {
-    "mon": _("Monday"),
-    "tue": _("Tuesday"),
-    "wed": _("Wednesday"),
-    "thu": _("Thursday"),
-    "fri": _("Friday"),
-    "sat": _("Saturday"),
-    "sun": _("Sunday"),
-}
 
 
 class ZoneField(forms.ChoiceField):
@@ -159,52 +148,6 @@ class NewPasswordForm(PageFormMixin, SetPasswordForm):
     """Django's set-password form with this site's label style."""
 
 
-_RANGE_RE = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*[-–—]\s*(\d{1,2})(?::(\d{2}))?$")
-
-
-def parse_day_ranges(text: str, day_label: str) -> list[list[str]]:
-    """``"09:00-12:00, 13:00-18:00"`` → ``[["09:00", "12:00"], ["13:00", "18:00"]]``.
-
-    Empty text means a day off. Every error message names the day, because the seven
-    fields are shown together and the message should make sense on its own.
-    """
-    ranges: list[list[str]] = []
-    for part in (p.strip() for p in re.split(r"[,;]", text or "")):
-        if not part:
-            continue
-        match = _RANGE_RE.match(part)
-        if not match:
-            raise ValidationError(
-                _("%(day)s: “%(part)s” is not a range like 09:00-17:00."),
-                params={"day": day_label, "part": part},
-            )
-        h1, m1, h2, m2 = (int(g or 0) for g in match.groups())
-        start, end = h1 * 60 + m1, h2 * 60 + m2
-        if m1 > 59 or m2 > 59 or start > 24 * 60 or end > 24 * 60:
-            raise ValidationError(
-                _("%(day)s: “%(part)s” has a time outside 00:00-24:00."),
-                params={"day": day_label, "part": part},
-            )
-        if end <= start:
-            raise ValidationError(
-                _("%(day)s: in “%(part)s” the end is not after the start."),
-                params={"day": day_label, "part": part},
-            )
-        ranges.append([f"{h1:02d}:{m1:02d}", f"{h2:02d}:{m2:02d}"])
-    ranges.sort()
-    for first, second in pairwise(ranges):
-        if second[0] < first[1]:
-            raise ValidationError(
-                _("%(day)s: the ranges %(first)s and %(second)s overlap."),
-                params={"day": day_label, "first": "-".join(first), "second": "-".join(second)},
-            )
-    return ranges
-
-
-def format_day_ranges(ranges: list) -> str:
-    return ", ".join(f"{a}-{b}" for a, b in ranges or [])
-
-
 class DayHoursField(forms.CharField):
     """One weekday's working hours as text, cleaned into the JSON form of the services."""
 
@@ -216,7 +159,7 @@ class DayHoursField(forms.CharField):
         super().__init__(**kwargs)
 
     def clean(self, value):
-        return parse_day_ranges(super().clean(value), str(DAY_NAMES[self.day]))
+        return parse_day_ranges(super().clean(value), self.day)
 
 
 class PreferencesForm(PageFormMixin, forms.Form):
@@ -247,7 +190,7 @@ class PreferencesForm(PageFormMixin, forms.Form):
         for day in WEEKDAYS:
             self.fields[day] = DayHoursField(
                 day,
-                help_text=_("For example 09:00-12:00, 13:00-18:00. Empty: not working."),
+                help_text=_("For example 9-12, 13:30-18. Empty: not working."),
             )
 
     def day_fields(self):

@@ -13,40 +13,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts.day_hours import DAY_NAMES, format_day_ranges, parse_day_ranges
 from accounts.models import WEEKDAYS, User
 from accounts.zones import zone_choices
 
 from .models import DURATION_CHOICES, BookingLink
-
-DAY_LABELS = {
-    "mon": _("Monday"),
-    "tue": _("Tuesday"),
-    "wed": _("Wednesday"),
-    "thu": _("Thursday"),
-    "fri": _("Friday"),
-    "sat": _("Saturday"),
-    "sun": _("Sunday"),
-}
-
-
-def format_day_ranges(ranges: list[list[str]]) -> str:
-    return ", ".join(f"{a}-{b}" for a, b in ranges)
-
-
-def parse_day_ranges(text: str, day: str) -> list[list[str]]:
-    """ "09:00-12:00, 13:00-17:00" → [["09:00", "12:00"], ["13:00", "17:00"]] (form only)."""
-    ranges = []
-    for part in text.replace(";", ",").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        pieces = [p.strip() for p in part.replace("–", "-").split("-")]
-        if len(pieces) != 2:
-            raise ValidationError(
-                _("Write ranges like 09:00-12:00, 13:00-17:00 (got “%(part)s”).") % {"part": part}
-            )
-        ranges.append(pieces)
-    return ranges
 
 
 class LinkSettingsForm(forms.Form):
@@ -89,11 +60,25 @@ class LinkSettingsForm(forms.Form):
         ]
         for day in WEEKDAYS:
             self.fields[f"hours_{day}"] = forms.CharField(
-                label=DAY_LABELS[day],
+                label=DAY_NAMES[day],
                 required=False,
                 max_length=200,
-                widget=forms.TextInput(attrs={"placeholder": "09:00-12:00, 13:00-17:00"}),
+                widget=forms.TextInput(attrs={"placeholder": "9-12, 13:30-17"}),
             )
+        # The link's own hours apply only with the box unticked: otherwise they are shown
+        # (the working hours) but cannot be edited, so that nothing typed is thrown away.
+        for name in self.own_hours_fields:
+            self.fields[name].widget.attrs["data-own-hours"] = ""
+            self.fields[name].disabled = self._uses_working_hours()
+
+    @property
+    def own_hours_fields(self) -> list[str]:
+        return [*(f"hours_{day}" for day in WEEKDAYS), "timezone"]
+
+    def _uses_working_hours(self) -> bool:
+        if self.is_bound:
+            return bool(self.data.get("use_working_hours"))
+        return bool(self.initial.get("use_working_hours"))
 
     @classmethod
     def initial_for(cls, link: BookingLink) -> dict[str, Any]:
@@ -134,10 +119,14 @@ class LinkSettingsForm(forms.Form):
         if data["use_working_hours"]:
             changes["hours"] = None
         else:
+            # Unticked in a browser without scripts, the day fields were still disabled
+            # and sent nothing: the hours shown (the working hours) become the link's own.
+            sent = any(f"hours_{day}" in self.data for day in WEEKDAYS)
             hours = {}
             for day in WEEKDAYS:
+                text = data.get(f"hours_{day}") if sent else self.initial.get(f"hours_{day}")
                 try:
-                    hours[day] = parse_day_ranges(data.get(f"hours_{day}") or "", day)
+                    hours[day] = parse_day_ranges(text or "", day)
                 except ValidationError as exc:
                     self.add_error(f"hours_{day}", exc)
             changes["hours"] = hours

@@ -330,7 +330,9 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     owner = request.user
     link = selectors.link_for_owner(owner) or BookingLink(owner=owner)
     if request.method == "POST":
-        form = LinkSettingsForm(request.POST, owner=owner)
+        form = LinkSettingsForm(
+            request.POST, initial=LinkSettingsForm.initial_for(link), owner=owner
+        )
         if form.is_valid():
             changes = form.changes()
             if not form.errors:

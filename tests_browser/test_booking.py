@@ -9,7 +9,7 @@ import zoneinfo
 
 import pytest
 
-from booking.models import Booking
+from booking.models import Booking, BookingLink
 from booking.services import configure_link
 
 from .conftest import CHROMIUM_ARGS  # noqa: F401 - the browser fixtures live there
@@ -135,3 +135,26 @@ def test_booking_works_without_javascript(browser, live_server, owner):
     finally:
         context.close()
     assert Booking.objects.get().timezone == "America/New_York"
+
+
+def test_own_hours_are_editable_only_without_the_working_hours_and_saved_as_typed(
+    page, live_server, owner
+):
+    sign_in(page, live_server.url, owner, next_path="/booking/")
+    monday = page.get_by_label("Monday")
+    working = page.get_by_label("Bookable during my working hours")
+    assert working.is_checked()
+    assert monday.is_disabled() and monday.input_value() == "09:00-18:00"
+    working.uncheck()
+    assert monday.is_enabled()
+    monday.fill("9:00-12:30, 14-17")
+    page.get_by_label("Tuesday").fill("9.00–10.30")
+    page.get_by_role("button", name="Save settings").click()
+    page.get_by_text("Your booking settings are saved.").wait_for()
+    assert page.get_by_label("Monday").input_value() == "09:00-12:30, 14:00-17:00"
+    assert page.get_by_label("Tuesday").input_value() == "09:00-10:30"
+    link = BookingLink.objects.get(owner=owner)
+    assert link.hours["mon"] == [["09:00", "12:30"], ["14:00", "17:00"]]
+    # Ticked again, the typed hours are kept but greyed out: the working hours apply.
+    page.get_by_label("Bookable during my working hours").check()
+    assert page.get_by_label("Monday").is_disabled()

@@ -243,13 +243,57 @@ def test_settings_form_saves_and_names_bad_fields(client, owner):
     assert not link.is_on  # saving settings does not switch the link on
     bad = client.post(reverse("booking:settings"), {**data, "hours_wed": "10:00-09:00"})
     assert bad.status_code == 400
-    assert "wed: range 1: end 09:00 is not after start 10:00" in bad.content.decode()
+    assert "Wednesday: in “10:00-09:00” the end is not after the start." in bad.content.decode()
     garbled = client.post(reverse("booking:settings"), {**data, "hours_fri": "nine to five"})
-    assert garbled.status_code == 400 and "Write ranges like" in garbled.content.decode()
+    assert garbled.status_code == 400
+    assert "Friday: “nine to five” is not a range of times. Write it like 9:00-12:30." in (
+        garbled.content.decode()
+    )
     assert BookingLink.objects.get(owner=owner).hours["wed"] == [["10:00", "11:00"]]
     # Back to the working hours.
     client.post(reverse("booking:settings"), {**data, "use_working_hours": "on"})
     assert BookingLink.objects.get(owner=owner).hours is None
+
+
+SETTINGS_BASE = {
+    "duration_minutes": "30",
+    "buffer_before_minutes": "0",
+    "buffer_after_minutes": "0",
+    "min_notice_minutes": "60",
+    "horizon_days": "30",
+    "daily_limit": "",
+}
+
+
+def test_with_the_working_hours_the_own_hours_are_shown_disabled_and_not_taken(client, owner):
+    client.force_login(owner)
+    page = client.get(reverse("booking:settings")).content.decode()
+    monday = re.search(r'<input[^>]*name="hours_mon"[^>]*>', page).group(0)
+    assert "disabled" in monday and 'value="09:00-18:00"' in monday
+    # A hand-made POST with the box ticked and hours typed: the working hours apply, and
+    # the page shows what applies (nothing "saved" that is not used).
+    sent = {
+        **SETTINGS_BASE,
+        "use_working_hours": "on",
+        "hours_mon": "10-11",
+        "timezone": "Asia/Tokyo",
+    }
+    assert client.post(reverse("booking:settings"), sent).status_code == 302
+    link = BookingLink.objects.get(owner=owner)
+    assert link.hours is None and link.timezone == ""
+    page = client.get(reverse("booking:settings")).content.decode()
+    assert 'value="09:00-18:00"' in re.search(r'<input[^>]*name="hours_mon"[^>]*>', page).group(0)
+
+
+def test_unticked_without_scripts_the_hours_shown_become_the_links_own(client, owner):
+    """A browser without JavaScript sends nothing for the still-disabled day fields."""
+    client.force_login(owner)
+    assert client.post(reverse("booking:settings"), SETTINGS_BASE).status_code == 302
+    link = BookingLink.objects.get(owner=owner)
+    assert link.hours["mon"] == [["09:00", "18:00"]] and link.hours["sat"] == []
+    page = client.get(reverse("booking:settings")).content.decode()
+    monday = re.search(r'<input[^>]*name="hours_mon"[^>]*>', page).group(0)
+    assert "disabled" not in monday
 
 
 def test_preview_needs_no_token_and_books_nothing(client, owner, link_token):

@@ -1,5 +1,15 @@
 // Booking pages: small enhancements only; every page works without this file.
 document.addEventListener("DOMContentLoaded", () => {
+  // Settings: the link's own hours can be edited only when the working hours do not apply.
+  const useWorking = document.getElementById("id_use_working_hours");
+  if (useWorking) {
+    const ownHours = document.querySelectorAll("[data-own-hours]");
+    useWorking.addEventListener("change", () => {
+      ownHours.forEach((field) => {
+        field.disabled = useWorking.checked;
+      });
+    });
+  }
   const zoneForm = document.querySelector("form[data-zone-form]");
   if (zoneForm) {
     const select = zoneForm.querySelector("select[name='tz']");
