@@ -20,6 +20,16 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _language_back_to_default():
+    """A page request in Italian leaves Italian active in this thread (LocaleMiddleware
+    activates, nothing deactivates); services called directly afterwards must not speak it."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def acme(db):
     from accounts.models import Account

@@ -1,7 +1,7 @@
 """Reads of booking links and bookings: token look-ups, the slots a link offers, lists.
 
-A token that is unknown, revoked or malformed raises the same ``Http404`` with no
-message: the answer must not tell a visitor whether a link ever existed.
+A token that is unknown, revoked or malformed raises the same ``DeadLink`` (a 404 with
+one branded page): the answer must not tell a visitor whether a link ever existed.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from accounts.dead_links import DeadLink
 from accounts.models import User
 from accounts.tokens import digest
 from events.selectors import busy_intervals
@@ -29,7 +30,7 @@ MAX_TOKEN_LENGTH = 100
 
 def _token_digest(token: object) -> str:
     if not isinstance(token, str) or not 20 <= len(token) <= MAX_TOKEN_LENGTH:
-        raise Http404
+        raise DeadLink
     return digest(token)
 
 
@@ -41,7 +42,7 @@ def link_for_token(token: object) -> BookingLink:
         .first()
     )
     if link is None:
-        raise Http404
+        raise DeadLink
     return link
 
 
@@ -53,7 +54,7 @@ def booking_for_manage_token(token: object) -> Booking:
         .first()
     )
     if booking is None:
-        raise Http404
+        raise DeadLink
     return booking
 
 

@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.dead_links import DeadLink
 from accounts.models import User
 from accounts.tokens import derive_token, digest, new_salt, new_token
 from events.exceptions import Conflict
@@ -451,7 +452,7 @@ def book(
         User.objects.select_for_update(no_key=True).filter(pk=link.owner_id).values("pk").first()
         # Switched off (or to a new link) while we waited for the lock: dead now.
         if not BookingLink.objects.filter(pk=link.pk, token_digest=link.token_digest).exists():
-            raise Http404
+            raise DeadLink
         if key_digest is not None:
             record = IdempotencyRecord.objects.filter(link=link, key_digest=key_digest).first()
             if record is not None:

@@ -20,6 +20,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.dead_links import DeadLink
+
 from . import attachments, selectors
 from .models import Attachment
 
@@ -88,5 +90,5 @@ def guest_attachment_download(request: HttpRequest, token: str, attachment_id: i
     """``/i/<token>/attachments/<id>/``: the guest's own link; every miss is the same 404."""
     attachment = attachments.attachment_for_guest(token, attachment_id)
     if attachment is None:
-        raise Http404("No such invitation.")
+        raise DeadLink("No such invitation.")
     return _download(attachment)

@@ -20,7 +20,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import languages
+from accounts.dead_links import DeadLink
 
 from . import answers, invitations
 from . import guests as guest_lib
@@ -47,7 +48,7 @@ ANSWERS = {
 def attendee_or_404(token: str) -> Attendee:
     attendee = guest_lib.attendee_for_link_token(token)
     if attendee is None:
-        raise Http404("No such invitation.")
+        raise DeadLink("No such invitation.")
     return attendee
 
 

@@ -68,6 +68,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so that it sees a view's exception first: a dead capability link gets its
+    # branded page even under DEBUG.
+    "accounts.dead_links.DeadLinkMiddleware",
 ]
 
 ROOT_URLCONF = "rendezvous.urls"

@@ -83,7 +83,7 @@ def test_a_missing_page_is_the_same_whatever_the_link(client, link_token):
     other = visitor.get("/i/" + "y" * 52 + "/")
     assert typo.status_code == other.status_code == 404
     assert typo.content == other.content
-    assert "Seite nicht gefunden" in typo.content.decode()
+    assert "Dieser Link ist nicht mehr aktiv" in typo.content.decode()
 
 
 @pytest.mark.parametrize("language", OTHER_LANGUAGES)

@@ -338,3 +338,16 @@ def test_event_page_of_a_booked_meeting_offers_decline_not_edit(client, owner, l
     other = event_create(owner, title="Plain", start=berlin_at(15), end=berlin_at(16))
     html = client.get(reverse("events:detail", args=[other.pk])).content.decode()
     assert reverse("events:edit", args=[other.pk]) in html and "Booked through" not in html
+
+
+def test_a_dead_link_gets_the_branded_page_even_under_debug(client, owner, link_token, settings):
+    """``scripts/serve`` runs with DEBUG: a client must still not see Django's debug page."""
+    settings.DEBUG = True
+    configure_link(owner, new_link=True)  # the link the client has is dead now
+    for path in (f"/b/{link_token}", "/b/manage/" + "B" * 43 + "/", "/i/" + "C" * 43 + "/"):
+        response = client.get(path, HTTP_ACCEPT_LANGUAGE="it")
+        body = response.content.decode()
+        assert response.status_code == 404, path
+        assert "Questo link non è più attivo" in body, path
+        assert "Django" not in body and "urlpatterns" not in body, path
+        assert '<a href="/' not in body  # nowhere internal for someone who is not a user
