@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from .models import Notification
-from .services import mark_all_read
+from .services import mark_all_read, mark_seen
 
 PAGE_SIZE = 50
 
@@ -32,7 +32,9 @@ def notification_list(request: HttpRequest) -> HttpResponse:
             and note.url.startswith("/")
             else ""
         )
-    return render(request, "notifications/list.html", {"nav": "notifications", "page": page})
+    response = render(request, "notifications/list.html", {"nav": "notifications", "page": page})
+    mark_seen(request.user, [note.pk for note in page.object_list if note.read_at is None])
+    return response
 
 
 @login_required

@@ -24,6 +24,26 @@ def test_list_shows_only_my_notifications_and_the_badge_counts_unread(client, ow
     assert '<a href="/calendar/events/1/">' in html
 
 
+def test_seen_notifications_are_read_from_the_next_page_on(client, owner, stranger):
+    notify(owner, "Bob accepted")
+    notify(stranger, "theirs")
+    client.force_login(owner)
+    first = client.get(reverse("notifications:list")).content.decode()
+    assert '<li class="unread">' in first  # shown as new the time it is seen
+    assert Notification.objects.get(user=owner).read_at is not None
+    assert Notification.objects.get(user=stranger).read_at is None
+    again = client.get(reverse("notifications:list")).content.decode()
+    assert '<li class="unread">' not in again and 'class="badge"' not in again
+
+
+def test_only_the_page_shown_is_marked_read(client, owner):
+    for n in range(55):
+        notify(owner, f"note {n}")
+    client.force_login(owner)
+    client.get(reverse("notifications:list"))
+    assert Notification.objects.filter(user=owner, read_at__isnull=True).count() == 5
+
+
 def test_mark_all_read_clears_the_badge(client, owner, stranger):
     notify(owner, "one")
     notify(stranger, "theirs")
