@@ -119,8 +119,13 @@ def find_common_slots(
     end: dt.datetime,
     limit: int = DEFAULT_LIMIT,
     now: dt.datetime | None = None,
+    one_per_day: bool = False,
 ) -> list[Interval]:
     """The first ``limit`` times when all ``users`` can meet for ``duration_minutes``.
+
+    ``one_per_day``: only the first time of each day (in the requester's zone), so that
+    ten results offer ten days to choose from instead of ten back-to-back half hours of
+    one afternoon (the planner page asks for this).
 
     Raises ``ValidationError`` naming the field for a bad length, range, limit or number
     of people. Busy time is read a week of common working time at a time and only until
@@ -138,14 +143,28 @@ def find_common_slots(
     working = common_working_time([working_week(u) for u in users], window.start, window.end)
     tz = user_zone(requester)
     slots: list[Interval] = []
+    days: set[dt.date] = set()
     for batch in working_batches(working):
         busy = busy_intervals(users, batch[0].start, batch[-1].end)
-        slots += common_slots(
-            batch, busy.values(), duration, tz, not_before=now, limit=limit - len(slots)
+        found = common_slots(
+            batch,
+            busy.values(),
+            duration,
+            tz,
+            not_before=now,
+            limit=None if one_per_day else limit - len(slots),
         )
+        if one_per_day:
+            for slot in found:
+                day = slot.start.astimezone(tz).date()
+                if day not in days:
+                    days.add(day)
+                    slots.append(slot)
+        else:
+            slots += found
         if len(slots) >= limit:
             break
-    return slots
+    return slots[:limit]
 
 
 # --- the page's rows -------------------------------------------------------------------

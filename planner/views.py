@@ -82,6 +82,7 @@ def _search(viewer: User, people: list[User], data: dict, zone: dt.tzinfo) -> Se
         start=search_start,
         end=search_end,
         now=now,
+        one_per_day=True,
     )
     window = selectors.searched_window(search_start, search_end, now)
     slots = [
@@ -165,6 +166,12 @@ def planner(request: HttpRequest) -> HttpResponse:
         form.data["date"] = day.isoformat()
     view = data.get("view") or DAY
     first, count = (monday_of(day), 7) if view == WEEK else (day, 1)
+    if bound and not form.wants_search and not form.errors:
+        # No search on screen: "Find a time" would search from the day (or week) shown,
+        # not from whatever day the page was first opened on.
+        form.data = form.data.copy()
+        form.data["from"] = first.isoformat()
+        form.data["to"] = (first + dt.timedelta(days=6)).isoformat()
     step = dt.timedelta(days=count)
 
     grids = []

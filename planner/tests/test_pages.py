@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 
 from events.services import event_create
+from planner.selectors import find_common_slots
 
 from .conftest import (
     FIRST_TEN_HOUR_SLOTS,
@@ -209,6 +210,20 @@ def _find(client, user, people, **extra):
     return _get(client, user, **params)
 
 
+def first_of_each_day(viewer, people) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The oracle: every common time of the week (the plain search, checked against the
+    known tables in test_search), the first of each of the viewer's days kept."""
+    start = local(MONDAY, "00:00")
+    every = find_common_slots(
+        viewer, people, duration_minutes=60, start=start, end=start + dt.timedelta(days=7),
+        limit=50, now=start - dt.timedelta(days=1000),
+    )  # fmt: skip
+    firsts: dict[dt.date, tuple[dt.datetime, dt.datetime]] = {}
+    for slot in every:
+        firsts.setdefault(slot.start.astimezone(start.tzinfo).date(), (slot.start, slot.end))
+    return list(firsts.values())
+
+
 def _slot_links(page: str) -> list[str]:
     section = page.split('class="card planner-slots"')[1].split("</section>")[0]
     section = section.split('<ol class="slots">')[1].split("</ol>")[0] if "<ol" in section else ""
@@ -221,8 +236,10 @@ def test_find_a_time_lists_the_first_common_slots_as_prefill_links(client, alice
     assert response.status_code == 200
     page = response.content.decode()
     links = _slot_links(page)
-    expected = berlin_slots(MONDAY, FIRST_TEN_HOUR_SLOTS, 60)
-    assert len(links) == len(expected) == 10
+    # The page offers the first common time of each day (not ten half hours of two days).
+    expected = first_of_each_day(alice, [alice, bob, carol])
+    assert len(links) == len(expected) == 5
+    assert expected[:4] == [berlin_slots(MONDAY, FIRST_TEN_HOUR_SLOTS, 60)[i] for i in (0, 2, 5, 9)]
     for link, (start, end) in zip(links, expected, strict=True):
         parts = urlsplit(link)
         assert parts.path == "/calendar/events/new/"
@@ -283,13 +300,10 @@ def test_find_moves_the_timeline_to_the_day_of_the_first_time(client, alice, bob
     assert _date_field(page) == MONDAY.isoformat()  # the form says which day is shown
     # Monday's two times are on the grid, linking where the list's first two link.
     links = _slot_links(page)
-    assert _found(page) == [
-        (MONDAY.isoformat(), "14:30", links[0]),
-        (MONDAY.isoformat(), "15:00", links[1]),
-    ]
+    assert _found(page) == [(MONDAY.isoformat(), "14:30", links[0])]  # one a day
     assert "outlined in green" in page
     spans = re.findall(r'<div class="planner-spans"[^>]*>(.*?)</div>', page)
-    assert spans == ['<span style="--start: 870; --end: 960"></span>']  # 14:30-16:00
+    assert spans == ['<span style="--start: 870; --end: 930"></span>']  # 14:30-15:30
 
 
 def test_find_in_the_week_view_shows_the_week_of_the_first_time(client, alice, bob, carol):
@@ -298,8 +312,10 @@ def test_find_in_the_week_view_shows_the_week_of_the_first_time(client, alice, b
     page = _find(client, alice, [alice, bob, carol], view="week", date=before).content.decode()
     assert _days(page) == [(MONDAY + dt.timedelta(days=n)).isoformat() for n in range(7)]
     found = _found(page)
-    assert [link for _, _, link in found] == _slot_links(page)  # all ten, in order
-    assert [day for day, _, _ in found].count((MONDAY + dt.timedelta(days=2)).isoformat()) == 4
+    assert [link for _, _, link in found] == _slot_links(page)  # all of them, in order
+    assert [day for day, _, _ in found] == [
+        (MONDAY + dt.timedelta(days=n)).isoformat() for n in range(5)
+    ]  # one a day, Monday to Friday
 
 
 def test_find_with_nothing_found_shows_the_first_day_searched(client, alice, bob):
@@ -334,7 +350,7 @@ def test_the_arrows_keep_the_results_and_go_from_the_day_shown(client, alice, bo
     tuesday = (MONDAY + dt.timedelta(days=1)).isoformat()
     assert _days(page) == [tuesday]  # where I went, not back to the first time
     assert _slot_links(page) == links  # the same results
-    assert [start for _, start, _ in _found(page)] == ["14:00", "14:30", "15:00"]
+    assert [start for _, start, _ in _found(page)] == ["14:00"]
     # Away from the first time's day, a link leads back to it.
     back = re.search(r'<a href="([^"]+)" class="first-slot-day">([^<]+)</a>', page)
     assert html.unescape(back.group(2)).startswith(f"Show {MONDAY.strftime('%A')}, {MONDAY.day}")
@@ -369,7 +385,7 @@ def test_show_keeps_the_search_fields_and_the_results(client, alice, bob, carol)
     page = _press(client, page, "show", date=wednesday.isoformat())
     assert _days(page) == [wednesday.isoformat()]  # the day I asked for
     assert _slot_links(page) == links  # the results are still there
-    assert [start for _, start, _ in _found(page)] == ["14:00", "14:30", "15:00", "15:30"]
+    assert [start for _, start, _ in _found(page)] == ["14:00"]
     assert 'name="duration" value="60"' in page
     assert f'name="from" value="{MONDAY.isoformat()}"' in page
     assert f'name="to" value="{(MONDAY + dt.timedelta(days=4)).isoformat()}"' in page
@@ -380,6 +396,19 @@ def test_show_keeps_the_search_fields_and_the_results(client, alice, bob, carol)
     # "Find a time" again jumps to the first time found.
     page = _press(client, page, "find", duration="60")
     assert _days(page) == [MONDAY.isoformat()] and _slot_links(page) == links
+
+
+def test_without_a_search_the_range_follows_the_day_shown(client, alice):
+    wednesday = MONDAY + dt.timedelta(days=2)
+    page = _get(
+        client, alice, users=[alice.pk], date=wednesday, **{"from": MONDAY - dt.timedelta(days=30)}
+    )
+    page = page.content.decode()
+    assert f'name="from" value="{wednesday.isoformat()}"' in page
+    assert f'name="to" value="{(wednesday + dt.timedelta(days=6)).isoformat()}"' in page
+    # The week view: from its Monday.
+    page = _get(client, alice, users=[alice.pk], date=wednesday, view="week").content.decode()
+    assert f'name="from" value="{MONDAY.isoformat()}"' in page
 
 
 def test_show_without_a_search_lists_no_results(client, alice):

@@ -15,6 +15,7 @@ from planner.selectors import find_common_slots, searched_window
 from scheduling.intervals import Interval
 
 from .conftest import (
+    BERLIN,
     FIRST_TEN_HOUR_SLOTS,
     FIRST_TWELVE_HOUR_SLOTS,
     UTC,
@@ -49,6 +50,30 @@ def test_three_people_first_ten_hour_slots(week, alice):
         alice, week, duration_minutes=60, start=start, end=end, limit=12, now=LONG_AGO
     )
     assert _pairs(more) == berlin_slots(MONDAY, FIRST_TWELVE_HOUR_SLOTS, 60)
+
+
+def test_one_per_day_offers_the_first_time_of_each_day(week, alice):
+    start, end = _week(MONDAY)
+    slots = find_common_slots(
+        alice, week, duration_minutes=60, start=start, end=end, now=LONG_AGO, one_per_day=True
+    )
+    # The first time of each day, from all the times the plain search finds.
+    every = find_common_slots(
+        alice, week, duration_minutes=60, start=start, end=end, now=LONG_AGO, limit=50
+    )
+    firsts: dict[dt.date, Interval] = {}
+    for slot in every:
+        firsts.setdefault(slot.start.astimezone(BERLIN).date(), slot)
+    assert _pairs(slots) == _pairs(firsts.values())
+    assert len(slots) == 5  # Monday to Friday, though ten were asked for
+    assert _pairs(slots)[:4] == [
+        berlin_slots(MONDAY, FIRST_TEN_HOUR_SLOTS, 60)[i] for i in (0, 2, 5, 9)
+    ]
+    two = find_common_slots(
+        alice, week, duration_minutes=60, start=start, end=end, now=LONG_AGO, one_per_day=True,
+        limit=2,
+    )  # fmt: skip
+    assert _pairs(two) == _pairs(slots[:2])
 
 
 def test_order_of_people_does_not_matter_but_the_requesters_grid_does(week, alice, bob, carol):
