@@ -6,6 +6,10 @@ own process (``bench/smtp_sink.py``). Measured: the time from the POST until the
 has accepted all 500 invitations. Baseline: plain ``smtplib`` sending the same 500 stored
 messages over one connection to the same server. Prints both, their ratio, and the POST.
 
+The ratio cannot go below 1 + POST ÷ raw: nothing is sent before the POST commits (DESIGN
+invariant 2), and the server accepts one message at a time, so sending after the commit
+takes at least what raw smtplib takes. The script prints that floor beside the POST.
+
     .venv/bin/python -m bench.delivery                 # SQLite, then PostgreSQL
     .venv/bin/python -m bench.delivery --db sqlite --guests 500 --repeat 5
 """
@@ -167,7 +171,9 @@ def run_one(args: argparse.Namespace) -> None:
                 f"   raw smtplib, 1 conn  median {statistics.median(raw_ms):8.1f} ms   "
                 f"p95 {percentile(raw_ms, 0.95):8.1f} ms\n"
                 f"   ratio (target ≤ 1.5) {statistics.median(ms) / statistics.median(raw_ms):8.2f}\n"
-                f"   the POST itself      median {statistics.median(post_ms):8.1f} ms\n"
+                f"   the POST itself      median {statistics.median(post_ms):8.1f} ms   (floor of "
+                f"the ratio, 1 + POST ÷ raw: "
+                f"{1 + statistics.median(post_ms) / statistics.median(raw_ms):4.2f})\n"
                 f"   after the POST: first accepted {statistics.median(first_ms):6.1f} ms, all "
                 f"{statistics.median(after_ms):7.1f} ms (÷ raw "
                 f"{statistics.median(after_ms) / statistics.median(raw_ms):4.2f})\n"
