@@ -184,10 +184,18 @@ def queue_booker_confirmation(booking: Booking, token: str) -> None:
     )
 
 
-def queue_booker_cancellation(booking: Booking, *, by_owner: bool) -> None:
-    """iMIP CANCEL: takes the meeting out of the booker's calendar."""
-    args = {"booking": booking.pk, "kind": "cancelled", "by_owner": by_owner}
+def queue_booker_cancellation(booking: Booking, *, by_owner: bool, message: str = "") -> None:
+    """iMIP CANCEL: takes the meeting out of the booker's calendar (``message``: the
+    owner's words on decline)."""
+    args = {"booking": booking.pk, "kind": "cancelled", "by_owner": by_owner, "message": message}
     queue_later(RENDERER, [(args, [booking.email])])
+
+
+def book_again_url(booking: Booking) -> str:
+    """The owner's booking link as it is now, for a declined booker to pick another time;
+    empty when the link is off (a dead link would be worse than none)."""
+    token = booking.link.current_token() if booking.link_id else None
+    return settings.BASE_URL + reverse("booking:public", args=[token]) if token else ""
 
 
 def queue_owner_mail(booking: Booking, *, cancelled: bool) -> None:
@@ -202,7 +210,9 @@ def render_booking_mail(args: dict[str, Any], memo: dict[Any, Any]) -> EmailMess
     A confirmation (to either side) of a booking already ended when the worker comes to
     it is not sent: its cancellation, queued by the ending, says all there is to say.
     """
-    booking = Booking.objects.select_related("owner", "event").filter(pk=args["booking"]).first()
+    booking = (
+        Booking.objects.select_related("owner", "event", "link").filter(pk=args["booking"]).first()
+    )
     if booking is None:
         return None
     kind = args["kind"]
@@ -230,7 +240,11 @@ def render_booking_mail(args: dict[str, Any], memo: dict[Any, Any]) -> EmailMess
             subject=lambda title, when: (
                 _("Cancelled: %(title)s, %(when)s") % {"title": title, "when": when}
             ),
-            extra={"by_owner": args["by_owner"]},
+            extra={
+                "by_owner": args["by_owner"],
+                "message": args.get("message", ""),
+                "book_again_url": book_again_url(booking) if args["by_owner"] else "",
+            },
         )
     return _owner_mail(booking, cancelled=kind == "owner_cancelled")
 

@@ -492,9 +492,29 @@ def book(
 # ---------------------------------------------------------------- ending a booking
 
 
+#: A note to the booker on decline is a few lines, not a letter.
+MAX_DECLINE_MESSAGE = 2000
+
+
+def _clean_decline_message(message: str) -> str:
+    message = (message or "").strip().replace("\r\n", "\n")
+    if len(message) > MAX_DECLINE_MESSAGE:
+        raise ValidationError(
+            {
+                "message": _("Keep the message under %(max)d characters.")
+                % {"max": MAX_DECLINE_MESSAGE}
+            }
+        )
+    if any(ord(c) < 32 and c not in "\n\t" for c in message):
+        raise ValidationError({"message": _("The message contains control characters.")})
+    return message
+
+
 @transaction.atomic
-def decline_booking(owner: User, booking: Booking) -> Booking:
-    """The owner declines: the meeting is cancelled, its time free, the booker e-mailed."""
+def decline_booking(owner: User, booking: Booking, *, message: str = "") -> Booking:
+    """The owner declines: the meeting is cancelled, its time free, the booker e-mailed
+    (with ``message`` when one is given, and a way to book another time)."""
+    message = _clean_decline_message(message)
     booking = (
         Booking.objects.select_for_update().select_related("owner", "event").get(pk=booking.pk)
     )
@@ -508,7 +528,7 @@ def decline_booking(owner: User, booking: Booking) -> Booking:
     booking.status = Booking.Status.DECLINED
     booking.ended_at = timezone.now()
     booking.save(update_fields=["status", "ended_at"])
-    emails.queue_booker_cancellation(booking, by_owner=True)
+    emails.queue_booker_cancellation(booking, by_owner=True, message=message)
     return booking
 
 

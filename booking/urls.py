@@ -12,6 +12,7 @@ urlpatterns = [
     # The employee's own pages.
     path("booking/", views.settings_page, name="settings"),
     path("booking/on/", views.switch_on, name="switch_on"),
+    path("booking/new-link/", views.new_link_confirm, name="new_link_confirm"),
     path("booking/off/", views.switch_off, name="switch_off"),
     path("booking/preview/", views.preview, name="preview"),
     path("booking/bookings/", views.owner_bookings, name="owner_bookings"),

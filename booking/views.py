@@ -311,10 +311,22 @@ def manage_ics(request: HttpRequest, token: str) -> HttpResponse:
 
 @csrf_exempt  # the token is the authority, see the module docstring
 @token_page
-@require_POST
+@require_http_methods(["GET", "POST"])
 def manage_cancel(request: HttpRequest, token: str) -> HttpResponse:
-    services.cancel_by_booker(token)
-    return redirect("booking:manage", token=token)
+    """GET: what cancelling does, and the button that does it; POST: cancel."""
+    if request.method == "POST":
+        services.cancel_by_booker(token)
+        return redirect("booking:manage", token=token)
+    booking = selectors.booking_for_manage_token(token)
+    if not booking.is_confirmed:
+        return redirect("booking:manage", token=token)
+    language = languages.or_default(booking.language)
+    with translation.override(language):
+        context = _booking_facts(booking)
+        context["token"] = token
+        response = render(request, "booking/manage_cancel.html", context)
+    response["Content-Language"] = language
+    return response
 
 
 # ---------------------------------------------------------------- the employee's pages
@@ -390,6 +402,16 @@ def switch_on(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET"])
+def new_link_confirm(request: HttpRequest) -> HttpResponse:
+    """What a new link does to the one people have, before it is made."""
+    link = selectors.link_for_owner(request.user)
+    if link is None or not link.is_on:
+        return redirect("booking:settings")
+    return render(request, "booking/new_link_confirm.html", {"nav": "booking", "link": link})
+
+
+@login_required
 @require_POST
 def switch_off(request: HttpRequest) -> HttpResponse:
     services.switch_off(request.user)
@@ -440,11 +462,19 @@ def owner_booking(request: HttpRequest, booking_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def decline(request: HttpRequest, booking_id: int) -> HttpResponse:
+    """GET: what declining does, with room for a word to the booker; POST: decline."""
     booking = selectors.get_booking_for_owner(request.user, booking_id)
+    if request.method == "GET":
+        if not booking.is_confirmed:
+            return redirect("booking:owner_booking", booking_id=booking.pk)
+        return _render_decline(request, booking, message="")
+    message = request.POST.get("message", "")
     try:
-        services.decline_booking(request.user, booking)
+        services.decline_booking(request.user, booking, message=message)
+    except ValidationError as exc:
+        return _render_decline(request, booking, message=message, errors=exc.messages, status=400)
     except Conflict as exc:
         messages.error(request, exc.message)
     else:
@@ -452,3 +482,26 @@ def decline(request: HttpRequest, booking_id: int) -> HttpResponse:
             request, _("Declined. %(name)s has been told by e-mail.") % {"name": booking.name}
         )
     return redirect("booking:owner_booking", booking_id=booking.pk)
+
+
+def _render_decline(
+    request: HttpRequest,
+    booking: Booking,
+    *,
+    message: str,
+    errors: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    zone = request.user.zone
+    link = booking.link
+    context = {
+        "nav": "booking",
+        "booking": booking,
+        "local_start": booking.start.astimezone(zone),
+        "local_end": booking.end.astimezone(zone),
+        "message": message,
+        "errors": errors or [],
+        "max_message": services.MAX_DECLINE_MESSAGE,
+        "offers_another_time": link.is_on,
+    }
+    return render(request, "booking/decline_confirm.html", context, status=status)

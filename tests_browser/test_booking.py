@@ -107,7 +107,7 @@ def test_switch_on_book_from_a_phone_and_find_it_in_the_week(
     page.wait_for_url(f"{live_server.url}/calendar/events/{booking.event_id}/")
     page.get_by_role("heading", name="Meeting with Maria Rossi").wait_for(state="visible")
     assert page.get_by_text("Booked through your link").is_visible()
-    assert page.get_by_role("button", name="Decline this meeting").is_visible()
+    assert page.get_by_role("link", name="Decline this meeting").is_visible()
     assert page.get_by_role("link", name="Edit").count() == 0
     page.screenshot(path=str(screenshot_dir / "rendezvous-booking-event.png"), full_page=True)
     assert page.get_by_role("link", name=booking.event.video_url).is_visible()

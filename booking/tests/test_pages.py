@@ -13,7 +13,7 @@ from booking.services import book, configure_link
 from events.models import Event
 from notifications.models import Notification
 
-from .conftest import berlin_at, visitor
+from .conftest import berlin_at, outbox_to, visitor
 
 pytestmark = pytest.mark.django_db
 
@@ -351,3 +351,86 @@ def test_a_dead_link_gets_the_branded_page_even_under_debug(client, owner, link_
         assert "Questo link non è più attivo" in body, path
         assert "Django" not in body and "urlpatterns" not in body, path
         assert '<a href="/' not in body  # nowhere internal for someone who is not a user
+
+
+# --- confirm before anything that cannot be undone ------------------------------------
+
+
+def last_text_to(address: str) -> str:
+    """The plain-text part of the newest message queued for ``address``."""
+    text = outbox_to(address)[-1].get_body(preferencelist=("plain",)).get_content()
+    return text.replace("\r\n", "\n")
+
+
+def test_a_new_link_is_made_only_after_saying_what_happens_to_the_old_one(
+    client, owner, link_token
+):
+    client.force_login(owner)
+    settings_page = client.get(reverse("booking:settings")).content.decode()
+    confirm_url = reverse("booking:new_link_confirm")
+    assert f'href="{confirm_url}"' in settings_page  # a link to a page, not a one-click POST
+    confirm = client.get(confirm_url).content.decode()
+    assert "Your current link stops working at once" in confirm
+    assert client.get(f"/b/{link_token}").status_code == 200  # looking changes nothing
+    assert 'name="new" value="1"' in confirm
+    client.post(reverse("booking:switch_on"), {"new": "1"})
+    assert client.get(f"/b/{link_token}").status_code == 404
+    # With the link off there is nothing to replace: the page goes back to the settings.
+    client.post(reverse("booking:switch_off"))
+    assert client.get(confirm_url)["Location"] == reverse("booking:settings")
+
+
+def test_decline_asks_first_and_can_carry_a_message_and_another_time(client, owner, link_token):
+    booking = book(link_token, visitor(berlin_at(10))).booking
+    client.force_login(owner)
+    url = reverse("booking:decline", args=[booking.pk])
+    confirm = client.get(url)
+    assert confirm.status_code == 200
+    html = confirm.content.decode()
+    assert "Decline this meeting?" in html and 'name="message"' in html
+    assert "The e-mail offers your booking link to choose another time." in html
+    booking.refresh_from_db()
+    assert booking.status == "confirmed"  # looking changes nothing
+    too_long = client.post(url, {"message": "x" * 2001})
+    assert too_long.status_code == 400 and "under 2000 characters" in too_long.content.decode()
+    booking.refresh_from_db()
+    assert booking.status == "confirmed"
+    response = client.post(url, {"message": "Sorry, <b>ill</b> that day.\r\nNext week?"})
+    assert response.status_code == 302
+    booking.refresh_from_db()
+    assert booking.status == "declined"
+    mail = last_text_to(booking.email)
+    assert "Sorry, <b>ill</b> that day.\nNext week?" in mail  # plain text, as typed
+    assert f"To book another time: http://testserver/b/{link_token}" in mail
+
+
+def test_a_decline_mail_offers_no_dead_link(client, owner, link_token):
+    booking = book(link_token, visitor(berlin_at(10))).booking
+    client.force_login(owner)
+    client.post(reverse("booking:switch_off"))
+    assert (
+        "another time"
+        not in client.get(reverse("booking:decline", args=[booking.pk])).content.decode()
+    )
+    client.post(reverse("booking:decline", args=[booking.pk]))
+    assert "To book another time" not in last_text_to(booking.email)
+
+
+def test_the_booker_confirms_a_cancellation_in_their_language(client, link_token):
+    outcome = book(link_token, visitor(berlin_at(10)), language="it")
+    booking = outcome.booking
+    token = outcome.manage_token
+    manage = client.get(f"/b/manage/{token}/").content.decode()
+    assert f'href="/b/manage/{token}/cancel/"' in manage
+    confirm = client.get(f"/b/manage/{token}/cancel/")
+    assert confirm.status_code == 200 and confirm["Content-Language"] == "it"
+    assert_token_headers(confirm)
+    assert "Annullare questo incontro?" in confirm.content.decode()
+    booking.refresh_from_db()
+    assert booking.status == "confirmed"
+    assert client.post(f"/b/manage/{token}/cancel/").status_code == 302
+    booking.refresh_from_db()
+    assert booking.status == "cancelled"
+    # Once cancelled, the confirmation page is not offered again.
+    assert client.get(f"/b/manage/{token}/cancel/")["Location"] == f"/b/manage/{token}/"
+    assert client.get("/b/manage/" + "B" * 43 + "/cancel/").status_code == 404
