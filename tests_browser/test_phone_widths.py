@@ -1,0 +1,110 @@
+"""Every page fits a phone: no sideways scrolling at 390 px, with realistic content.
+
+Each page is filled with what makes pages wide in real use (an API token, a guest with
+a long address, a booking, colleagues on the planner), then measured in Chromium at
+390 × 844. A page wider than the screen is listed with its width, so that one run names
+every offender.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+from django.utils import timezone
+
+from accounts.services import create_api_token
+from booking.services import BookingRequest, book, configure_link
+from events.guests import link_token
+from events.models import Attendee
+from events.services import event_create
+from mail.models import SenderMailbox
+from notifications.services import notify
+
+from .conftest import CHROMIUM_ARGS  # noqa: F401 - the browser fixtures live there
+from .test_calendar import sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
+
+
+def _overflow(page) -> int:
+    """How many CSS pixels the page is wider than the screen (0: it fits)."""
+    return page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+
+
+def test_no_page_scrolls_sideways_on_a_phone(phone_page, live_server, owner, colleague, settings):
+    settings.BASE_URL = live_server.url
+    SenderMailbox.objects.create(
+        account_id=owner.account_id, owner=owner, name="Alice Owner",
+        email="alice@acme.example", confirmed_at=timezone.now(),
+    )  # fmt: skip
+    day = timezone.now().astimezone(BERLIN).date() + dt.timedelta(days=3)
+    start = dt.datetime(day.year, day.month, day.day, 10, tzinfo=BERLIN)
+    event = event_create(
+        owner,
+        title="Quarterly contract review with the procurement team",
+        start=start,
+        end=start + dt.timedelta(minutes=30),
+        location="Konferenzraum Großglockner, 3. Obergeschoss, Westflügel",
+        attendee_ids=[colleague.pk],
+        guests=[
+            {
+                "email": "bartholomew.featherstonehaugh@very-long-subsidiary-name.example.org",
+                "first_name": "Bartholomew",
+                "last_name": "Featherstonehaugh-Montgomery",
+            }
+        ],
+    )
+    create_api_token(owner, "Phone sync on the long train ride")
+    notify(owner, "Bartholomew Featherstonehaugh-Montgomery accepted “Quarterly review”")
+    _link, token = configure_link(owner, {"min_notice_minutes": 0}, switch_on=True)
+    outcome = book(
+        token,
+        BookingRequest(
+            start=start + dt.timedelta(hours=4),
+            name="Maria Rossi",
+            email="maria.rossi@an-unusually-long-domain-name.example.it",
+            timezone="Europe/Rome",
+        ),
+    )
+    booking = outcome.booking
+    guest = Attendee.objects.get(event=event, guest__isnull=False)
+
+    sign_in(phone_page, live_server.url, owner)
+    pages = [
+        "/calendar/",
+        f"/calendar/week/{day.isoformat()}/",
+        "/calendar/events/new/",
+        f"/calendar/events/{event.pk}/",
+        f"/calendar/events/{event.pk}/edit/",
+        "/calendar/guests/",
+        f"/planner/?users={owner.pk}&users={colleague.pk}&date={day.isoformat()}",
+        f"/planner/?users={owner.pk}&users={colleague.pk}&date={day.isoformat()}&view=week",
+        "/booking/",
+        "/booking/new-link/",
+        "/booking/bookings/",
+        f"/booking/bookings/{booking.pk}/",
+        f"/booking/bookings/{booking.pk}/decline/",
+        "/accounts/settings/",
+        "/accounts/settings/sender-mailboxes/",
+        "/accounts/employees/",
+        "/notifications/",
+        # Pages of people who are not users.
+        f"/b/{token}",
+        f"/b/manage/{outcome.manage_token}/",
+        f"/b/manage/{outcome.manage_token}/cancel/",
+        f"/i/{link_token(guest)}/",
+        "/b/" + "x" * 52,
+    ]
+    too_wide = {}
+    for path in pages:
+        phone_page.goto(live_server.url + path)
+        excess = _overflow(phone_page)
+        if excess > 0:
+            too_wide[path] = excess
+    assert too_wide == {}
