@@ -127,9 +127,13 @@ def _lock_calendars(user_ids: Iterable[int]) -> None:
     list(User.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values("pk"))
 
 
+def is_booked(event: Event) -> bool:
+    """Booked through a booking link: such a meeting may be declined (booking app), not edited."""
+    return Event.objects.filter(pk=event.pk, booking__isnull=False).exists()
+
+
 def _refuse_booked(event: Event) -> None:
-    """A meeting booked through a booking link may be declined (booking app), not edited."""
-    if Event.objects.filter(pk=event.pk, booking__isnull=False).exists():
+    if is_booked(event):
         raise Conflict(
             _(
                 "This meeting was booked through your booking link: it cannot be changed, "

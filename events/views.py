@@ -451,6 +451,13 @@ def event_edit(request: HttpRequest, event_id: int) -> HttpResponse:
     if target.is_cancelled:
         messages.error(request, _("A cancelled event cannot be changed."))
         return redirect(_target_url(target))
+    if services.is_booked(target.event):
+        # Not a form that refuses only on save: the event page offers "Decline" instead.
+        messages.error(
+            request,
+            _("A booked meeting cannot be edited. If you cannot attend, decline it below."),
+        )
+        return redirect(_target_url(target))
     scope_form = None
     scope = "all"
     if request.method == "POST":

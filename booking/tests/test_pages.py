@@ -434,3 +434,14 @@ def test_the_booker_confirms_a_cancellation_in_their_language(client, link_token
     # Once cancelled, the confirmation page is not offered again.
     assert client.get(f"/b/manage/{token}/cancel/")["Location"] == f"/b/manage/{token}/"
     assert client.get("/b/manage/" + "B" * 43 + "/cancel/").status_code == 404
+
+
+def test_a_booked_meetings_edit_form_is_not_offered(client, owner, link_token):
+    booking = book(link_token, visitor(berlin_at(10))).booking
+    client.force_login(owner)
+    response = client.get(reverse("events:edit", args=[booking.event_id]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("events:detail", args=[booking.event_id])
+    page = client.get(response["Location"]).content.decode()
+    assert "A booked meeting cannot be edited. If you cannot attend, decline it below." in page
+    assert reverse("booking:decline", args=[booking.pk]) in page

@@ -277,3 +277,19 @@ def test_guest_page_lists_attachments_and_a_token_opens_only_its_events_files(
     hugo_other = Attendee.objects.get(event=other, guest__email=HUGO["email"])
     cross = client.get(f"/i/{guest_lib.link_token(hugo_other)}/attachments/{mine.pk}/")
     assert cross.status_code == 404 and cross.content == body
+
+
+def test_the_guest_page_leads_nowhere_internal_and_a_cancelled_event_says_so(
+    client, owner, mailbox
+):
+    event = event_create(
+        owner, title="Offer review", start=at(2, 10), end=at(2, 11), guests=[GINA],
+    )  # fmt: skip
+    token = guest_lib.link_token(Attendee.objects.get(event=event, guest__isnull=False))
+    page = client.get(f"/i/{token}/").content.decode()
+    assert "invites you" in page
+    assert '<a class="brand"' not in page and 'href="/calendar/' not in page
+    event_cancel(event, owner)
+    page = client.get(f"/i/{token}/").content.decode()
+    assert "invites you" not in page and "invited you" in page
+    assert "This event was cancelled." in page
