@@ -59,8 +59,11 @@ SERVICE_FIELD_MAP = {"start": "start_date", "end": "end_date", "recurrence": "re
 MAX_PREFILL_ATTENDEES = 200
 
 
-def _prefill_instant(text: str) -> dt.datetime | None:
-    """An aware instant from a query parameter, or None (a prefill never fails)."""
+def _prefill_instant(text: str, zone: dt.tzinfo | None = None) -> dt.datetime | None:
+    """An aware instant from a query parameter, or None (a prefill never fails).
+
+    A wall time without an offset (the week grid's "click to create" sends the time the
+    user pointed at) is read in ``zone``, the user's own."""
     # A "+" that was not percent-encoded arrives as a space.
     text = text.strip().replace(" ", "+")
     if not text or len(text) > 40:
@@ -69,6 +72,8 @@ def _prefill_instant(text: str) -> dt.datetime | None:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
         return None
+    if moment.tzinfo is None and zone is not None:
+        moment = moment.replace(tzinfo=zone)
     if moment.tzinfo is None or moment.utcoffset() is None or not 1900 <= moment.year <= 2999:
         return None
     return moment
@@ -289,14 +294,15 @@ class EventForm(PageFormMixin, forms.Form):
     def prefill(cls, user: User, query) -> dict:
         """Initial values from a link (``?start=&end=&attendees=1,2``), e.g. the planner's.
 
-        Only a prefill: a start or end that is not an ISO 8601 instant with an offset, an
+        Only a prefill: a start or end that is not an ISO 8601 instant (with an offset, or
+        a wall time in the user's zone), an
         end not after the start, and ids that are not active colleagues of the user's own
         account are left out without a word; the form is checked again on saving.
         """
         initial: dict = {}
-        start = _prefill_instant(query.get("start", ""))
+        start = _prefill_instant(query.get("start", ""), user.zone)
         if start is not None:
-            end = _prefill_instant(query.get("end", ""))
+            end = _prefill_instant(query.get("end", ""), user.zone)
             if end is None or end <= start:
                 end = start + dt.timedelta(hours=1)
             local_start, local_end = start.astimezone(user.zone), end.astimezone(user.zone)

@@ -227,7 +227,8 @@ def _organizer_target(request: HttpRequest, event_id: int) -> Target:
 def week(request: HttpRequest, day: str | None = None) -> HttpResponse:
     user = request.user
     zone = user.zone
-    today = timezone.now().astimezone(zone).date()
+    now = timezone.now().astimezone(zone)
+    today = now.date()
     monday = monday_of(_parse_day(day) if day else today)
     if "date" in request.GET:
         return _go_to_date(request, monday)
@@ -252,6 +253,8 @@ def week(request: HttpRequest, day: str | None = None) -> HttpResponse:
             "is_this_week": monday == monday_of(today),
             "hours": range(24),
             "zone_name": user.timezone,
+            # Where today's red line is drawn: the wall-clock minute (as the grid).
+            "now_minute": now.hour * 60 + now.minute,
         },
     )
 

@@ -210,3 +210,68 @@ def test_desktop_week_screenshot(page, live_server, owner, colleague, screenshot
     b = page.locator("a.event", has_text="Overlap B").bounding_box()
     assert a["x"] + a["width"] <= b["x"] + 1 or b["x"] + b["width"] <= a["x"] + 1  # side by side
     page.screenshot(path=str(screenshot_dir / "rendezvous-week-desktop.png"))
+
+
+def test_the_week_grid_shows_titles_first_and_creates_where_you_click_or_drag(
+    page, live_server, owner
+):
+    day = dt.date(2026, 5, 6)  # a Wednesday in a week with nothing else on it
+    start = dt.datetime(2026, 5, 6, 9, tzinfo=BERLIN)
+    event_create(owner, title="Team sync", start=start, end=start + dt.timedelta(minutes=30))
+    for title in ("Contract negotiation", "Procurement", "Legal review"):
+        event_create(
+            owner, title=title, start=start + dt.timedelta(hours=2),
+            end=start + dt.timedelta(hours=3),
+        )  # fmt: skip
+    sign_in(page, live_server.url, owner, next_path=f"/calendar/week/{day.isoformat()}/")
+    column = page.locator(f'.timeline[data-date="{day.isoformat()}"]')
+
+    # A 30-minute meeting: the whole title on its one line, the time in the tooltip.
+    short = column.locator("a.event", has_text="Team sync")
+    title_box = short.locator(".title")
+    assert title_box.evaluate("el => el.scrollWidth <= el.clientWidth")  # not cut
+    assert short.get_attribute("title") == "Team sync · 09:00–09:30"
+    assert (
+        not short.locator(".time").is_visible()
+        or short.locator(".time").bounding_box()["width"] <= 1
+    )
+    # Three side by side: no word is split over two lines.
+    for title in ("Contract negotiation", "Procurement", "Legal review"):
+        block = column.locator("a.event", has_text=title).locator(".title")
+        line_height = block.evaluate("el => parseFloat(getComputedStyle(el).lineHeight)")
+        words = title.split()
+        # A title of one word stays on one line (cut with "…" if it must be, never broken).
+        if len(words) == 1:
+            assert block.evaluate("el => el.getBoundingClientRect().height") < line_height * 1.5
+
+    # Click on empty time: the form opens for an hour from there (15-minute steps).
+    box = column.bounding_box()
+    hour = box["height"] / 24
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + 14.1 * hour)
+    page.wait_for_url("**/calendar/events/new/?**")
+    assert page.get_by_label("Start date").input_value() == day.isoformat()
+    assert page.get_by_label("Start time").input_value() == "14:00"
+    assert page.get_by_label("End time").input_value() == "15:00"
+
+    # Drag from 15:00 to 16:30: the form opens with that stretch.
+    page.go_back()
+    column = page.locator(f'.timeline[data-date="{day.isoformat()}"]')
+    column.scroll_into_view_if_needed()
+    page.evaluate("() => document.querySelector('.week-body').scrollTop = 12 * 48")
+    box = column.bounding_box()
+    hour = box["height"] / 24
+    x = box["x"] + box["width"] / 2
+    page.mouse.move(x, box["y"] + 15.05 * hour)
+    page.mouse.down()
+    page.mouse.move(x, box["y"] + 16 * hour, steps=4)
+    page.mouse.move(x, box["y"] + 16.5 * hour, steps=4)
+    page.mouse.up()
+    page.wait_for_url("**/calendar/events/new/?**")
+    assert page.get_by_label("Start time").input_value() == "15:00"
+    assert page.get_by_label("End time").input_value() == "16:30"
+    page.get_by_label("Title").fill("Dragged")
+    page.get_by_role("button", name="Create event").click()
+    page.wait_for_url(f"{live_server.url}/calendar/week/2026-05-04/")
+    saved = Event.objects.get(title="Dragged")
+    assert saved.start == dt.datetime(2026, 5, 6, 15, tzinfo=BERLIN)
+    assert saved.end == dt.datetime(2026, 5, 6, 16, 30, tzinfo=BERLIN)

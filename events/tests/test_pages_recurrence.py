@@ -803,7 +803,7 @@ def test_prefill_takes_an_unencoded_plus_and_a_missing_end(client, owner):
 @pytest.mark.parametrize(
     "query",
     [
-        "?start=2026-05-06T10:00:00",  # no offset
+        "?start=2026-05-06T25:00:00",  # no such hour
         "?start=tomorrow",
         "?start=2026-13-06T10:00:00Z",
         "?start=99999-05-06T10:00:00Z",
@@ -826,6 +826,18 @@ def test_a_bad_prefill_is_ignored(client, owner, query):
     ]
     assert {f: initial[f] for f in fields} in defaults
     assert "attendee_ids" not in initial or initial["attendee_ids"] == []
+
+
+@needs_db
+def test_a_prefill_without_an_offset_is_a_wall_time_in_my_zone(client, owner):
+    """The week grid's click-to-create sends the wall time pointed at (Berlin here),
+    also on the day clocks go forward."""
+    client.force_login(owner)
+    query = "?start=2026-03-29T10:15&end=2026-03-29T11:45"
+    initial = client.get(reverse("events:create") + query).context["form"].initial
+    assert (initial["start_date"], initial["start_time"]) == (dt.date(2026, 3, 29), dt.time(10, 15))
+    assert (initial["end_date"], initial["end_time"]) == (dt.date(2026, 3, 29), dt.time(11, 45))
+    assert initial["timezone"] == "Europe/Berlin"
 
 
 @needs_db
