@@ -291,6 +291,18 @@ class EventForm(PageFormMixin, forms.Form):
         }
 
     @classmethod
+    def prefill_times(cls, user: User, query) -> tuple[dt.datetime, dt.datetime] | None:
+        """``?start=&end=`` as instants (an end missing or not after the start: one hour
+        later), or None when there is no usable start."""
+        start = _prefill_instant(query.get("start", ""), user.zone)
+        if start is None:
+            return None
+        end = _prefill_instant(query.get("end", ""), user.zone)
+        if end is None or end <= start:
+            end = start + dt.timedelta(hours=1)
+        return start, end
+
+    @classmethod
     def prefill(cls, user: User, query) -> dict:
         """Initial values from a link (``?start=&end=&attendees=1,2``), e.g. the planner's.
 
@@ -300,12 +312,9 @@ class EventForm(PageFormMixin, forms.Form):
         account are left out without a word; the form is checked again on saving.
         """
         initial: dict = {}
-        start = _prefill_instant(query.get("start", ""), user.zone)
-        if start is not None:
-            end = _prefill_instant(query.get("end", ""), user.zone)
-            if end is None or end <= start:
-                end = start + dt.timedelta(hours=1)
-            local_start, local_end = start.astimezone(user.zone), end.astimezone(user.zone)
+        times = cls.prefill_times(user, query)
+        if times is not None:
+            local_start, local_end = (moment.astimezone(user.zone) for moment in times)
             initial.update(
                 {
                     "start_date": local_start.date(),

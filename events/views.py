@@ -489,7 +489,13 @@ def event_edit(request: HttpRequest, event_id: int) -> HttpResponse:
     else:
         if target.occurrence is not None:
             scope_form = ScopeForm()
-        initial = EventForm.initial_for_event(target.event, start=target.start, end=target.end)
+        # Dragged on the week grid: the new times, to check and save (with "this / following
+        # / all" for a series); nothing changes until then.
+        moved = EventForm.prefill_times(request.user, request.GET)
+        start, end = moved if moved is not None else (target.start, target.end)
+        initial = EventForm.initial_for_event(target.event, start=start, end=end)
+        if moved is not None:
+            messages.info(request, _("The new time is filled in below. Save to move the event."))
         form = EventForm(organizer=request.user, initial=initial, series=target.rule_event)
         guests_formset = guest_formset(event=target.event)
         status = 200

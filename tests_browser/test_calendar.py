@@ -275,3 +275,55 @@ def test_the_week_grid_shows_titles_first_and_creates_where_you_click_or_drag(
     saved = Event.objects.get(title="Dragged")
     assert saved.start == dt.datetime(2026, 5, 6, 15, tzinfo=BERLIN)
     assert saved.end == dt.datetime(2026, 5, 6, 16, 30, tzinfo=BERLIN)
+
+
+def test_drag_an_own_event_to_move_it_or_its_lower_edge_to_resize_it(page, live_server, owner):
+    day = dt.date(2026, 5, 6)
+    start = dt.datetime(2026, 5, 6, 9, tzinfo=BERLIN)
+    sync = event_create(owner, title="Team sync", start=start, end=start + dt.timedelta(hours=1))
+    sign_in(page, live_server.url, owner, next_path=f"/calendar/week/{day.isoformat()}/")
+    block = page.locator("a.event", has_text="Team sync")
+
+    # A plain click still opens the event, and so does Enter from the keyboard.
+    block.click()
+    page.wait_for_url(f"{live_server.url}/calendar/events/{sync.pk}/")
+    page.go_back()
+    page.locator("a.event", has_text="Team sync").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/calendar/events/{sync.pk}/")
+    page.go_back()
+
+    # Dragged two hours down and one day right: the edit form holds the new time.
+    block = page.locator("a.event", has_text="Team sync")
+    box = block.bounding_box()
+    column = page.locator(f'.timeline[data-date="{day.isoformat()}"]').bounding_box()
+    hour = column["height"] / 24
+    x, y = box["x"] + box["width"] / 2, box["y"] + 5
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + column["width"], y + hour, steps=5)
+    page.mouse.move(x + column["width"], y + 2 * hour, steps=5)
+    page.mouse.up()
+    page.wait_for_url(f"**/calendar/events/{sync.pk}/edit/?**")
+    assert page.get_by_text("The new time is filled in below.").is_visible()
+    assert page.get_by_label("Start date").input_value() == "2026-05-07"
+    assert page.get_by_label("Start time").input_value() == "11:00"
+    assert page.get_by_label("End time").input_value() == "12:00"
+    sync.refresh_from_db()
+    assert sync.start == start  # nothing moves before "Save"
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_load_state()
+    sync.refresh_from_db()
+    assert sync.start == dt.datetime(2026, 5, 7, 11, tzinfo=BERLIN)
+
+    # The lower edge: half an hour longer.
+    page.goto(f"{live_server.url}/calendar/week/{day.isoformat()}/")
+    handle = page.locator("a.event", has_text="Team sync").locator(".resize-handle")
+    edge = handle.bounding_box()
+    page.mouse.move(edge["x"] + edge["width"] / 2, edge["y"] + edge["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(edge["x"] + edge["width"] / 2, edge["y"] + hour * 0.5 + 2, steps=5)
+    page.mouse.up()
+    page.wait_for_url(f"**/calendar/events/{sync.pk}/edit/?**")
+    assert page.get_by_label("Start time").input_value() == "11:00"
+    assert page.get_by_label("End time").input_value() == "12:30"

@@ -289,3 +289,27 @@ def test_a_bad_go_to_date_stays_on_the_week_shown_with_a_message(client, owner, 
 def test_go_to_date_needs_sign_in(client):
     response = client.get(reverse("events:week"), {"date": "2026-05-04"})
     assert response.status_code == 302 and "/accounts/signin/" in response["Location"]
+
+
+def test_only_the_organizer_can_drag_an_event_and_never_a_cancelled_one(client, owner, colleague):
+    event = event_create(
+        owner, title="Review", start=berlin(2026, 5, 6, 9), end=berlin(2026, 5, 6, 10),
+        attendee_ids=[colleague.pk],
+    )  # fmt: skip
+    edit = reverse("events:edit", args=[event.pk])
+    mine = week_html(client, owner, "2026-05-04")
+    assert f'data-edit-url="{edit}"' in mine and 'class="resize-handle"' in mine
+    theirs = week_html(client, colleague, "2026-05-04")
+    assert "data-edit-url" not in theirs and "resize-handle" not in theirs
+    event_cancel(event, owner)
+    assert "data-edit-url" not in week_html(client, owner, "2026-05-04")
+
+
+def test_the_now_line_is_on_today_only(client, owner):
+    from django.utils import timezone
+
+    today = timezone.now().astimezone(owner.zone).date()
+    this_week = week_html(client, owner, today.isoformat())
+    assert this_week.count('class="now-line"') == 1
+    other = week_html(client, owner, (today + dt.timedelta(days=21)).isoformat())
+    assert 'class="now-line"' not in other

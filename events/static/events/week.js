@@ -64,3 +64,101 @@ document.addEventListener("DOMContentLoaded", () => {
   grid.addEventListener("pointerup", (event) => finish(event, true));
   grid.addEventListener("pointercancel", (event) => finish(event, false));
 });
+
+// One's own events: drag to another time (or day), or drag the lower edge to change the
+// end. Dropping opens the event's edit form with the new times filled in, where "Save"
+// moves it (and a series asks "this / following / all"); that form is also the keyboard
+// way. A press without movement is an ordinary click on the event.
+document.addEventListener("DOMContentLoaded", () => {
+  const grid = document.querySelector(".week-grid[data-create-url]");
+  if (!grid) return;
+  const SNAP = 15;
+  const DAY = 24 * 60;
+  const THRESHOLD = 4; // pixels before a press becomes a drag
+  const minutesOf = (text) => Number(text.slice(11, 13)) * 60 + Number(text.slice(14, 16));
+  const wallTime = (date, minute) =>
+    new Date(Date.parse(`${date}T00:00:00Z`) + minute * 60000).toISOString().slice(0, 16);
+  const timelineAt = (x) => {
+    for (const timeline of grid.querySelectorAll(".timeline")) {
+      const box = timeline.getBoundingClientRect();
+      if (x >= box.left && x < box.right) return timeline;
+    }
+    return null;
+  };
+
+  let drag = null;
+  let suppressClick = false;
+  grid.addEventListener("pointerdown", (event) => {
+    const block = event.target.closest("a.event[data-edit-url]");
+    if (!block || event.button !== 0) return;
+    const timeline = block.closest(".timeline");
+    const end = minutesOf(block.dataset.end);
+    drag = {
+      block,
+      timeline,
+      resize: Boolean(event.target.closest(".resize-handle")),
+      x: event.clientX,
+      y: event.clientY,
+      pxPerMinute: timeline.getBoundingClientRect().height / DAY,
+      start: minutesOf(block.dataset.start),
+      end: end === 0 ? DAY : end,
+      moving: false,
+      pointer: event.pointerId,
+    };
+    block.setPointerCapture(event.pointerId);
+    event.preventDefault(); // no text selection, no native link drag
+  });
+
+  const proposed = (event, state = drag) => {
+    const delta = Math.round((event.clientY - state.y) / state.pxPerMinute / SNAP) * SNAP;
+    if (state.resize) {
+      const end = Math.max(state.start + SNAP, Math.min(DAY, state.end + delta));
+      return { timeline: state.timeline, start: state.start, end };
+    }
+    const length = state.end - state.start;
+    const start = Math.max(0, Math.min(DAY - length, state.start + delta));
+    return { timeline: timelineAt(event.clientX) || state.timeline, start, end: start + length };
+  };
+
+  grid.addEventListener("pointermove", (event) => {
+    if (!drag || event.pointerId !== drag.pointer) return;
+    if (!drag.moving) {
+      if (Math.abs(event.clientY - drag.y) + Math.abs(event.clientX - drag.x) < THRESHOLD) return;
+      drag.moving = true;
+      drag.block.classList.add("dragging");
+      drag.ghost = document.createElement("div");
+      drag.ghost.className = "event ghost";
+      drag.ghost.setAttribute("aria-hidden", "true");
+    }
+    const place = proposed(event);
+    if (drag.ghost.parentElement !== place.timeline) place.timeline.append(drag.ghost);
+    drag.ghost.style.setProperty("--start", place.start);
+    drag.ghost.style.setProperty("--end", place.end);
+  });
+
+  grid.addEventListener("pointerup", (event) => {
+    if (!drag || event.pointerId !== drag.pointer) return;
+    const current = drag;
+    drag = null;
+    if (!current.moving) return; // a plain press: the click follows the link
+    const place = proposed(event, current);
+    suppressClick = true;
+    current.block.classList.remove("dragging");
+    current.ghost.remove();
+    const url = new URL(current.block.dataset.editUrl, window.location.href);
+    url.searchParams.set("start", wallTime(place.timeline.dataset.date, place.start));
+    url.searchParams.set("end", wallTime(place.timeline.dataset.date, place.end));
+    window.location.assign(url.toString());
+  });
+  grid.addEventListener("pointercancel", () => {
+    if (!drag) return;
+    drag.block.classList.remove("dragging");
+    if (drag.ghost) drag.ghost.remove();
+    drag = null;
+  });
+  // The click that ends a drag is not a click on the event.
+  grid.addEventListener("click", (event) => {
+    if (suppressClick && event.target.closest("a.event")) event.preventDefault();
+    suppressClick = false;
+  });
+});
