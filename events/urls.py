@@ -1,11 +1,13 @@
 from django.urls import path
 
-from . import proposal_views, views
+from . import calendar_views, proposal_views, views
 
 app_name = "events"
 urlpatterns = [
     path("", views.week, name="week"),
     path("week/<str:day>/", views.week, name="week_of"),
+    path("day/<str:day>/", calendar_views.day_view, name="day"),
+    path("month/<int:year>-<int:month>/", calendar_views.month_view, name="month"),
     path("events/new/", views.event_create, name="create"),
     path("events/<int:event_id>/", views.event_detail, name="detail"),
     path("events/<int:event_id>/edit/", views.event_edit, name="edit"),

@@ -63,7 +63,7 @@ def _read_day(text: str) -> dt.date | None:
     return day if MIN_YEAR <= day.year <= MAX_YEAR else None
 
 
-def _parse_day(text: str) -> dt.date:
+def parse_day(text: str) -> dt.date:
     day = _read_day(text)
     if day is None:
         raise Http404("Not a date.")
@@ -229,7 +229,7 @@ def week(request: HttpRequest, day: str | None = None) -> HttpResponse:
     zone = user.zone
     now = timezone.now().astimezone(zone)
     today = now.date()
-    monday = monday_of(_parse_day(day) if day else today)
+    monday = monday_of(parse_day(day) if day else today)
     if "date" in request.GET:
         return _go_to_date(request, monday)
     start, end = week_bounds(monday, zone)
@@ -255,6 +255,13 @@ def week(request: HttpRequest, day: str | None = None) -> HttpResponse:
             "zone_name": user.timezone,
             # Where today's red line is drawn: the wall-clock minute (as the grid).
             "now_minute": now.hour * 60 + now.minute,
+            "day_url": reverse(
+                "events:day",
+                args=[(today if monday == monday_of(today) else monday).isoformat()],
+            ),
+            "month_url": reverse("events:month", args=[monday.year, monday.month]),
+            # The calendar's start page on a phone opens today's day page instead.
+            "phone_day_url": reverse("events:day", args=[today.isoformat()]) if day is None else "",
         },
     )
 
@@ -430,7 +437,7 @@ def event_create(request: HttpRequest) -> HttpResponse:
                 return redirect(_week_url(event.start.astimezone(user.zone).date()))
         status = 400
     else:
-        day = _parse_day(request.GET["date"]) if request.GET.get("date") else None
+        day = parse_day(request.GET["date"]) if request.GET.get("date") else None
         initial = EventForm.initial_for_new(user, day, timezone.now())
         initial.update(EventForm.prefill(user, request.GET))
         form = EventForm(organizer=user, initial=initial)

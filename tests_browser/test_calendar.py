@@ -170,7 +170,7 @@ def test_phone_width_shows_a_day_list_without_horizontal_overflow(
         all_day=True,
     )
     page = phone_page
-    sign_in(page, live_server.url, owner)
+    sign_in(page, live_server.url, owner, next_path=f"/calendar/week/{monday.isoformat()}/")
     assert page.locator(".day-list").is_visible()
     assert not page.locator(".week").is_visible()
     assert page.locator(".day-list", has_text="Standup").is_visible()
@@ -327,3 +327,24 @@ def test_drag_an_own_event_to_move_it_or_its_lower_edge_to_resize_it(page, live_
     page.wait_for_url(f"**/calendar/events/{sync.pk}/edit/?**")
     assert page.get_by_label("Start time").input_value() == "11:00"
     assert page.get_by_label("End time").input_value() == "12:30"
+
+
+def test_a_phone_opens_the_calendar_on_todays_day_page(phone_page, live_server, owner):
+    today = dt.datetime.now(BERLIN).date()
+    start = dt.datetime.combine(today, dt.time(10), BERLIN)
+    event_create(owner, title="Client call", start=start, end=start + dt.timedelta(hours=1))
+    page = phone_page
+    page.goto(live_server.url + "/calendar/")
+    page.get_by_label("E-mail").fill(owner.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/calendar/day/{today.isoformat()}/")
+    grid = page.locator(".day-view")
+    assert grid.is_visible()
+    block = grid.locator("a.event", has_text="Client call")
+    assert block.is_visible()
+    assert block.bounding_box()["width"] > 250  # one wide column, not a seventh of a phone
+    assert no_horizontal_overflow(page)
+    page.get_by_role("link", name="Week").click()
+    page.wait_for_url("**/calendar/week/**")
+    assert page.locator(".day-list", has_text="Client call").is_visible()

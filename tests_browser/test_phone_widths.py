@@ -79,6 +79,8 @@ def test_no_page_scrolls_sideways_on_a_phone(phone_page, live_server, owner, col
     pages = [
         "/calendar/",
         f"/calendar/week/{day.isoformat()}/",
+        f"/calendar/day/{day.isoformat()}/",
+        f"/calendar/month/{day.year}-{day.month}/",
         "/calendar/events/new/",
         f"/calendar/events/{event.pk}/",
         f"/calendar/events/{event.pk}/edit/",

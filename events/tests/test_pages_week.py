@@ -313,3 +313,52 @@ def test_the_now_line_is_on_today_only(client, owner):
     assert this_week.count('class="now-line"') == 1
     other = week_html(client, owner, (today + dt.timedelta(days=21)).isoformat())
     assert 'class="now-line"' not in other
+
+
+def test_the_day_page_shows_one_column_with_the_same_events(client, owner):
+    event_create(owner, title="Review", start=berlin(2026, 5, 6, 9), end=berlin(2026, 5, 6, 10))
+    event_create(
+        owner, title="Weekly", start=berlin(2026, 4, 29, 14), end=berlin(2026, 4, 29, 15),
+        recurrence="FREQ=WEEKLY",
+    )  # fmt: skip
+    event_create(owner, title="Next day", start=berlin(2026, 5, 7, 9), end=berlin(2026, 5, 7, 10))
+    client.force_login(owner)
+    html = client.get(reverse("events:day", args=["2026-05-06"])).content.decode()
+    placed, _all_day = parse_week(html)
+    assert sorted((p.title, p.time) for p in placed) == [
+        ("Review", "09:00–10:00"),
+        ("Weekly", "14:00–15:00"),
+    ]
+    assert 'href="/calendar/day/2026-05-05/"' in html and 'href="/calendar/day/2026-05-07/"' in html
+    assert 'href="/calendar/week/2026-05-04/"' in html
+    assert client.get("/calendar/day/2026-02-30/").status_code == 404
+    assert client.get("/calendar/day/3026-01-01/").status_code == 404
+
+
+def test_the_month_page_lists_the_first_events_of_each_date(client, owner, colleague):
+    for hour in (8, 9, 10, 11, 12):
+        event_create(
+            owner, title=f"Meeting {hour}", start=berlin(2026, 5, 6, hour),
+            end=berlin(2026, 5, 6, hour, 30),
+        )  # fmt: skip
+    event_create(
+        owner, title="Weekly", start=berlin(2026, 4, 29, 14), end=berlin(2026, 4, 29, 15),
+        recurrence="FREQ=WEEKLY;COUNT=3",
+    )  # fmt: skip
+    private = event_create(
+        colleague, title="Colleague's own", start=berlin(2026, 5, 8, 9),
+        end=berlin(2026, 5, 8, 10),
+    )  # fmt: skip
+    client.force_login(owner)
+    html = client.get(reverse("events:month", args=[2026, 5])).content.decode()
+    cell = html.split('data-date="2026-05-06"', 1)[1].split("</td>", 1)[0]
+    assert "Meeting 8" in cell and "Meeting 10" in cell and "Meeting 11" not in cell
+    assert "+3 more" in cell  # two more meetings and the weekly one
+    assert 'href="/calendar/day/2026-05-06/"' in cell
+    # The series on each of its three Wednesdays (29 April is shown, outside the month).
+    for date in ("2026-04-29", "2026-05-13"):
+        assert "Weekly" in html.split(f'data-date="{date}"', 1)[1].split("</td>", 1)[0]
+    assert "Weekly" not in html.split('data-date="2026-05-20"', 1)[1].split("</td>", 1)[0]
+    assert private.title not in html  # only what I take part in
+    assert 'href="/calendar/month/2026-4/"' in html and 'href="/calendar/month/2026-6/"' in html
+    assert client.get("/calendar/month/2026-13/").status_code == 404

@@ -1,3 +1,12 @@
+// The calendar's start page on a phone: today's day page, where a week of seven
+// columns would be too narrow to read (the week stays one tap away).
+if (window.matchMedia("(max-width: 480px)").matches) {
+  document.addEventListener("DOMContentLoaded", () => {
+    const week = document.querySelector("[data-phone-day-url]");
+    if (week) window.location.replace(week.dataset.phoneDayUrl);
+  });
+}
+
 // Week grid: click on empty time to create an hour-long event there, or drag to choose
 // its start and end (snapped to 15 minutes). Opens the ordinary event form, pre-filled;
 // the grid reads and works without this file ("New event", the day headings).
