@@ -179,6 +179,19 @@ def adopt_browser_language(user: User, browser_language: str | None) -> None:
     user.language = language
 
 
+def set_plan(account: Account, plan: Any) -> Account:
+    """The operator changes an account's plan (``manage.py setplan``, or the admin site).
+
+    Events already counted against the free plan stay counted; going back to free keeps
+    them and refuses new events with guests until the count is under the limit again.
+    """
+    if plan not in Account.Plan.values:
+        raise ValidationError({"plan": _("Choose free or paid.")})
+    Account.objects.filter(pk=account.pk).update(plan=plan)
+    account.plan = plan
+    return account
+
+
 def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
     """Returns the stored token row and the raw token, which is never stored or shown again."""
     name = (name or "").strip()

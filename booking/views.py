@@ -368,7 +368,6 @@ def _render_settings(
     link: BookingLink,
     *,
     status: int = 200,
-    just_made: bool = False,
 ) -> HttpResponse:
     """The settings page; while the link is on it shows the link, Copy and its QR code."""
     token = link.current_token()
@@ -379,7 +378,6 @@ def _render_settings(
         "link": link,
         "link_url": url,
         "qr_svg": _qr_svg(url) if url else "",
-        "just_made": just_made,
     }
     response = render(request, "booking/settings.html", context, status=status)
     if url:
@@ -390,15 +388,22 @@ def _render_settings(
 @login_required
 @require_POST
 def switch_on(request: HttpRequest) -> HttpResponse:
-    """Switch on, or mint a new link (which kills the old one at once)."""
-    link, token = services.configure_link(
+    """Switch on, or mint a new link (which kills the old one at once); then back to the
+    settings page, which shows the link (derived again, never stored)."""
+    _link, token = services.configure_link(
         request.user, switch_on=True, new_link=request.POST.get("new") == "1"
     )
     if token is None:
         messages.info(request, _("Your link is already on."))
-        return redirect("booking:settings")
-    form = LinkSettingsForm(initial=LinkSettingsForm.initial_for(link), owner=request.user)
-    return _render_settings(request, form, link, just_made=True)
+    else:
+        messages.success(
+            request,
+            _(
+                "Your link is on. Share it with your contacts; turning it off or making a "
+                "new one kills it at once."
+            ),
+        )
+    return redirect("booking:settings")
 
 
 @login_required

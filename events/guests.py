@@ -358,7 +358,8 @@ def claim_guest_quota(event: Event) -> None:
             raise PlanLimitReached(
                 _(
                     "The free plan allows %(limit)d events with external guests, and your "
-                    "account has used them all. Upgrade to invite guests to more events."
+                    "account has used them all. Your account admin's plan page says how "
+                    "to change the plan."
                 )
                 % {"limit": FREE_PLAN_EVENTS_WITH_GUESTS}
             )

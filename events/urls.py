@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import calendar_views, proposal_views, views
+from . import calendar_views, plan_views, proposal_views, views
 
 app_name = "events"
 urlpatterns = [
@@ -19,5 +19,6 @@ urlpatterns = [
         name="proposal_decide",
     ),
     path("guests/", views.guest_contacts, name="guests"),
+    path("plan/", plan_views.plan_page, name="plan"),
     path("guests/<int:guest_id>/rename/", views.guest_contact_rename, name="guest_rename"),
 ]

@@ -192,8 +192,11 @@ def test_switch_on_shows_the_link_with_copy_and_qr(client, owner):
     client.force_login(owner)
     page = client.get(reverse("booking:settings"))
     assert page.status_code == 200 and "Switch on" in page.content.decode()
-    response = client.post(reverse("booking:switch_on"))
+    made = client.post(reverse("booking:switch_on"))
+    assert made.status_code == 302 and made["Location"] == reverse("booking:settings")
+    response = client.get(made["Location"])  # post, redirect, get: a reload repeats nothing
     html = response.content.decode()
+    assert "Your link is on. Share it with your contacts" in html
     url = re.search(r'id="booking-url" class="token" value="([^"]+)"', html).group(1)
     assert url.startswith("http://testserver/b/")
     assert "<svg" in html and "data-copy" in html
@@ -206,7 +209,7 @@ def test_switch_on_shows_the_link_with_copy_and_qr(client, owner):
     assert "no-store" in again["Cache-Control"]
     assert token not in "".join(str(v) for v in BookingLink.objects.values_list()[0])
     # A new link kills the old one; switching off kills the new one.
-    newer = client.post(reverse("booking:switch_on"), {"new": "1"}).content.decode()
+    newer = client.post(reverse("booking:switch_on"), {"new": "1"}, follow=True).content.decode()
     new_token = re.search(r'value="http://testserver/b/([^"]+)"', newer).group(1)
     assert client.get(f"/b/{token}").status_code == 404
     client.post(reverse("booking:switch_off"))
