@@ -151,6 +151,11 @@ def attachment_add(event: Event, actor: User, upload: UploadedFile | None) -> At
     _check_organizer(event, actor)
     if event.is_cancelled:
         raise ValidationError({"file": _("A cancelled event cannot be changed.")})
+    if Event.objects.filter(pk=event.pk, booking__isnull=False).exists():
+        # The booker has a manage page, not a guest page: they could never download it.
+        raise ValidationError(
+            {"file": _("A meeting booked through your link cannot have attachments.")}
+        )
     if upload is None or not hasattr(upload, "size"):
         raise ValidationError({"file": _("Choose a file to attach.")})
     limit = settings.ATTACHMENT_MAX_BYTES

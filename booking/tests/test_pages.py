@@ -448,3 +448,24 @@ def test_a_booked_meetings_edit_form_is_not_offered(client, owner, link_token):
     page = client.get(response["Location"]).content.decode()
     assert "A booked meeting cannot be edited. If you cannot attend, decline it below." in page
     assert reverse("booking:decline", args=[booking.pk]) in page
+
+
+def test_a_booked_meeting_offers_no_attachment_the_booker_could_not_download(
+    client, owner, link_token
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from events.models import Attachment
+
+    booking = book(link_token, visitor(berlin_at(10))).booking
+    client.force_login(owner)
+    page = client.get(reverse("events:detail", args=[booking.event_id])).content.decode()
+    assert "Attach a file" not in page
+    upload = SimpleUploadedFile("offer.pdf", b"%PDF-1.4 offer", content_type="application/pdf")
+    response = client.post(
+        reverse("event_attachments:upload", args=[booking.event_id]), {"file": upload}
+    )
+    assert response.status_code == 302
+    assert Attachment.objects.count() == 0
+    page = client.get(response["Location"]).content.decode()
+    assert "A meeting booked through your link cannot have attachments." in page
