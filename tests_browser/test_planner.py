@@ -169,6 +169,8 @@ def test_a_search_moves_the_timeline_to_the_times_found(page, live_server, team,
     assert found.count() == 1  # Monday 14:30-15:30: one time a day
     # The start at least; the whole time where the block is wide enough, and on hover.
     assert found.first.inner_text().startswith("14:30")
+    label = found.first.locator("a")
+    assert label.evaluate("el => el.scrollWidth <= el.getBoundingClientRect().width + 1")  # not cut
     assert found.first.get_attribute("title") == "Free for everyone · 14:30–15:30"
     # Alice's 1:1 (14:00-14:30) ends where the time begins; Carol's dentist (16:00
     # Berlin) begins half an hour after it ends (an hour of 15:30's width).
