@@ -1,3 +1,5 @@
+// Week and day grids: small enhancements; the pages read and work without this file.
+(() => {
 // The calendar's start page on a phone: today's day page, where a week of seven
 // columns would be too narrow to read (the week stays one tap away).
 if (window.matchMedia("(max-width: 480px)").matches) {
@@ -7,25 +9,26 @@ if (window.matchMedia("(max-width: 480px)").matches) {
   });
 }
 
+// Shared by the two handlers below: the grid's minutes, snapped to a quarter hour.
+const SNAP = 15;
+const DAY = 24 * 60;
+// A wall time on a grid date, without an offset: the server reads it in the user's zone.
+// Date arithmetic in UTC keeps it a plain wall-clock sum.
+const wallTime = (date, minute) =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + minute * 60000).toISOString().slice(0, 16);
+
 // Week grid: click on empty time to create an hour-long event there, or drag to choose
 // its start and end (snapped to 15 minutes). Opens the ordinary event form, pre-filled;
 // the grid reads and works without this file ("New event", the day headings).
 document.addEventListener("DOMContentLoaded", () => {
   const grid = document.querySelector(".week-grid[data-create-url]");
   if (!grid) return;
-  const SNAP = 15;
-  const DAY = 24 * 60;
 
   const minuteAt = (timeline, clientY) => {
     const box = timeline.getBoundingClientRect();
     const minute = ((clientY - box.top) / box.height) * DAY;
     return Math.max(0, Math.min(DAY, minute));
   };
-  // A wall time on the grid's date, without an offset: the server reads it in the
-  // user's zone. Date arithmetic in UTC keeps it a plain wall-clock sum.
-  const wallTime = (date, minute) =>
-    new Date(Date.parse(`${date}T00:00:00Z`) + minute * 60000).toISOString().slice(0, 16);
-
   let drag = null;
   grid.addEventListener("pointerdown", (event) => {
     const timeline = event.target.closest(".timeline");
@@ -81,12 +84,8 @@ document.addEventListener("DOMContentLoaded", () => {
 document.addEventListener("DOMContentLoaded", () => {
   const grid = document.querySelector(".week-grid[data-create-url]");
   if (!grid) return;
-  const SNAP = 15;
-  const DAY = 24 * 60;
   const THRESHOLD = 4; // pixels before a press becomes a drag
   const minutesOf = (text) => Number(text.slice(11, 13)) * 60 + Number(text.slice(14, 16));
-  const wallTime = (date, minute) =>
-    new Date(Date.parse(`${date}T00:00:00Z`) + minute * 60000).toISOString().slice(0, 16);
   const timelineAt = (x) => {
     for (const timeline of grid.querySelectorAll(".timeline")) {
       const box = timeline.getBoundingClientRect();
@@ -171,3 +170,4 @@ document.addEventListener("DOMContentLoaded", () => {
     suppressClick = false;
   });
 });
+})();
