@@ -601,6 +601,23 @@ def test_edit_this_occurrence_moves_only_it(client, owner):
 
 
 @needs_db
+def test_an_occurrence_dragged_on_the_grid_opens_its_form_with_the_scope_choice(client, owner):
+    """The week grid's drop: the occurrence's edit form with the new times; nothing moves
+    until "Save", where "this / following / all" decides."""
+    event = weekly(owner)
+    client.force_login(owner)
+    url = reverse("events:edit", args=[event.pk])
+    query = "?occurrence=2026-06-01T07:00:00Z&start=2026-06-02T14:00&end=2026-06-02T15:00"
+    response = client.get(url + query)
+    initial = response.context["form"].initial
+    assert (initial["start_date"], initial["start_time"]) == (dt.date(2026, 6, 2), dt.time(14))
+    assert (initial["end_date"], initial["end_time"]) == (dt.date(2026, 6, 2), dt.time(15))
+    html = response.content.decode()
+    assert 'name="scope"' in html and "The new time is filled in below." in html
+    assert not Event.objects.filter(series=event).exists()  # nothing moved yet
+
+
+@needs_db
 def test_edit_this_and_following_splits_the_series(client, owner):
     event = weekly(owner)
     client.force_login(owner)
