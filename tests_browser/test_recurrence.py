@@ -50,7 +50,9 @@ def test_weekly_meeting_from_the_form_then_cancel_one_occurrence(
     assert series.recurrence == "FREQ=WEEKLY;BYDAY=MO"
     assert block(page, "2026-05-04").is_visible()
     assert "↻" in block(page, "2026-05-04").inner_text()
-    assert block(page, "2026-05-04").get_attribute("title") == "Recurring: Every week on Monday"
+    tooltip = block(page, "2026-05-04").get_attribute("title")
+    assert tooltip.startswith("Weekly planning · ")  # title · time · how it repeats
+    assert tooltip.endswith(" · Recurring: Every week on Monday")
 
     # Week after week it is there, on Monday at 09:00.
     monday = dt.date(2026, 5, 4)
