@@ -1,4 +1,4 @@
-"""The day and month pages of the calendar (the week page is ``views.week``).
+"""The calendar's pages: the week, the day and the month.
 
 The day page is the week grid's one column, wide: what a phone shows by default (the
 week page sends a phone there from the calendar's start page). The month page is an
@@ -13,15 +13,17 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from . import selectors
-from .views import MAX_YEAR, MIN_YEAR, parse_day
+from .calendar_dates import MAX_YEAR, MIN_YEAR, parse_day, read_day, week_url
 from .week import Day, layout_week, monday_of, week_bounds
 
 #: Events listed in a month cell before "+N more".
@@ -69,6 +71,64 @@ def day_view(request: HttpRequest, day: str) -> HttpResponse:
             "now_minute": now.hour * 60 + now.minute,
         },
     )
+
+
+@login_required
+def week(request: HttpRequest, day: str | None = None) -> HttpResponse:
+    user = request.user
+    zone = user.zone
+    now = timezone.now().astimezone(zone)
+    today = now.date()
+    monday = monday_of(parse_day(day) if day else today)
+    if "date" in request.GET:
+        return _go_to_date(request, monday)
+    start, end = week_bounds(monday, zone)
+    # One day of margin each side: all-day events are dates in their *own* zone, which
+    # may sit up to a day away from the viewer's midnight.
+    occurrences = selectors.occurrences_in_range(
+        user, start - dt.timedelta(days=1), end + dt.timedelta(days=1)
+    )
+    days = layout_week(occurrences, monday, zone, today=today, viewer_id=user.pk)
+    return render(
+        request,
+        "events/week.html",
+        {
+            "nav": "calendar",
+            "days": days,
+            "monday": monday,
+            "sunday": monday + dt.timedelta(days=6),
+            "week_url": week_url(monday),
+            "prev_url": week_url(monday - dt.timedelta(days=7)),
+            "next_url": week_url(monday + dt.timedelta(days=7)),
+            "is_this_week": monday == monday_of(today),
+            "hours": range(24),
+            "zone_name": user.timezone,
+            # Where today's red line is drawn: the wall-clock minute (as the grid).
+            "now_minute": now.hour * 60 + now.minute,
+            "day_url": reverse(
+                "events:day",
+                args=[(today if monday == monday_of(today) else monday).isoformat()],
+            ),
+            "month_url": reverse("events:month", args=[monday.year, monday.month]),
+            # The calendar's start page on a phone opens today's day page instead.
+            "phone_day_url": reverse("events:day", args=[today.isoformat()]) if day is None else "",
+        },
+    )
+
+
+def _go_to_date(request: HttpRequest, monday: dt.date) -> HttpResponse:
+    """The week page's "Go to date" form (a plain GET, so it works without JavaScript):
+    off to the week of that date. Anything that is not a date keeps the week that was
+    shown, with a message, rather than a 404 for what is a typing slip."""
+    day = read_day(request.GET["date"])
+    if day is None:
+        messages.error(
+            request,
+            _("“Go to date” needs a date between %(first)d and %(last)d, such as %(example)s.")
+            % {"first": MIN_YEAR, "last": MAX_YEAR, "example": monday.isoformat()},
+        )
+        return redirect(week_url(monday))
+    return redirect(week_url(day))
 
 
 @dataclass

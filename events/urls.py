@@ -4,8 +4,8 @@ from . import calendar_views, plan_views, proposal_views, views
 
 app_name = "events"
 urlpatterns = [
-    path("", views.week, name="week"),
-    path("week/<str:day>/", views.week, name="week_of"),
+    path("", calendar_views.week, name="week"),
+    path("week/<str:day>/", calendar_views.week, name="week_of"),
     path("day/<str:day>/", calendar_views.day_view, name="day"),
     path("month/<int:year>-<int:month>/", calendar_views.month_view, name="month"),
     path("events/new/", views.event_create, name="create"),

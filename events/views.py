@@ -31,6 +31,7 @@ from scheduling.recurrence import parse_rule
 
 from . import answers, selectors, services
 from . import guests as guest_lib
+from .calendar_dates import MAX_YEAR, MIN_YEAR, parse_day, week_url
 from .exceptions import Conflict, PlanLimitReached
 from .forms import (
     SERVICE_FIELD_MAP,
@@ -44,34 +45,7 @@ from .models import Event
 from .occurrences import Occurrence, occurrence_of
 from .rule_text import describe_rule
 from .series_overview import series_overview, when_text
-from .week import layout_week, monday_of, occurrence_param, week_bounds
-
-#: Weeks outside these years are refused: nobody plans there, and datetime arithmetic at
-#: the edges of year 1..9999 would overflow.
-MIN_YEAR, MAX_YEAR = 1900, 2999
-
-
-def _read_day(text: str) -> dt.date | None:
-    """A YYYY-MM-DD date inside the years we show, or None."""
-    text = text.strip()
-    if len(text) > 10:
-        return None
-    try:
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        return None
-    return day if MIN_YEAR <= day.year <= MAX_YEAR else None
-
-
-def parse_day(text: str) -> dt.date:
-    day = _read_day(text)
-    if day is None:
-        raise Http404("Not a date.")
-    return day
-
-
-def _week_url(day: dt.date) -> str:
-    return reverse("events:week_of", args=[monday_of(day).isoformat()])
+from .week import occurrence_param
 
 
 def _parse_occurrence(text: str) -> dt.datetime:
@@ -221,64 +195,6 @@ def _organizer_target(request: HttpRequest, event_id: int) -> Target:
     if target.event.organizer_id != request.user.pk:
         raise PermissionDenied(_("Only the organizer can change this event."))
     return target
-
-
-@login_required
-def week(request: HttpRequest, day: str | None = None) -> HttpResponse:
-    user = request.user
-    zone = user.zone
-    now = timezone.now().astimezone(zone)
-    today = now.date()
-    monday = monday_of(parse_day(day) if day else today)
-    if "date" in request.GET:
-        return _go_to_date(request, monday)
-    start, end = week_bounds(monday, zone)
-    # One day of margin each side: all-day events are dates in their *own* zone, which
-    # may sit up to a day away from the viewer's midnight.
-    occurrences = selectors.occurrences_in_range(
-        user, start - dt.timedelta(days=1), end + dt.timedelta(days=1)
-    )
-    days = layout_week(occurrences, monday, zone, today=today, viewer_id=user.pk)
-    return render(
-        request,
-        "events/week.html",
-        {
-            "nav": "calendar",
-            "days": days,
-            "monday": monday,
-            "sunday": monday + dt.timedelta(days=6),
-            "week_url": _week_url(monday),
-            "prev_url": _week_url(monday - dt.timedelta(days=7)),
-            "next_url": _week_url(monday + dt.timedelta(days=7)),
-            "is_this_week": monday == monday_of(today),
-            "hours": range(24),
-            "zone_name": user.timezone,
-            # Where today's red line is drawn: the wall-clock minute (as the grid).
-            "now_minute": now.hour * 60 + now.minute,
-            "day_url": reverse(
-                "events:day",
-                args=[(today if monday == monday_of(today) else monday).isoformat()],
-            ),
-            "month_url": reverse("events:month", args=[monday.year, monday.month]),
-            # The calendar's start page on a phone opens today's day page instead.
-            "phone_day_url": reverse("events:day", args=[today.isoformat()]) if day is None else "",
-        },
-    )
-
-
-def _go_to_date(request: HttpRequest, monday: dt.date) -> HttpResponse:
-    """The week page's "Go to date" form (a plain GET, so it works without JavaScript):
-    off to the week of that date. Anything that is not a date keeps the week that was
-    shown, with a message, rather than a 404 for what is a typing slip."""
-    day = _read_day(request.GET["date"])
-    if day is None:
-        messages.error(
-            request,
-            _("“Go to date” needs a date between %(first)d and %(last)d, such as %(example)s.")
-            % {"first": MIN_YEAR, "last": MAX_YEAR, "example": monday.isoformat()},
-        )
-        return redirect(_week_url(monday))
-    return redirect(_week_url(day))
 
 
 def _save_notes(request: HttpRequest, form: EventForm) -> None:
@@ -434,7 +350,7 @@ def event_create(request: HttpRequest) -> HttpResponse:
             if event is not None:
                 _save_notes(request, form)
                 messages.success(request, _("“%(title)s” was added.") % {"title": event.title})
-                return redirect(_week_url(event.start.astimezone(user.zone).date()))
+                return redirect(week_url(event.start.astimezone(user.zone).date()))
         status = 400
     else:
         day = parse_day(request.GET["date"]) if request.GET.get("date") else None
@@ -551,7 +467,7 @@ def _cancelled_occurrence(request: HttpRequest, gone: OccurrenceCancelled) -> Ht
             "series": series,
             "when": when,
             "series_url": reverse("events:detail", args=[series.pk]),
-            "week_url": _week_url(gone.recurrence_id.astimezone(zone).date()),
+            "week_url": week_url(gone.recurrence_id.astimezone(zone).date()),
         },
         status=410,
     )
@@ -606,7 +522,7 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
             "event_end": target.end.astimezone(event.zone),
             "all_day_last": (target.end.astimezone(event.zone) - dt.timedelta(microseconds=1)),
             "other_zone": event.timezone != request.user.timezone,
-            "week_url": _week_url(target.start.astimezone(zone).date()),
+            "week_url": week_url(target.start.astimezone(zone).date()),
         },
     )
 
@@ -662,7 +578,7 @@ def event_cancel(request: HttpRequest, event_id: int) -> HttpResponse:
         if target.occurrence is None:
             services.event_cancel(target.event, request.user)
             messages.success(request, _CANCELLED_MESSAGES["all"] % {"title": target.event.title})
-            return redirect(_week_url(target.start.astimezone(request.user.zone).date()))
+            return redirect(week_url(target.start.astimezone(request.user.zone).date()))
         scope_form = ScopeForm(request.POST, label=_("Cancel"))
         if scope_form.is_valid():
             scope = scope_form.cleaned_data["scope"]
@@ -683,7 +599,7 @@ def event_cancel(request: HttpRequest, event_id: int) -> HttpResponse:
                     request,
                     _CANCELLED_MESSAGES[scope] % {"title": target.event.title, "when": when},
                 )
-                return redirect(_week_url(target.start.astimezone(request.user.zone).date()))
+                return redirect(week_url(target.start.astimezone(request.user.zone).date()))
         status = 400
     return render(
         request,
