@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import ConfigDict, field_validator
+from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
 from accounts import languages
@@ -284,18 +285,51 @@ def list_bookings(request: HttpRequest) -> list[dict[str, Any]]:
     return [owner_booking_out(b) for b in selectors.bookings_for_owner(request.auth)]
 
 
+class DeclineIn(_Input):
+    message: str = Field(
+        "",
+        description="A word to the booker, in the decline e-mail (plain text, at most "
+        f"{services.MAX_DECLINE_MESSAGE} characters).",
+    )
+
+
+def _decline_message(request: HttpRequest) -> str:
+    """The optional JSON body's ``message``. Read by hand, not as a ninja body parameter:
+    a POST without a body (as clients sent it before the message existed) must go on
+    working, and ninja refuses an empty or form-encoded body for a declared one."""
+    if request.content_type != "application/json" or not request.body.strip():
+        return ""
+    try:
+        return DeclineIn.model_validate_json(request.body).message
+    except PydanticValidationError as exc:
+        # Located as ninja locates a body parameter's errors (source, parameter, field),
+        # so that they name the client's field.
+        raise NinjaValidationError(
+            [{**error, "loc": ("body", "body", *error["loc"])} for error in exc.errors()]
+        ) from None
+
+
 @router.post(
     "/bookings/{booking_id}/decline",
-    response=answers(200, OwnerBookingOut, 404, 409, 422),
+    response=answers(200, OwnerBookingOut, 400, 404, 409, 422),
     summary="Decline a booked meeting",
+    openapi_extra={
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": DeclineIn.model_json_schema()}},
+        }
+    },
 )
 def decline_booking(request: HttpRequest, booking_id: int) -> dict[str, Any]:
-    """The meeting is cancelled, its time free again, the booker e-mailed (iMIP CANCEL).
+    """The meeting is cancelled, its time free again, the booker e-mailed (iMIP CANCEL,
+    with the optional ``message``, and the booking link to choose another time while it
+    is on).
 
     Declining twice is harmless; a booking the booker cancelled answers 409.
     """
     booking = selectors.get_booking_for_owner(request.auth, booking_id)
-    return owner_booking_out(services.decline_booking(request.auth, booking))
+    message = _decline_message(request)
+    return owner_booking_out(services.decline_booking(request.auth, booking, message=message))
 
 
 # --- public ----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 from booking.models import Booking
 from events.models import Event
 
-from .conftest import api_body, berlin_at, berlin_day
+from .conftest import api_body, berlin_at, berlin_day, outbox_to
 
 pytestmark = pytest.mark.django_db
 KTM = zoneinfo.ZoneInfo("Asia/Kathmandu")
@@ -180,6 +180,27 @@ def test_book_retry_conflict_and_decline(client, owner, owner_token):
     # The time is free again.
     again = call(client, "post", path, body=api_body(start, email="c@example.org"))
     assert again.status_code == 201
+
+
+def test_decline_with_a_message_for_the_booker(client, owner, owner_token):
+    token, _ = switch_on(client, owner_token)
+    path = f"/public/booking/{token}/bookings"
+    assert call(client, "post", path, body=api_body(berlin_at(11))).status_code == 201
+    (listed,) = call(client, "get", "/bookings", owner_token).json()
+    decline = f"/bookings/{listed['id']}/decline"
+    bad = call(client, "post", decline, owner_token, {"message": "x" * 2001})
+    assert bad.status_code == 400
+    assert bad.json()["errors"][0]["field"] == "message"
+    typo = call(client, "post", decline, owner_token, {"mesage": "hi"})
+    assert typo.status_code == 422  # an unknown field is refused, not ignored
+    assert typo.json()["errors"][0]["field"] == "mesage"
+    wrong = call(client, "post", decline, owner_token, {"message": 3})
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "message"
+    assert call(client, "get", "/bookings", owner_token).json()[0]["status"] == "confirmed"
+    done = call(client, "post", decline, owner_token, {"message": "Ill, sorry. Next week?"})
+    assert done.status_code == 200 and done.json()["status"] == "declined"
+    mail = outbox_to("maria@example.org")[-1].get_body(preferencelist=("plain",)).get_content()
+    assert "Ill, sorry. Next week?" in mail and f"/b/{token}" in mail
 
 
 def test_extra_fields_in_a_booking_change_nothing(client, owner, colleague, owner_token):
