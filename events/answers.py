@@ -25,7 +25,8 @@ from . import colleague_notices, invitations
 from . import guests as guest_lib
 from . import series as series_rows
 from .models import Attendee, Event, GuestReplyReceipt
-from .services import lock_event, occurrence_row
+from .series_changes import occurrence_row
+from .services import lock_event
 
 if TYPE_CHECKING:
     from mail.inbound_parse import ParsedReply

@@ -15,8 +15,11 @@ and participants at that date (see ``events.series``). Writes take a ``scope``:
 - ``"following"``: that occurrence and the later ones: the series is split, the old
   one ending before it, a new series (new UID, ``split_from``) starting there.
 
+The "this" and "following" writes live in ``events.series_changes``; the whole-event
+writes they build on, here.
+
 Locks: the series row first (``select_for_update``), then its exception row, then the
-calendars of the people whose busy time changes (``_lock_calendars``), always in this
+calendars of the people whose busy time changes (``lock_calendars``), always in this
 order, so concurrent writes to one series queue up instead of deadlocking.
 """
 
@@ -34,14 +37,12 @@ from django.utils import timezone as django_timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from scheduling.recurrence import MAX_EXDATES
 
-from . import colleague_notices, invitation_queue, invitations, occurrence_store
+from . import colleague_notices, invitation_queue, invitations, series_changes
 from . import guests as guest_lib
 from . import series as series_rows
 from .exceptions import Conflict
-from .models import Attendee, Event, new_uid
-from .occurrences import Occurrence
+from .models import Attendee, Event
 from .validation import clean_event_fields
 
 logger = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ def _check_organizer(event: Event, actor: User) -> None:
         raise PermissionDenied(_("Only the organizer can change this event."))
 
 
-def _lock_calendars(user_ids: Iterable[int]) -> None:
+def lock_calendars(user_ids: Iterable[int]) -> None:
     """Row-lock the people whose busy time this write changes, in id order.
 
     The booking service holds the same lock while it re-checks a slot, so a booking and
@@ -255,7 +256,7 @@ def event_create(
     colleagues = _resolve_colleagues(organizer, attendee_ids)
     guest_inputs = guest_lib.clean_guests(guests, organizer)
     mailbox = invitations.require_sender(organizer) if guest_inputs else None
-    _lock_calendars([organizer.pk, *(u.pk for u in colleagues)])
+    lock_calendars([organizer.pk, *(u.pk for u in colleagues)])
     event = Event(
         account_id=organizer.account_id,
         organizer=organizer,
@@ -367,45 +368,16 @@ def _dispatch_update(
                 raise ValidationError(
                     {field: _("This changes the whole series: use scope “all” or “following”.")}
                 )
-        target = occurrence_row(series, row, occurrence)
-        return _update_occurrence(series, target, actor, changes)
+        target = series_changes.occurrence_row(series, row, occurrence)
+        return series_changes.update_occurrence(series, target, actor, changes)
     if scope == "following":
-        split_at = _following_start(series, row, occurrence)
+        split_at = series_changes.following_start(series, row, occurrence)
         if split_at != series.start:
-            return _split(series, split_at, actor, changes)
-    return _update_whole(series, actor, changes)
+            return series_changes.split_series(series, split_at, actor, changes)
+    return update_whole(series, actor, changes)
 
 
-def occurrence_row(series: Event, row: Event, occurrence: dt.datetime | None) -> Event:
-    """The exception row scope "this" acts on (made when the date has none yet)."""
-    if row.series_id:
-        if occurrence is not None and occurrence != row.recurrence_id:
-            raise series_rows.not_an_occurrence(occurrence)
-        return row
-    if not series.is_series:
-        raise ValidationError({"scope": _("This event does not repeat: use scope “all”.")})
-    if occurrence is None:
-        raise ValidationError({"occurrence": _("Say which occurrence: give its original start.")})
-    return series_rows.exception_for(series, occurrence, create=True)
-
-
-def _following_start(series: Event, row: Event, occurrence: dt.datetime | None) -> dt.datetime:
-    """The occurrence a "following" scope starts at, checked to be one of the series."""
-    if not series.is_series:
-        raise ValidationError({"scope": _("This event does not repeat: use scope “all”.")})
-    if occurrence is None and row.series_id:
-        occurrence = row.recurrence_id
-    if occurrence is None:
-        raise ValidationError({"occurrence": _("Say which occurrence: give its original start.")})
-    if row.series_id and occurrence != row.recurrence_id:
-        raise series_rows.not_an_occurrence(occurrence)
-    exists = Event.objects.filter(series=series, recurrence_id=occurrence).exists()
-    if not exists and not series.as_series().is_occurrence(occurrence):
-        raise series_rows.not_an_occurrence(occurrence)
-    return occurrence
-
-
-def _clean_fields(event: Event, changes: dict[str, Any]) -> dict[str, Any]:
+def clean_fields(event: Event, changes: dict[str, Any]) -> dict[str, Any]:
     merged = {f: getattr(event, f) for f in EDITABLE_FIELDS}
     merged.update({k: v for k, v in changes.items() if k in EDITABLE_FIELDS})
     if changes.get("all_day") is False and event.all_day and "end" not in changes:
@@ -425,7 +397,7 @@ def _guest_views(
     }
 
 
-def _update_whole(event: Event, actor: User, changes: dict[str, Any], *, fresh: bool = False):
+def update_whole(event: Event, actor: User, changes: dict[str, Any], *, fresh: bool = False):
     """Scope "all" on a series or single event (locked by the caller).
 
     ``fresh``: the event is the new half of a split that no guest has seen yet: every
@@ -433,7 +405,7 @@ def _update_whole(event: Event, actor: User, changes: dict[str, Any], *, fresh: 
     """
     exceptions_before = invitations.exception_rows(event)
     exception_ids = [x.event.pk for x in exceptions_before]
-    _lock_calendars(
+    lock_calendars(
         [
             event.organizer_id,
             *Attendee.objects.filter(event_id__in=[event.pk, *exception_ids], user__isnull=False)
@@ -441,7 +413,7 @@ def _update_whole(event: Event, actor: User, changes: dict[str, Any], *, fresh: 
             .distinct(),
         ]
     )
-    cleaned = _clean_fields(event, changes)
+    cleaned = clean_fields(event, changes)
     rule = series_rows.clean_rule(changes["recurrence"]) if "recurrence" in changes else None
     if "recurrence" not in changes:
         rule = event.recurrence or None
@@ -483,7 +455,7 @@ def _update_whole(event: Event, actor: User, changes: dict[str, Any], *, fresh: 
     kept_events = [x.event for x in kept]
     _follow_series(event, kept_events, old_values, old_engine, engine)
 
-    if "attendee_ids" in changes and _replace_colleagues(
+    if "attendee_ids" in changes and replace_colleagues(
         event, kept_events, changes["attendee_ids"]
     ):
         significant = True
@@ -583,7 +555,7 @@ def _follow_series(
             exception.save(update_fields=[*fields, "updated_at"])
 
 
-def _replace_colleagues(event: Event, occurrences: list[Event], attendee_ids: Any) -> bool:
+def replace_colleagues(event: Event, occurrences: list[Event], attendee_ids: Any) -> bool:
     """Set the invited colleagues of ``event`` (and of its changed occurrences, when given).
 
     Returns whether anyone was added or removed.
@@ -598,7 +570,7 @@ def _replace_colleagues(event: Event, occurrences: list[Event], attendee_ids: An
     added = [u for uid, u in wanted.items() if uid not in current]
     if not (removed or added):
         return False
-    _lock_calendars(u.pk for u in added)
+    lock_calendars(u.pk for u in added)
     Attendee.objects.filter(
         event_id__in=[event.pk, *(e.pk for e in occurrences)], user_id__in=removed
     ).delete()
@@ -631,150 +603,7 @@ def _add_to_occurrences(
     )
 
 
-def _update_occurrence(series: Event, exception: Event, actor: User, changes: dict[str, Any]):
-    """Scope "this": change one date's exception row (locked; made by the caller if new).
-
-    Guests of that date whose view of it changed get a REQUEST with only its VEVENT
-    (RECURRENCE-ID), through their series links; a guest taken off the date gets a
-    CANCEL for it alone.
-    """
-    _lock_calendars(
-        [
-            exception.organizer_id,
-            *exception.attendees.filter(user__isnull=False).values_list("user_id", flat=True),
-        ]
-    )
-    cleaned = _clean_fields(exception, changes)
-    guest_inputs = (
-        guest_lib.clean_guests(changes["guests"], exception.organizer)
-        if "guests" in changes
-        else None
-    )
-    tokens = {
-        a.guest_id: a
-        for a in Attendee.objects.filter(event=series, guest__isnull=False).select_related("guest")
-    }
-    if guest_inputs is not None:
-        series_guests = {a.guest.email: a for a in tokens.values()}
-        for index, item in enumerate(guest_inputs):
-            if item.email not in series_guests:
-                raise ValidationError(
-                    {
-                        f"guests.{index}.email": _(
-                            "%(email)s is not a guest of this series: invite guests to the "
-                            "whole series (scope “all”)."
-                        )
-                        % {"email": item.email}
-                    }
-                )
-
-    before = invitations.participants(exception)
-    views_before = {
-        a.pk: invitations.guest_view(exception, a, before) for a in before if a.is_guest
-    }
-    significant = any(getattr(exception, f) != cleaned[f] for f in SEQUENCE_FIELDS if f in cleaned)
-    time_changed = any(getattr(exception, f) != cleaned[f] for f in TIME_FIELDS if f in cleaned)
-    for field in EDITABLE_FIELDS:
-        setattr(exception, field, cleaned[field])
-
-    if "attendee_ids" in changes and _replace_colleagues(exception, [], changes["attendee_ids"]):
-        significant = True
-    removed_guests: list[Attendee] = []
-    if guest_inputs is not None:
-        current = {a.guest.email: a for a in before if a.is_guest}
-        wanted = {g.email for g in guest_inputs}
-        removed_guests = [a for email, a in current.items() if email not in wanted]
-        back = [series_guests[g.email].guest_id for g in guest_inputs if g.email not in current]
-        guest_lib.upsert_guests(exception.account_id, guest_inputs)
-        if removed_guests or back:
-            significant = True
-        Attendee.objects.filter(pk__in=[a.pk for a in removed_guests]).delete()
-        Attendee.objects.bulk_create([Attendee(event=exception, guest_id=g) for g in back])
-
-    if significant:
-        exception.sequence = max(exception.sequence, series.sequence) + 1
-    if time_changed:
-        exception.attendees.filter(guest__isnull=False).update(
-            status=Attendee.Status.NEEDS_ACTION,
-            answered_sequence=exception.sequence,
-            answered_dtstamp=None,
-        )
-    exception.save()
-
-    after = invitations.participants(exception)
-    to_mail: list[tuple[Attendee, str]] = [(a, "occurrence_removed") for a in removed_guests]
-    for attendee in after:
-        if attendee.is_guest and (
-            attendee.pk not in views_before
-            or invitations.guest_view(exception, attendee, after) != views_before[attendee.pk]
-        ):
-            to_mail.append((attendee, "occurrence_update"))
-    to_mail = [(a, kind) for a, kind in to_mail if a.guest_id in tokens]
-    if to_mail:
-        sender = invitations.Sender.for_event(series, invitations.require_sender(actor))
-        for attendee, kind in to_mail:
-            invitation_queue.queue_guest_mail(
-                exception, attendee, after, sender, kind=kind, tokens=tokens[attendee.guest_id]
-            )
-    return exception
-
-
-def _split(series: Event, split_at: dt.datetime, actor: User, changes: dict[str, Any]) -> Event:
-    """Scope "following" from a later occurrence: cut the series, start a new one there.
-
-    The new series is written as a copy of the old one from ``split_at`` on, then the
-    changes are applied to it as an "all" edit that every guest learns of through a
-    fresh invitation (new UID, new links). Its ``guests_first_invited_at`` is the old
-    one's, so the quota is neither claimed again nor able to block the split.
-    """
-    engine = series.as_series()
-    rule = engine.rule
-    exdates = series_rows.stored_exdates(series)
-    later_rule = (
-        rule.replace(COUNT=str(rule.count - engine.count_before(split_at))) if rule.count else rule
-    )
-
-    series.recurrence = str(engine.until_before(split_at))
-    series.exdates = series_rows.store_exdates(d for d in exdates if d < split_at)
-    series.sequence += 1
-    series.save()
-
-    new = Event(
-        **{
-            f: getattr(series, f) for f in series_rows.COPIED_FIELDS if f not in ("uid", "sequence")
-        },
-        uid=new_uid(),
-        sequence=0,
-        start=split_at,
-        end=engine.occurrence_end(split_at),
-        recurrence=str(later_rule),
-        exdates=series_rows.store_exdates(d for d in exdates if d >= split_at),
-        split_from=series,
-        guests_first_invited_at=series.guests_first_invited_at,
-    )
-    new.save()
-    series_rows.copy_attendees(series, new, fresh_guests=True)
-    moved = list(
-        Event.objects.select_for_update()
-        .filter(series=series, recurrence_id__gte=split_at)
-        .values_list("pk", flat=True)
-    )
-    if moved:
-        Event.objects.filter(pk__in=moved).update(series=new, uid=new.uid)
-        # A bulk update sends no signal: both halves' stored occurrences change here.
-        occurrence_store.refresh_series_of([series.pk, new.pk])
-        Attendee.objects.filter(event_id__in=moved, guest__isnull=False).update(
-            status=Attendee.Status.NEEDS_ACTION,
-            answered_sequence=None,
-            answered_dtstamp=None,
-            answered_at=None,
-        )
-
-    _mail_whole(series, actor, kind="update")
-    return _update_whole(new, actor, changes, fresh=True)
-
-
-def _mail_whole(event: Event, actor: User | None, *, kind: str) -> None:
+def mail_whole(event: Event, actor: User | None, *, kind: str) -> None:
     """Send every guest of ``event`` the whole event (REQUEST ``update`` or CANCEL)."""
     everyone = invitations.participants(event)
     guests = [a for a in everyone if a.is_guest]
@@ -836,14 +665,14 @@ def event_cancel(
         if occurrence is not None and occurrence != when:
             raise series_rows.not_an_occurrence(occurrence)
         if not series.is_cancelled:
-            _cancel_occurrence(series, when, actor)
+            series_changes.cancel_occurrence(series, when, actor)
             date = invitations.format_occurrence(series, when, when + (series.end - series.start))
             colleague_notices.tell_colleagues(series, actor, colleagues, "cancelled", when=date)
         return series
     if scope == "following" and not series.is_cancelled:
-        split_at = _following_start(series, row, occurrence)
+        split_at = series_changes.following_start(series, row, occurrence)
         if split_at != series.start:
-            _cut_series(series, split_at, actor)
+            series_changes.cut_series(series, split_at, actor)
             colleague_notices.tell_colleagues(series, actor, colleagues, "changed")
             return series
     if not series.is_cancelled:
@@ -854,65 +683,6 @@ def event_cancel(
             exception.status = Event.Status.CANCELLED
             exception.sequence = max(exception.sequence + 1, series.sequence)
             exception.save(update_fields=["status", "sequence", "updated_at"])
-        _mail_whole(series, actor, kind="cancelled")
+        mail_whole(series, actor, kind="cancelled")
         colleague_notices.tell_colleagues(series, actor, colleagues, "cancelled")
     return series
-
-
-def _cancel_occurrence(series: Event, when: dt.datetime, actor: User) -> None:
-    exception = Event.objects.select_for_update().filter(series=series, recurrence_id=when).first()
-    engine = series.as_series()
-    if exception is None and (engine is None or not engine.is_occurrence(when)):
-        raise series_rows.not_an_occurrence(when)
-    exdates = series_rows.stored_exdates(series)
-    if len(exdates) >= MAX_EXDATES:
-        raise ValidationError(
-            {"exdates": _("At most %(limit)d excluded dates.") % {"limit": MAX_EXDATES}}
-        )
-    if exception is not None:
-        everyone = invitations.participants(exception)
-        gone = Occurrence(exception, exception.start, exception.end, when)
-        series.sequence = max(series.sequence, exception.sequence)
-    else:
-        everyone = invitations.participants(series)
-        gone = Occurrence(series, when, engine.occurrence_end(when), when)
-    series.sequence += 1
-    series.exdates = series_rows.store_exdates([*exdates, when])
-    series.save(update_fields=["exdates", "sequence", "series_end", "updated_at"])
-    if exception is not None:
-        exception.delete()
-
-    guests = [a for a in everyone if a.is_guest]
-    if not guests:
-        return
-    tokens = {
-        a.guest_id: a
-        for a in Attendee.objects.filter(event=series, guest__isnull=False).select_related("guest")
-    }
-    sender = invitations.Sender.for_event(series, invitations.sender_mailbox_for(actor))
-    for attendee in guests:
-        if attendee.guest_id in tokens:
-            invitation_queue.queue_guest_mail(
-                series,
-                attendee,
-                everyone,
-                sender,
-                kind="occurrence_cancelled",
-                tokens=tokens[attendee.guest_id],
-                occurrence=gone,
-            )
-
-
-def _cut_series(series: Event, split_at: dt.datetime, actor: User) -> None:
-    """Cancel ``split_at`` and every later occurrence: the series ends before it."""
-    engine = series.as_series()
-    later = Event.objects.filter(series=series, recurrence_id__gte=split_at)
-    top = max([series.sequence, *later.values_list("sequence", flat=True)])
-    later.delete()
-    series.recurrence = str(engine.until_before(split_at))
-    series.exdates = series_rows.store_exdates(
-        d for d in series_rows.stored_exdates(series) if d < split_at
-    )
-    series.sequence = top + 1
-    series.save()
-    _mail_whole(series, actor, kind="update")
