@@ -318,7 +318,7 @@ def _years_needed(
 
 
 def _vevent(
-    method: str, event: CalendarEvent, stamp: dt.datetime, prefix: str
+    method: str | None, event: CalendarEvent, stamp: dt.datetime, prefix: str
 ) -> tuple[bytes, tuple[str, int, int] | None]:
     """One VEVENT and, when it uses a TZID, which zone and years its VTIMEZONE must cover."""
 
@@ -476,9 +476,11 @@ def _person_line(kind: str, email: str, name: str, params: tuple[tuple[str, str]
 
 
 def build_calendar(
-    method: str, events: Sequence[CalendarEvent], *, dtstamp: dt.datetime | None = None
+    method: str | None, events: Sequence[CalendarEvent], *, dtstamp: dt.datetime | None = None
 ) -> bytes:
-    """Serialise ``events`` as one iTIP VCALENDAR with ``METHOD:method``.
+    """Serialise ``events`` as one iTIP VCALENDAR with ``METHOD:method``, or (``method``
+    None) as a plain calendar with no METHOD: a subscription feed or a CalDAV resource
+    (RFC 4791 §4.1), where attendees and their answers are shown as they are.
 
     Why each rule: RFC 5546 needs METHOD, DTSTAMP (UTC, when this message was made) and
     SEQUENCE in every message; RFC 5545 §3.2.19 needs a VTIMEZONE for every TZID used,
@@ -489,7 +491,7 @@ def build_calendar(
 
     Raises ``InvalidCalendarData`` (a ValueError naming the field) for any bad value.
     """
-    method = _choice(method, METHODS, "method")
+    method = None if method is None else _choice(method, METHODS, "method")
     if isinstance(events, CalendarEvent) or not isinstance(events, Sequence) or not events:
         raise InvalidCalendarData("events", "at least one event is required")
     stamp = _utc(dtstamp if dtstamp is not None else dt.datetime.now(dt.UTC), "dtstamp")
@@ -513,14 +515,20 @@ def build_calendar(
     return data
 
 
+def empty_calendar() -> bytes:
+    """A plain VCALENDAR with no event (a subscription feed of an empty calendar)."""
+    return _calendar_head(None) + b"END:VCALENDAR\r\n"
+
+
 @functools.cache
-def _calendar_head(method: str) -> bytes:
+def _calendar_head(method: str | None) -> bytes:
     """BEGIN:VCALENDAR and the calendar's own properties, as the library writes them."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", method)
+    if method is not None:
+        calendar.add("method", method)
     data = calendar.to_ical()
     return data[: data.rindex(b"END:VCALENDAR")]
 

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "notifications",
     "booking",
     "planner",
+    "dav",
     "api",
 ]
 
@@ -124,7 +125,16 @@ LANGUAGES = [
 ]
 # Each app keeps its own catalogue; listing them here (before the project's own, which
 # holds the shared templates) also tells makemessages which file's strings go where.
-TRANSLATED_APPS = ["accounts", "api", "booking", "events", "mail", "notifications", "planner"]
+TRANSLATED_APPS = [
+    "accounts",
+    "api",
+    "booking",
+    "dav",
+    "events",
+    "mail",
+    "notifications",
+    "planner",
+]
 LOCALE_PATHS = [BASE_DIR / app / "locale" for app in TRANSLATED_APPS] + [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True

@@ -12,6 +12,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("planner/", include("planner.urls")),
     path("api/v1/", include("api.urls")),
+    path("", include("dav.urls")),  # /feed/<token>.ics (public) and its settings page
     path("", include("booking.urls")),  # /b/<token> (public) and /booking/… (settings)
     path("admin/", admin.site.urls),
 ]

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.services import create_api_token
 from booking.services import BookingRequest, book, configure_link
+from dav.services import turn_on
 from events.guests import link_token
 from events.models import Attendee
 from events.services import event_create
@@ -61,6 +62,7 @@ def test_no_page_scrolls_sideways_on_a_phone(phone_page, live_server, owner, col
         ],
     )
     create_api_token(owner, "Phone sync on the long train ride")
+    turn_on(owner)
     notify(owner, "Bartholomew Featherstonehaugh-Montgomery accepted “Quarterly review”")
     _link, token = configure_link(owner, {"min_notice_minutes": 0}, switch_on=True)
     outcome = book(
@@ -94,6 +96,7 @@ def test_no_page_scrolls_sideways_on_a_phone(phone_page, live_server, owner, col
         f"/booking/bookings/{booking.pk}/decline/",
         "/accounts/settings/",
         "/accounts/settings/sender-mailboxes/",
+        "/accounts/settings/feed/",
         "/accounts/employees/",
         "/notifications/",
         # Pages of people who are not users.

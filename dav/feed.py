@@ -1,0 +1,118 @@
+"""The subscription feed's iCalendar file: an employee's calendar for other clients.
+
+What it holds: the events the person organizes or takes part in, from ``HISTORY`` before
+today to ``HORIZON`` after it, so the file does not grow forever; a series is its master
+(RRULE, EXDATEs) plus its changed dates (RECURRENCE-ID; a date cancelled alone is a
+changed date with STATUS:CANCELLED), never expanded, so an open series stays open.
+Attendees carry their answers. The busy-only variant keeps the times of busy events and
+nothing else: no titles, places, descriptions or people.
+
+A plain calendar, not an iTIP message: no METHOD (a PUBLISH may name no attendees). The
+file is the same bytes while nothing in it changed (DTSTAMP is the newest change, not
+the time of the request), so its digest is an ETag that a client's conditional GET can
+match.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from events.invitations import ICAL_STATUS, PARTSTAT
+from events.models import Event
+from events.selectors import events_in_range, visible_events
+from events.series import stored_exdates
+from mail.ical import CalendarEvent, CalendarPerson, build_calendar, empty_calendar
+
+from .models import CalendarFeed
+
+HISTORY = dt.timedelta(days=90)
+HORIZON = dt.timedelta(days=2 * 365)
+
+
+@dataclass(frozen=True)
+class FeedFile:
+    data: bytes
+    etag: str
+    last_modified: dt.datetime | None
+
+
+def _rows(feed: CalendarFeed, now: dt.datetime) -> list[Event]:
+    """Events touching the window, with every changed date of the series among them."""
+    user = feed.user
+    rows = events_in_range(user, now - HISTORY, now + HORIZON, include_cancelled=True)
+    # A cancelled single event or series is left out; a date cancelled alone stays (it
+    # takes that date out of the series in the client).
+    rows = [e for e in rows if e.status != Event.Status.CANCELLED or e.series_id]
+    masters = [e.pk for e in rows if e.recurrence and not e.series_id]
+    seen = {e.pk for e in rows}
+    rows += list(
+        visible_events(user)
+        .filter(series_id__in=masters)
+        .exclude(pk__in=seen)
+        .select_related("organizer")
+        .prefetch_related("attendees__user", "attendees__guest")
+    )
+    # A changed date whose series is not in the file would stand alone: leave it out.
+    kept = {e.pk for e in rows}
+    return [e for e in rows if not e.series_id or e.series_id in kept]
+
+
+def _person(attendee) -> CalendarPerson:
+    if attendee.user_id:
+        email, name = attendee.user.email, attendee.user.full_name
+    else:
+        email, name = attendee.guest.email, attendee.guest.name
+    return CalendarPerson(email=email, name=name, partstat=PARTSTAT[attendee.status], rsvp=False)
+
+
+def _vevent(event: Event, busy_only: bool, owner) -> CalendarEvent:
+    rule = event.recurrence or None
+    common = {
+        "uid": event.uid,
+        "sequence": event.sequence,
+        "start": event.start,
+        "end": event.end,
+        "timezone": event.timezone,
+        "all_day": event.all_day,
+        "status": ICAL_STATUS[event.status],
+        "rrule": rule,
+        "exdates": sorted(stored_exdates(event)) if rule else [],
+        "recurrence_id": event.recurrence_id,
+        "last_modified": event.updated_at,
+    }
+    if busy_only:
+        me = CalendarPerson(email=owner.email, name=owner.full_name)
+        return CalendarEvent(title=_("Busy"), organizer=me, transparency="OPAQUE", **common)
+    organizer = CalendarPerson(email=event.organizer.email, name=event.organizer.full_name)
+    attendees = [
+        _person(a) for a in event.attendees.all() if a.user_id != event.organizer_id or a.guest_id
+    ]
+    return CalendarEvent(
+        title=event.title,
+        organizer=organizer,
+        attendees=attendees,
+        description=event.description,
+        location=event.location,
+        url=event.video_url or None,
+        transparency="OPAQUE" if event.transparency == Event.Transparency.BUSY else "TRANSPARENT",
+        created=event.created_at,
+        **common,
+    )
+
+
+def feed_file(feed: CalendarFeed, *, now: dt.datetime | None = None) -> FeedFile:
+    now = now or timezone.now()
+    rows = _rows(feed, now)
+    if feed.busy_only:
+        rows = [e for e in rows if e.transparency == Event.Transparency.BUSY]
+    rows.sort(key=lambda e: (e.start, e.pk))
+    newest = max([feed.updated_at, *(e.updated_at for e in rows)])
+    with translation.override(feed.user.language):
+        vevents = [_vevent(e, feed.busy_only, feed.user) for e in rows]
+    data = build_calendar(None, vevents, dtstamp=newest) if vevents else empty_calendar()
+    return FeedFile(data, f'"{hashlib.sha256(data).hexdigest()[:32]}"', newest)

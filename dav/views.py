@@ -1,0 +1,84 @@
+"""The subscription feed: its file for calendar clients, and its page in the settings."""
+
+from __future__ import annotations
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import http_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import services
+from .feed import feed_file
+from .models import CalendarFeed
+
+
+@require_GET
+def feed_ics(request: HttpRequest, token: str) -> HttpResponse:
+    """``/feed/<token>.ics``: the file a subscribed client fetches again and again; a
+    conditional GET with the last ETag is answered 304 while nothing changed."""
+    feed = services.feed_for_token(token)
+    file = feed_file(feed)
+    if request.headers.get("If-None-Match") == file.etag:
+        response: HttpResponse = HttpResponseNotModified()
+    else:
+        response = HttpResponse(file.data, content_type="text/calendar; charset=utf-8")
+        response["Content-Disposition"] = 'inline; filename="calendar.ics"'
+    response["ETag"] = file.etag
+    if file.last_modified is not None:
+        response["Last-Modified"] = http_date(file.last_modified.timestamp())
+    response["Cache-Control"] = "private, no-cache"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def feed_urls(feed: CalendarFeed) -> dict[str, str] | None:
+    token = feed.current_token()
+    if token is None:
+        return None
+    https = settings.BASE_URL + reverse("dav:feed", args=[token])
+    return {"url": https, "webcal_url": "webcal://" + https.split("://", 1)[1]}
+
+
+@login_required
+@require_http_methods(["GET"])
+def feed_settings(request: HttpRequest) -> HttpResponse:
+    feed = CalendarFeed.objects.filter(user=request.user).first()
+    urls = feed_urls(feed) if feed is not None else None
+    response = render(
+        request,
+        "dav/feed_settings.html",
+        {
+            "nav": "settings",
+            "feed": feed,
+            "urls": urls,
+            "qr_svg": segno.make(urls["webcal_url"], error="m").svg_inline(scale=4) if urls else "",
+        },
+    )
+    if urls:
+        response["Cache-Control"] = "no-store, private"
+    return response
+
+
+@login_required
+@require_POST
+def feed_change(request: HttpRequest) -> HttpResponse:
+    """On (with "busy only" or not), a new address, or off; then back to the page."""
+    action = request.POST.get("action")
+    if action == "off":
+        services.turn_off(request.user)
+        messages.success(request, _("Your calendar feed is off. Its address opens nothing now."))
+    elif action in ("on", "new"):
+        services.turn_on(
+            request.user,
+            busy_only=request.POST.get("busy_only") == "on",
+            new_address=action == "new",
+        )
+        messages.success(request, _("Your calendar feed is on."))
+    return redirect("dav:settings")
