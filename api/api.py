@@ -10,6 +10,7 @@ from .routers import (
     attachments,
     booking,
     events,
+    feed,
     freebusy,
     guests,
     me,
@@ -42,6 +43,6 @@ api = NinjaAPI(
 )
 errors.install(api)
 
-for module in (me, users, events, attachments, guests, freebusy, booking, sender_mailboxes):
+for module in (me, users, events, attachments, guests, freebusy, booking, sender_mailboxes, feed):
     api.add_router("", module.router)
 api.add_router("", planner.router)

@@ -6,7 +6,9 @@ is ``accounts.dead_links.DeadLink``: the one 404 of every capability link.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 
 from accounts.dead_links import DeadLink
 from accounts.models import User
@@ -52,3 +54,13 @@ def feed_for_token(token: object) -> CalendarFeed:
     if feed is None:
         raise DeadLink("No such feed.")
     return feed
+
+
+def feed_urls(feed: CalendarFeed) -> dict[str, str] | None:
+    """The feed's address for calendar apps (``webcal://``) and the same over https; None
+    while the feed is off."""
+    token = feed.current_token()
+    if token is None:
+        return None
+    https = settings.BASE_URL + reverse("dav:feed", args=[token])
+    return {"url": https, "webcal_url": "webcal://" + https.split("://", 1)[1]}

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import segno
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -38,19 +36,11 @@ def feed_ics(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
-def feed_urls(feed: CalendarFeed) -> dict[str, str] | None:
-    token = feed.current_token()
-    if token is None:
-        return None
-    https = settings.BASE_URL + reverse("dav:feed", args=[token])
-    return {"url": https, "webcal_url": "webcal://" + https.split("://", 1)[1]}
-
-
 @login_required
 @require_http_methods(["GET"])
 def feed_settings(request: HttpRequest) -> HttpResponse:
     feed = CalendarFeed.objects.filter(user=request.user).first()
-    urls = feed_urls(feed) if feed is not None else None
+    urls = services.feed_urls(feed) if feed is not None else None
     response = render(
         request,
         "dav/feed_settings.html",

@@ -154,3 +154,27 @@ def test_the_settings_page_turns_it_on_shows_it_again_and_turns_it_off(client, o
     # A colleague's feed is their own.
     client.force_login(colleague)
     assert "Your calendar feed is off." in client.get(reverse("dav:settings")).content.decode()
+
+
+def test_the_api_turns_the_feed_on_and_off(client, owner, owner_token, colleague_token):
+    def call(method, token, body=None):
+        kwargs = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+        if body is not None:
+            kwargs.update(data=__import__("json").dumps(body), content_type="application/json")
+        return getattr(client, method)("/api/v1/feed", **kwargs)
+
+    assert call("get", owner_token).json() == {
+        "on": False, "url": None, "webcal_url": None, "busy_only": False,
+    }  # fmt: skip
+    on = call("put", owner_token, {"busy_only": True}).json()
+    assert on["on"] and on["busy_only"] and on["webcal_url"].startswith("webcal://")
+    assert client.get(on["url"].removeprefix("http://testserver")).status_code == 200
+    again = call("put", owner_token, {}).json()
+    assert again["url"] == on["url"] and not again["busy_only"]  # same address
+    renewed = call("put", owner_token, {"new_address": True}).json()
+    assert renewed["url"] != on["url"]
+    assert call("put", owner_token, {"busy": True}).status_code == 422  # a typo is refused
+    assert call("get", colleague_token).json()["on"] is False  # each person's own
+    assert call("delete", owner_token).status_code == 204
+    assert client.get(renewed["url"].removeprefix("http://testserver")).status_code == 404
+    assert call("get", owner_token).json()["on"] is False
