@@ -81,7 +81,7 @@ def _vevent(event: Event, busy_only: bool, owner) -> CalendarEvent:
         "all_day": event.all_day,
         "status": ICAL_STATUS[event.status],
         "rrule": rule,
-        "exdates": sorted(stored_exdates(event)) if rule else [],
+        "exdates": stored_exdates(event) if rule else [],
         "recurrence_id": event.recurrence_id,
         "last_modified": event.updated_at,
     }
