@@ -14,6 +14,8 @@ from django.db import models
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
+from accounts.capability_links import DerivedTokenLink
+
 DURATION_CHOICES = (15, 30, 45, 60, 90, 120)
 DEFAULT_DURATION = 60
 DEFAULT_MIN_NOTICE_MINUTES = 120
@@ -25,7 +27,9 @@ MAX_DAILY_LIMIT = 50
 LINK_TOKEN_PURPOSE = "booking-link:"
 
 
-class BookingLink(models.Model):
+class BookingLink(DerivedTokenLink, models.Model):
+    TOKEN_PURPOSE = LINK_TOKEN_PURPOSE
+
     """One per employee; its settings survive switching the link off and on again."""
 
     owner = models.OneToOneField(
@@ -59,18 +63,6 @@ class BookingLink(models.Model):
 
     def __str__(self) -> str:
         return f"booking link of {self.owner}"
-
-    @property
-    def is_on(self) -> bool:
-        return self.token_digest is not None
-
-    def current_token(self) -> str | None:
-        """The link's token while it is on (re-derived, never stored)."""
-        if not self.is_on or not self.token_salt:
-            return None
-        from accounts.tokens import derive_token
-
-        return derive_token(LINK_TOKEN_PURPOSE, self.token_salt)
 
     @property
     def hours_timezone(self) -> str:

@@ -26,7 +26,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -39,6 +38,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import languages
+from accounts.capability_links import qr_svg
 from accounts.zones import zone_choices
 from events.exceptions import Conflict
 
@@ -332,10 +332,6 @@ def manage_cancel(request: HttpRequest, token: str) -> HttpResponse:
 # ---------------------------------------------------------------- the employee's pages
 
 
-def _qr_svg(url: str) -> str:
-    return segno.make(url, error="m").svg_inline(scale=4, dark="#1c2430", light="#fff")
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def settings_page(request: HttpRequest) -> HttpResponse:
@@ -377,7 +373,7 @@ def _render_settings(
         "form": form,
         "link": link,
         "link_url": url,
-        "qr_svg": _qr_svg(url) if url else "",
+        "qr_svg": qr_svg(url) if url else "",
     }
     response = render(request, "booking/settings.html", context, status=status)
     if url:

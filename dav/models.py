@@ -10,10 +10,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from accounts.capability_links import DerivedTokenLink
+
 FEED_TOKEN_PURPOSE = "calendar-feed:"
 
 
-class CalendarFeed(models.Model):
+class CalendarFeed(DerivedTokenLink, models.Model):
+    TOKEN_PURPOSE = FEED_TOKEN_PURPOSE
+
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
     )
@@ -26,15 +30,3 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"calendar feed of {self.user}"
-
-    @property
-    def is_on(self) -> bool:
-        return self.token_digest is not None
-
-    def current_token(self) -> str | None:
-        """The feed's token while it is on (re-derived, never stored)."""
-        if not self.is_on or not self.token_salt:
-            return None
-        from accounts.tokens import derive_token
-
-        return derive_token(FEED_TOKEN_PURPOSE, self.token_salt)

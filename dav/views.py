@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
@@ -10,6 +9,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.capability_links import qr_svg
 
 from . import services
 from .feed import feed_file
@@ -48,7 +49,7 @@ def feed_settings(request: HttpRequest) -> HttpResponse:
             "nav": "settings",
             "feed": feed,
             "urls": urls,
-            "qr_svg": segno.make(urls["webcal_url"], error="m").svg_inline(scale=4) if urls else "",
+            "qr_svg": qr_svg(urls["webcal_url"]) if urls else "",
         },
     )
     if urls:
