@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 
-from . import invitation_queue, invitations
+from . import invitation_queue, invitations, selectors
 from .models import Attachment, Event
 
 logger = logging.getLogger(__name__)
@@ -151,7 +151,7 @@ def attachment_add(event: Event, actor: User, upload: UploadedFile | None) -> At
     _check_organizer(event, actor)
     if event.is_cancelled:
         raise ValidationError({"file": _("A cancelled event cannot be changed.")})
-    if Event.objects.filter(pk=event.pk, booking__isnull=False).exists():
+    if selectors.is_booked(event):
         # The booker has a manage page, not a guest page: they could never download it.
         raise ValidationError(
             {"file": _("A meeting booked through your link cannot have attachments.")}

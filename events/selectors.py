@@ -47,6 +47,12 @@ def events_in_range(
     )
 
 
+def is_booked(event: Event) -> bool:
+    """Booked through a booking link: such a meeting may be declined (booking app), not
+    edited, and has no attachments (the booker could not download them)."""
+    return Event.objects.filter(pk=event.pk, booking__isnull=False).exists()
+
+
 def get_event_for_user(user: User, event_id: int) -> Event:
     """The event if the user may see it; any other id (foreign, missing) is the same 404."""
     event = (

@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 
-from . import colleague_notices, invitation_queue, invitations, series_changes
+from . import colleague_notices, invitation_queue, invitations, selectors, series_changes
 from . import guests as guest_lib
 from . import series as series_rows
 from .exceptions import Conflict
@@ -128,13 +128,8 @@ def lock_calendars(user_ids: Iterable[int]) -> None:
     list(User.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values("pk"))
 
 
-def is_booked(event: Event) -> bool:
-    """Booked through a booking link: such a meeting may be declined (booking app), not edited."""
-    return Event.objects.filter(pk=event.pk, booking__isnull=False).exists()
-
-
 def _refuse_booked(event: Event) -> None:
-    if is_booked(event):
+    if selectors.is_booked(event):
         raise Conflict(
             _(
                 "This meeting was booked through your booking link: it cannot be changed, "

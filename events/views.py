@@ -377,7 +377,7 @@ def event_edit(request: HttpRequest, event_id: int) -> HttpResponse:
     if target.is_cancelled:
         messages.error(request, _("A cancelled event cannot be changed."))
         return redirect(_target_url(target))
-    if services.is_booked(target.event):
+    if selectors.is_booked(target.event):
         # Not a form that refuses only on save: the event page offers "Decline" instead.
         messages.error(
             request,
