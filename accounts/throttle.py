@@ -20,6 +20,7 @@ def _keys(kind: str, request: HttpRequest, email: str) -> list[tuple[str, tuple[
     per_account, per_address = {
         "signin": (settings.SIGNIN_FAILURES_PER_ACCOUNT, settings.SIGNIN_FAILURES_PER_ADDRESS),
         "reset": (settings.PASSWORD_RESETS_PER_ACCOUNT, settings.PASSWORD_RESETS_PER_ADDRESS),
+        "dav": (settings.DAV_FAILURES_PER_ACCOUNT, settings.DAV_FAILURES_PER_ADDRESS),
     }[kind]
     address = ratelimit.client_address(request)
     return [
@@ -32,14 +33,15 @@ def minutes(seconds: int) -> int:
     return max(1, math.ceil(seconds / 60))
 
 
-def signin_wait(request: HttpRequest, email: str) -> int | None:
-    """Seconds to wait before this sign-in may be tried, or None."""
-    waits = [ratelimit.exhausted(key, *rate) for key, rate in _keys("signin", request, email)]
+def signin_wait(request: HttpRequest, email: str, *, kind: str = "signin") -> int | None:
+    """Seconds to wait before this sign-in may be tried, or None. ``kind`` "dav" counts a
+    calendar app's sign-ins (app passwords) apart from the web's."""
+    waits = [ratelimit.exhausted(key, *rate) for key, rate in _keys(kind, request, email)]
     return max((w for w in waits if w is not None), default=None)
 
 
-def signin_failed(request: HttpRequest, email: str) -> None:
-    for key, rate in _keys("signin", request, email):
+def signin_failed(request: HttpRequest, email: str, *, kind: str = "signin") -> None:
+    for key, rate in _keys(kind, request, email):
         ratelimit.count(key, *rate)
 
 

@@ -20,15 +20,13 @@ import hashlib
 from dataclasses import dataclass
 
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
-from events.invitations import ICAL_STATUS, PARTSTAT
 from events.models import Event
 from events.selectors import events_in_range, visible_events
-from events.series import stored_exdates
-from mail.ical import CalendarEvent, CalendarPerson, build_calendar, empty_calendar
+from mail.ical import build_calendar, empty_calendar
 
 from .models import CalendarFeed
+from .vevents import calendar_event
 
 HISTORY = dt.timedelta(days=90)
 HORIZON = dt.timedelta(days=2 * 365)
@@ -62,49 +60,6 @@ def _rows(feed: CalendarFeed, now: dt.datetime) -> list[Event]:
     return [e for e in rows if not e.series_id or e.series_id in kept]
 
 
-def _person(attendee) -> CalendarPerson:
-    if attendee.user_id:
-        email, name = attendee.user.email, attendee.user.full_name
-    else:
-        email, name = attendee.guest.email, attendee.guest.name
-    return CalendarPerson(email=email, name=name, partstat=PARTSTAT[attendee.status], rsvp=False)
-
-
-def _vevent(event: Event, busy_only: bool, owner) -> CalendarEvent:
-    rule = event.recurrence or None
-    common = {
-        "uid": event.uid,
-        "sequence": event.sequence,
-        "start": event.start,
-        "end": event.end,
-        "timezone": event.timezone,
-        "all_day": event.all_day,
-        "status": ICAL_STATUS[event.status],
-        "rrule": rule,
-        "exdates": stored_exdates(event) if rule else [],
-        "recurrence_id": event.recurrence_id,
-        "last_modified": event.updated_at,
-    }
-    if busy_only:
-        me = CalendarPerson(email=owner.email, name=owner.full_name)
-        return CalendarEvent(title=_("Busy"), organizer=me, transparency="OPAQUE", **common)
-    organizer = CalendarPerson(email=event.organizer.email, name=event.organizer.full_name)
-    attendees = [
-        _person(a) for a in event.attendees.all() if a.user_id != event.organizer_id or a.guest_id
-    ]
-    return CalendarEvent(
-        title=event.title,
-        organizer=organizer,
-        attendees=attendees,
-        description=event.description,
-        location=event.location,
-        url=event.video_url or None,
-        transparency="OPAQUE" if event.transparency == Event.Transparency.BUSY else "TRANSPARENT",
-        created=event.created_at,
-        **common,
-    )
-
-
 def feed_file(feed: CalendarFeed, *, now: dt.datetime | None = None) -> FeedFile:
     now = now or timezone.now()
     rows = _rows(feed, now)
@@ -113,6 +68,6 @@ def feed_file(feed: CalendarFeed, *, now: dt.datetime | None = None) -> FeedFile
     rows.sort(key=lambda e: (e.start, e.pk))
     newest = max([feed.updated_at, *(e.updated_at for e in rows)])
     with translation.override(feed.user.language):
-        vevents = [_vevent(e, feed.busy_only, feed.user) for e in rows]
+        vevents = [calendar_event(e, busy_only=feed.busy_only, owner=feed.user) for e in rows]
     data = build_calendar(None, vevents, dtstamp=newest) if vevents else empty_calendar()
     return FeedFile(data, f'"{hashlib.sha256(data).hexdigest()[:32]}"', newest)

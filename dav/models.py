@@ -30,3 +30,55 @@ class CalendarFeed(DerivedTokenLink, models.Model):
 
     def __str__(self) -> str:
         return f"calendar feed of {self.user}"
+
+
+class AppPassword(models.Model):
+    """A password for one device's calendar app (CalDAV), never the web password.
+
+    Random (140 bits), so a SHA-256 digest is all that is stored and looked up; shown
+    once, when made. Each device gets its own, named, so losing a phone means revoking
+    one password, not changing the one everybody knows.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="app_passwords"
+    )
+    name = models.CharField(max_length=100)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"app password {self.name!r} of {self.user}"
+
+
+class SyncState(models.Model):
+    """What one CalDAV sync-token stood for: every object's href and version then.
+
+    RFC 6578 asks for "what changed since this token". Events change through many
+    services (answers, series surgery, bookings, a colleague removed from a meeting), so
+    rather than hook each of them, the token names this snapshot and a later sync
+    compares it with the calendar as it is now: changed and new versions are sent, hrefs
+    no longer there are reported gone. Only the newest snapshots per calendar are kept;
+    an older token gets the "valid-sync-token" error and the client syncs afresh.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dav_sync_states"
+    )
+    #: Random, so a token cannot be guessed from another; part of the sync-token URI.
+    key = models.CharField(max_length=32, unique=True)
+    #: zlib-compressed JSON {href name: version}.
+    snapshot = models.BinaryField()
+    #: The same digest for the same snapshot: an unchanged calendar keeps its token.
+    fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "fingerprint"])]
+
+    def __str__(self) -> str:
+        return f"sync state {self.key} of {self.user}"

@@ -215,6 +215,10 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10)
 # (accounts.throttle); past them the form asks to wait.
 SIGNIN_FAILURES_PER_ACCOUNT = env_rate("SIGNIN_FAILURES_PER_ACCOUNT", "10/h")
 SIGNIN_FAILURES_PER_ADDRESS = env_rate("SIGNIN_FAILURES_PER_ADDRESS", "50/h")
+# Calendar apps (CalDAV, app passwords): a phone with a revoked password keeps polling
+# every few minutes, so the per-account budget is a little wider than the web's.
+DAV_FAILURES_PER_ACCOUNT = env_rate("DAV_FAILURES_PER_ACCOUNT", "20/h")
+DAV_FAILURES_PER_ADDRESS = env_rate("DAV_FAILURES_PER_ADDRESS", "100/h")
 PASSWORD_RESETS_PER_ACCOUNT = env_rate("PASSWORD_RESETS_PER_ACCOUNT", "5/h")
 PASSWORD_RESETS_PER_ADDRESS = env_rate("PASSWORD_RESETS_PER_ADDRESS", "20/h")
 

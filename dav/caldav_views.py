@@ -1,0 +1,221 @@
+"""The CalDAV server's HTTP side: discovery, PROPFIND, REPORT and GET.
+
+Every view signs in by app password (``basic_auth``) and serves only the signed-in
+employee's own resources: another person's principal, home or calendar is the same 404
+as a path that does not exist. The calendar is read-only for calendar apps here; a
+write is refused with 403 and DAV:need-privileges, so clients show it as read-only.
+"""
+
+from __future__ import annotations
+
+from xml.etree.ElementTree import Element
+
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseNotModified,
+    HttpResponsePermanentRedirect,
+)
+from django.urls import reverse
+from django.utils.http import http_date
+from django.views.decorators.csrf import csrf_exempt
+
+from . import calendar_objects, properties, sync
+from .basic_auth import dav_login_required
+from .davxml import DAV, BadXml, element, parse, tag
+from .multistatus import error, multistatus, response
+from .reports import REPORTS
+
+COLLECTION_METHODS = ["OPTIONS", "PROPFIND", "REPORT"]
+OBJECT_METHODS = ["OPTIONS", "GET", "HEAD", "PROPFIND"]
+WRITES = {"PUT", "DELETE", "PROPPATCH", "MKCOL", "MKCALENDAR", "MOVE", "COPY", "LOCK", "POST"}
+
+
+class NotFound(Exception):
+    pass
+
+
+@csrf_exempt
+def well_known(request: HttpRequest) -> HttpResponse:
+    """RFC 6764 §5: the well-known address points at the server's context path."""
+    return HttpResponsePermanentRedirect(reverse("dav:root"))
+
+
+def _options(allowed: list[str]) -> HttpResponse:
+    response = HttpResponse(status=200)
+    response["Allow"] = ", ".join(allowed)
+    response["DAV"] = "1, 3, calendar-access"
+    return response
+
+
+def _depth(request: HttpRequest) -> str:
+    return request.headers.get("Depth", "infinity").strip().lower()
+
+
+def _propfind_names(body: Element | None) -> tuple[list[str] | None, bool]:
+    """(names asked, or None for allprop; whether only names are wanted)."""
+    if body is None:
+        return None, False
+    if body.tag != tag(DAV, "propfind"):
+        raise BadXml("the body of a PROPFIND must be DAV:propfind")
+    if body.find(tag(DAV, "propname")) is not None:
+        return None, True
+    prop = body.find(tag(DAV, "prop"))
+    if prop is not None:
+        return [child.tag for child in prop], False
+    return None, False
+
+
+def _body(request: HttpRequest) -> Element | None:
+    return parse(request.body)
+
+
+def _bad_request(exc: BadXml) -> HttpResponse:
+    return HttpResponse(f"{exc}\n", status=400, content_type="text/plain; charset=utf-8")
+
+
+def _read_only() -> HttpResponse:
+    return error(
+        403,
+        element(DAV, "need-privileges"),
+        text="This calendar is read-only for calendar apps; change events in Rendezvous.",
+    )
+
+
+def _calendar_resource(user) -> properties.Resource:
+    objects_cache: list = []
+
+    def objects():
+        if not objects_cache:
+            objects_cache.append(calendar_objects.all_objects(user))
+        return objects_cache[0]
+
+    def token() -> str:
+        return sync.current_token(user, objects())
+
+    return properties.calendar(
+        user, ctag=lambda: sync.fingerprint(objects())[:32], sync_token=token
+    )
+
+
+def _collection(request: HttpRequest, resource, children) -> HttpResponse:
+    method = request.method
+    if method == "OPTIONS":
+        return _options(COLLECTION_METHODS)
+    if method in WRITES:
+        return _read_only()
+    if method not in ("PROPFIND", "REPORT"):
+        return HttpResponseNotAllowed(COLLECTION_METHODS)
+    try:
+        body = _body(request)
+        if method == "REPORT":
+            return _report(request, body)
+        names, names_only = _propfind_names(body)
+    except BadXml as exc:
+        return _bad_request(exc)
+    depth = _depth(request)
+    if depth not in ("0", "1"):
+        return error(403, element(DAV, "propfind-finite-depth"), text="Depth must be 0 or 1")
+    responses = [response(resource, names, names_only=names_only)]
+    if depth == "1":
+        responses += [response(child, names, names_only=names_only) for child in children()]
+    return multistatus(responses)
+
+
+def _report(request: HttpRequest, body: Element | None) -> HttpResponse:
+    handler = REPORTS.get(body.tag) if body is not None else None
+    if handler is None or request.dav_kind != "calendar":
+        return error(403, element(DAV, "supported-report"), text="report not supported here")
+    return handler(request.user, body)
+
+
+def _own(request: HttpRequest, user_id: int) -> None:
+    if request.user.pk != user_id:
+        raise NotFound
+
+
+def _guard(view):
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound:
+            return HttpResponse("Not found.\n", status=404, content_type="text/plain")
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return dav_login_required(wrapper)
+
+
+@_guard
+def root(request: HttpRequest) -> HttpResponse:
+    """``/dav/``: where a client starts, told who it is signed in as."""
+    request.dav_kind = "root"
+    user = request.user
+    return _collection(
+        request, properties.root(user, request.path), lambda: [properties.principal(user)]
+    )
+
+
+@_guard
+def principal(request: HttpRequest, user_id: int) -> HttpResponse:
+    _own(request, user_id)
+    request.dav_kind = "principal"
+    return _collection(request, properties.principal(request.user), list)
+
+
+@_guard
+def home(request: HttpRequest, user_id: int) -> HttpResponse:
+    _own(request, user_id)
+    request.dav_kind = "home"
+    user = request.user
+    return _collection(request, properties.home(user), lambda: [_calendar_resource(user)])
+
+
+@_guard
+def calendar(request: HttpRequest, user_id: int) -> HttpResponse:
+    _own(request, user_id)
+    request.dav_kind = "calendar"
+    user = request.user
+
+    def children():
+        return [properties.calendar_object(user, o) for o in calendar_objects.all_objects(user)]
+
+    return _collection(request, _calendar_resource(user), children)
+
+
+@_guard
+def calendar_object(request: HttpRequest, user_id: int, name: str) -> HttpResponse:
+    _own(request, user_id)
+    user = request.user
+    if request.method == "OPTIONS":
+        return _options(OBJECT_METHODS)
+    if request.method in WRITES:
+        return _read_only()
+    uid = calendar_objects.uid_for(name)
+    found = calendar_objects.objects_for_uids(user, [uid]) if uid else []
+    if not found:
+        raise NotFound
+    obj = found[0]
+    if request.method == "PROPFIND":
+        try:
+            names, names_only = _propfind_names(_body(request))
+        except BadXml as exc:
+            return _bad_request(exc)
+        return multistatus(
+            [response(properties.calendar_object(user, obj), names, names_only=names_only)]
+        )
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(OBJECT_METHODS)
+    if obj.etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        answer: HttpResponse = HttpResponseNotModified()
+    else:
+        data = calendar_objects.render(user, [obj.uid])[obj.uid]
+        answer = HttpResponse(
+            b"" if request.method == "HEAD" else data,
+            content_type="text/calendar; charset=utf-8",
+        )
+        answer["Content-Length"] = str(len(data))
+    answer["ETag"] = obj.etag
+    answer["Last-Modified"] = http_date(obj.last_modified.timestamp())
+    return answer

@@ -1,0 +1,147 @@
+"""The objects of an employee's CalDAV calendar: one per UID, each with a version.
+
+An object is what RFC 4791 §4.1 calls a calendar object resource: the event, or a
+series' master with its changed dates (same UID, RECURRENCE-ID). It holds what the
+person organizes or takes part in, as the feed does, without the feed's window: a
+CalDAV client asks for a time range itself, and a sync starts with everything.
+
+Versions (the ETags) are computed from the rows, not from rendered bytes, so listing a
+calendar of thousands of events costs two queries and no rendering: a digest of each
+row's id, status and last change, and of each attendee's answer and its time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from urllib.parse import quote, unquote
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import translation
+
+from accounts.models import User
+from events.models import Attendee, Event
+from events.selectors import occurrences_in_range, visible_events
+from mail.ical import build_calendar
+
+from .vevents import calendar_event
+
+SUFFIX = ".ics"
+
+
+@dataclass(frozen=True)
+class CalendarObject:
+    name: str  # the last segment of its href
+    uid: str
+    version: str  # the ETag's value, without quotes
+    last_modified: dt.datetime
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}"'
+
+
+def name_for(uid: str) -> str:
+    return quote(uid, safe="@-_.~+") + SUFFIX
+
+
+def uid_for(name: str) -> str | None:
+    """The UID an object's name stands for; None for a name that is not one of ours."""
+    if not name.endswith(SUFFIX) or "/" in name:
+        return None
+    uid = unquote(name[: -len(SUFFIX)])
+    return uid or None
+
+
+def _in_calendar(rows: list[Event] | list[dict]) -> list:
+    """Leave out what no calendar shows: a cancelled event or series (a date cancelled
+    alone stays, it takes the date out of the series) and a changed date whose series
+    is not here."""
+
+    def get(row, key):
+        return row[key] if isinstance(row, dict) else getattr(row, key)
+
+    kept = [r for r in rows if get(r, "status") != Event.Status.CANCELLED or get(r, "series_id")]
+    masters = {get(r, "id") for r in kept if not get(r, "series_id")}
+    return [r for r in kept if not get(r, "series_id") or get(r, "series_id") in masters]
+
+
+def _digest(rows: list[dict], answers: dict[int, list[tuple]]) -> str:
+    h = hashlib.sha256()
+    for row in sorted(rows, key=lambda r: r["id"]):
+        h.update(f"{row['id']}|{row['status']}|{row['updated_at'].isoformat()};".encode())
+        for answer in sorted(answers.get(row["id"], [])):
+            h.update(repr(answer).encode())
+    return h.hexdigest()[:32]
+
+
+def _objects(rows: QuerySet) -> list[CalendarObject]:
+    plain = _in_calendar(list(rows.values("id", "uid", "series_id", "status", "updated_at")))
+    answers: dict[int, list[tuple]] = defaultdict(list)
+    attendee_rows = Attendee.objects.filter(event_id__in=[r["id"] for r in plain]).values_list(
+        "event_id", "id", "status", "answered_at", "guest__updated_at"
+    )
+    for event_id, *rest in attendee_rows:
+        answers[event_id].append(tuple(str(v) for v in rest))
+    by_uid: dict[str, list[dict]] = defaultdict(list)
+    for row in plain:
+        by_uid[row["uid"]].append(row)
+    return [
+        CalendarObject(
+            name_for(uid),
+            uid,
+            _digest(group, answers),
+            max(r["updated_at"] for r in group),
+        )
+        for uid, group in sorted(by_uid.items())
+    ]
+
+
+def all_objects(user: User) -> list[CalendarObject]:
+    """Every object of the person's calendar, by name."""
+    return _objects(visible_events(user))
+
+
+def objects_for_uids(user: User, uids: list[str]) -> list[CalendarObject]:
+    if not uids:
+        return []
+    return _objects(visible_events(user).filter(_uid_q(uids)))
+
+
+def uids_in_range(user: User, start: dt.datetime, end: dt.datetime) -> list[str]:
+    """UIDs with an occurrence overlapping ``[start, end)``, series expanded by the engine
+    over the window only (RFC 4791 §9.9), never over the whole calendar."""
+    return sorted({o.event.uid for o in occurrences_in_range(user, start, end)})
+
+
+def _uid_q(uids: list[str]) -> Q:
+    # Masters are found by the unique UID index, their changed dates through them.
+    return Q(uid__in=uids, series__isnull=True) | Q(series__uid__in=uids)
+
+
+def render(user: User, uids: list[str]) -> dict[str, bytes]:
+    """The iCalendar text of each of these objects that the calendar holds, by UID."""
+    if not uids:
+        return {}
+    rows = _in_calendar(
+        list(
+            visible_events(user)
+            .filter(_uid_q(uids))
+            .select_related("organizer")
+            .prefetch_related(
+                Prefetch("attendees", queryset=Attendee.objects.select_related("user", "guest"))
+            )
+        )
+    )
+    groups: dict[str, list[Event]] = defaultdict(list)
+    for row in rows:
+        groups[row.uid].append(row)
+    out = {}
+    with translation.override(user.language):
+        for uid, group in groups.items():
+            group.sort(key=lambda e: (e.series_id is not None, e.recurrence_id or e.start))
+            newest = max(e.updated_at for e in group)
+            out[uid] = build_calendar(None, [calendar_event(e) for e in group], dtstamp=newest)
+    return out

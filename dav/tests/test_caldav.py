@@ -1,0 +1,235 @@
+"""The CalDAV server spoken to as a client does: raw requests, checked answers."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import zoneinfo
+from xml.etree import ElementTree as ET
+
+import pytest
+from django.utils import timezone
+
+from dav.app_passwords import create_app_password
+from dav.davxml import CALDAV, CS, DAV, tag
+from events.answers import attendee_respond
+from events.services import event_cancel, event_create, event_update
+from mail.ical import parse_calendar
+
+pytestmark = pytest.mark.django_db
+
+BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
+
+
+def soon(days: int, hour: int = 10) -> dt.datetime:
+    day = timezone.now().astimezone(BERLIN).date() + dt.timedelta(days=days)
+    return dt.datetime(day.year, day.month, day.day, hour, tzinfo=BERLIN)
+
+
+def basic(user, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user.email}:{password}".encode()).decode()
+
+
+@pytest.fixture
+def owner_auth(owner) -> str:
+    _row, password = create_app_password(owner, "Phone")
+    return basic(owner, password)
+
+
+def dav(
+    client, method: str, path: str, auth: str, body: str = "", depth: str | None = None, **headers
+):
+    extra = {"HTTP_AUTHORIZATION": auth, **{f"HTTP_{k.upper()}": v for k, v in headers.items()}}
+    if depth is not None:
+        extra["HTTP_DEPTH"] = depth
+    return client.generic(method, path, body.encode(), content_type="application/xml", **extra)
+
+
+def responses(answer) -> dict[str, ET.Element]:
+    assert answer.status_code == 207, answer.content
+    root = ET.fromstring(answer.content)
+    return {r.findtext(tag(DAV, "href")): r for r in root.findall(tag(DAV, "response"))}
+
+
+def prop(response: ET.Element, namespace: str, name: str) -> ET.Element | None:
+    for propstat in response.findall(tag(DAV, "propstat")):
+        if "200" in propstat.findtext(tag(DAV, "status")):
+            found = propstat.find(f"{tag(DAV, 'prop')}/{tag(namespace, name)}")
+            if found is not None:
+                return found
+    return None
+
+
+PROPFIND = """<?xml version="1.0"?>
+<d:propfind xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav" xmlns:cs="http://calendarserver.org/ns/">
+  <d:prop>{}</d:prop>
+</d:propfind>"""
+
+
+def test_discovery_leads_from_the_well_known_address_to_my_calendar(client, owner, owner_auth):
+    answer = client.generic("PROPFIND", "/.well-known/caldav", HTTP_AUTHORIZATION=owner_auth)
+    assert answer.status_code == 301 and answer["Location"] == "/dav/"
+
+    found = responses(dav(client, "PROPFIND", "/dav/", owner_auth,
+                          PROPFIND.format("<d:current-user-principal/>"), depth="0"))  # fmt: skip
+    principal = prop(found["/dav/"], DAV, "current-user-principal").findtext(tag(DAV, "href"))
+    assert principal == f"/dav/principals/{owner.pk}/"
+
+    found = responses(dav(client, "PROPFIND", principal, owner_auth, PROPFIND.format(
+        "<c:calendar-home-set/><c:calendar-user-address-set/><d:displayname/>"), depth="0"))  # fmt: skip
+    me = found[principal]
+    home = prop(me, CALDAV, "calendar-home-set").findtext(tag(DAV, "href"))
+    addresses = [h.text for h in prop(me, CALDAV, "calendar-user-address-set")]
+    assert f"mailto:{owner.email}" in addresses
+
+    found = responses(dav(client, "PROPFIND", home, owner_auth, PROPFIND.format(
+        "<d:resourcetype/><c:supported-calendar-component-set/><cs:getctag/><d:sync-token/>"
+    ), depth="1"))  # fmt: skip
+    calendars = [
+        href for href, r in found.items()
+        if prop(r, DAV, "resourcetype") is not None
+        and prop(r, DAV, "resourcetype").find(tag(CALDAV, "calendar")) is not None
+    ]  # fmt: skip
+    assert calendars == [f"/dav/calendars/{owner.pk}/calendar/"]
+    calendar = found[calendars[0]]
+    assert [c.get("name") for c in prop(calendar, CALDAV, "supported-calendar-component-set")] == [
+        "VEVENT"
+    ]
+    assert prop(calendar, CS, "getctag").text
+    assert prop(calendar, DAV, "sync-token").text.startswith("urn:")
+
+
+def calendar_path(user) -> str:
+    return f"/dav/calendars/{user.pk}/calendar/"
+
+
+QUERY = """<?xml version="1.0"?>
+<c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
+  <d:prop><d:getetag/><c:calendar-data/></d:prop>
+  <c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT">
+    <c:time-range start="{start}" end="{end}"/>
+  </c:comp-filter></c:comp-filter></c:filter>
+</c:calendar-query>"""
+
+
+def utc(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def test_a_time_range_query_finds_the_series_by_its_occurrences_not_by_its_span(
+    client, owner, colleague, owner_auth
+):
+    weekly = event_create(owner, title="Stand-up", start=soon(1, 9), end=soon(1, 10),
+                          timezone="Europe/Berlin", recurrence="FREQ=WEEKLY")  # fmt: skip
+    event_update(weekly, owner, scope="this", occurrence=soon(8, 9), title="Stand-up (moved)")
+    invited = event_create(colleague, title="Colleague's", start=soon(3), end=soon(3, 11),
+                           attendee_ids=[owner.pk])  # fmt: skip
+    attendee_respond(invited, owner, "accepted")
+    event_create(owner, title="Far away", start=soon(40), end=soon(40, 11))
+    event_create(colleague, title="Not mine", start=soon(3), end=soon(3, 11))
+
+    # Days 2 to 4: no occurrence of the series (they fall on days 1, 8, ...), one event.
+    body = QUERY.format(start=utc(soon(2, 0)), end=utc(soon(5, 0)))
+    found = responses(dav(client, "REPORT", calendar_path(owner), owner_auth, body, depth="1"))
+    assert len(found) == 1
+    (only,) = found.values()
+    text = prop(only, CALDAV, "calendar-data").text
+    (vevent,) = [c for c in parse_calendar(text.encode()).walk() if c.name == "VEVENT"]
+    assert str(vevent["SUMMARY"]) == "Colleague's"
+    assert prop(only, DAV, "getetag").text.startswith('"')
+
+    # Days 7 to 9: the series, as its master and its changed date in one object.
+    body = QUERY.format(start=utc(soon(7, 0)), end=utc(soon(9, 0)))
+    found = responses(dav(client, "REPORT", calendar_path(owner), owner_auth, body, depth="1"))
+    (only,) = found.values()
+    calendar = parse_calendar(prop(only, CALDAV, "calendar-data").text.encode())
+    summaries = sorted(str(c["SUMMARY"]) for c in calendar.walk() if c.name == "VEVENT")
+    assert summaries == ["Stand-up", "Stand-up (moved)"]
+    assert weekly.uid in next(iter(found))
+
+
+def test_get_multiget_and_etags_follow_changes(client, owner, owner_auth):
+    event = event_create(owner, title="Review", start=soon(3), end=soon(3, 11))
+    path = calendar_path(owner) + f"{event.uid}.ics"
+    first = client.get(path, HTTP_AUTHORIZATION=owner_auth)
+    assert first.status_code == 200 and first["Content-Type"].startswith("text/calendar")
+    assert b"SUMMARY:Review" in first.content
+    again = client.get(path, HTTP_AUTHORIZATION=owner_auth, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+
+    event_update(event, owner, title="Review, moved")
+    changed = client.get(path, HTTP_AUTHORIZATION=owner_auth, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == 200 and changed["ETag"] != first["ETag"]
+
+    body = f"""<c:calendar-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
+      <d:prop><d:getetag/><c:calendar-data/></d:prop>
+      <d:href>{path}</d:href><d:href>{calendar_path(owner)}nobody@example.com.ics</d:href>
+    </c:calendar-multiget>"""
+    found = responses(dav(client, "REPORT", calendar_path(owner), owner_auth, body, depth="1"))
+    assert prop(found[path], DAV, "getetag").text == changed["ETag"]
+    assert "SUMMARY:Review\\, moved" in prop(found[path], CALDAV, "calendar-data").text
+    missing = found[f"{calendar_path(owner)}nobody@example.com.ics"]
+    assert "404" in missing.findtext(tag(DAV, "status"))
+
+
+SYNC = """<d:sync-collection xmlns:d="DAV:"><d:sync-token>{}</d:sync-token>
+<d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"""
+
+
+def sync(client, user, auth, token: str = "") -> tuple[dict, str]:
+    answer = dav(client, "REPORT", calendar_path(user), auth, SYNC.format(token))
+    root = ET.fromstring(answer.content)
+    assert answer.status_code == 207, answer.content
+    found = {
+        r.findtext(tag(DAV, "href")).rsplit("/", 1)[1]: (
+            "gone" if "404" in (r.findtext(tag(DAV, "status")) or "") else "changed"
+        )
+        for r in root.findall(tag(DAV, "response"))
+    }
+    return found, root.findtext(tag(DAV, "sync-token"))
+
+
+def test_sync_collection_reports_only_what_changed_and_what_left(
+    client, owner, colleague, owner_auth
+):
+    mine = event_create(owner, title="Mine", start=soon(3), end=soon(3, 11))
+    theirs = event_create(colleague, title="Theirs", start=soon(4), end=soon(4, 11),
+                          attendee_ids=[owner.pk])  # fmt: skip
+    quiet = event_create(owner, title="Quiet", start=soon(5), end=soon(5, 11))
+    everything, token = sync(client, owner, owner_auth)
+    assert everything == {f"{e.uid}.ics": "changed" for e in (mine, theirs, quiet)}
+
+    same, same_token = sync(client, owner, owner_auth, token)
+    assert same == {} and same_token == token
+
+    event_update(mine, owner, title="Mine, renamed")
+    event_update(theirs, colleague, attendee_ids=[])  # I am no longer invited
+    added = event_create(owner, title="New", start=soon(6), end=soon(6, 11))
+    changes, newer = sync(client, owner, owner_auth, token)
+    assert changes == {
+        f"{mine.uid}.ics": "changed",
+        f"{added.uid}.ics": "changed",
+        f"{theirs.uid}.ics": "gone",
+    }
+    assert newer != token
+
+    event_cancel(quiet, owner)
+    attendee_respond_count = sync(client, owner, owner_auth, newer)[0]
+    assert attendee_respond_count == {f"{quiet.uid}.ics": "gone"}
+
+    bad = dav(client, "REPORT", calendar_path(owner), owner_auth, SYNC.format("urn:x:nonsense"))
+    assert bad.status_code == 403 and b"valid-sync-token" in bad.content
+
+
+def test_free_busy_query_gives_busy_periods_only(client, owner, owner_auth):
+    event_create(owner, title="Secret talks", start=soon(3), end=soon(3, 11))
+    body = f"""<c:free-busy-query xmlns:c="urn:ietf:params:xml:ns:caldav">
+      <c:time-range start="{utc(soon(3, 0))}" end="{utc(soon(4, 0))}"/></c:free-busy-query>"""
+    answer = dav(client, "REPORT", calendar_path(owner), owner_auth, body, depth="1")
+    assert answer.status_code == 200 and answer["Content-Type"].startswith("text/calendar")
+    assert b"Secret" not in answer.content
+    (freebusy,) = [c for c in parse_calendar(answer.content).walk() if c.name == "VFREEBUSY"]
+    periods = freebusy.get("FREEBUSY")
+    periods = periods if isinstance(periods, list) else [periods]
+    (period,) = [value.dt for value in periods]
+    assert period == (soon(3).astimezone(dt.UTC), soon(3, 11).astimezone(dt.UTC))
