@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from . import errors
 from .auth import ApiTokenAuth, EmployeeRateThrottle
 from .routers import (
+    app_passwords,
     attachments,
     booking,
     events,
@@ -43,6 +44,17 @@ api = NinjaAPI(
 )
 errors.install(api)
 
-for module in (me, users, events, attachments, guests, freebusy, booking, sender_mailboxes, feed):
+for module in (
+    me,
+    users,
+    events,
+    attachments,
+    guests,
+    freebusy,
+    booking,
+    sender_mailboxes,
+    feed,
+    app_passwords,
+):
     api.add_router("", module.router)
 api.add_router("", planner.router)

@@ -64,3 +64,8 @@ def feed_urls(feed: CalendarFeed) -> dict[str, str] | None:
         return None
     https = settings.BASE_URL + reverse("dav:feed", args=[token])
     return {"url": https, "webcal_url": "webcal://" + https.split("://", 1)[1]}
+
+
+def caldav_address() -> str:
+    """The server address a calendar app is given (it finds the calendar from there)."""
+    return settings.BASE_URL + reverse("dav:root")

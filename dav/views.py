@@ -1,20 +1,17 @@
-"""The subscription feed: its file for calendar clients, and its page in the settings."""
+"""The subscription feed: its file for calendar clients, and switching it on and off."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
-
-from accounts.capability_links import qr_svg
+from django.views.decorators.http import require_GET, require_POST
 
 from . import services
 from .feed import feed_file
-from .models import CalendarFeed
 
 
 @require_GET
@@ -34,26 +31,6 @@ def feed_ics(request: HttpRequest, token: str) -> HttpResponse:
     response["Cache-Control"] = "private, no-cache"
     response["Referrer-Policy"] = "no-referrer"
     response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
-
-
-@login_required
-@require_http_methods(["GET"])
-def feed_settings(request: HttpRequest) -> HttpResponse:
-    feed = CalendarFeed.objects.filter(user=request.user).first()
-    urls = services.feed_urls(feed) if feed is not None else None
-    response = render(
-        request,
-        "dav/feed_settings.html",
-        {
-            "nav": "settings",
-            "feed": feed,
-            "urls": urls,
-            "qr_svg": qr_svg(urls["webcal_url"]) if urls else "",
-        },
-    )
-    if urls:
-        response["Cache-Control"] = "no-store, private"
     return response
 
 
