@@ -192,11 +192,9 @@ def calendar_object(request: HttpRequest, user_id: int, name: str) -> HttpRespon
         return _options(OBJECT_METHODS)
     if request.method in WRITES:
         return _read_only()
-    uid = calendar_objects.uid_for(name)
-    found = calendar_objects.objects_for_uids(user, [uid]) if uid else []
-    if not found:
+    obj = calendar_objects.object_named(user, name)
+    if obj is None:
         raise NotFound
-    obj = found[0]
     if request.method == "PROPFIND":
         try:
             names, names_only = _propfind_names(_body(request))

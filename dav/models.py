@@ -82,3 +82,17 @@ class SyncState(models.Model):
 
     def __str__(self) -> str:
         return f"sync state {self.key} of {self.user}"
+
+
+class ObjectName(models.Model):
+    """The file name a calendar app gave an event it created, when it is not the UID.
+
+    RFC 4791 lets the client choose the name it PUTs to and expects the object to stay
+    there; our own events are named after their UID and need no row here.
+    """
+
+    event = models.OneToOneField("events.Event", on_delete=models.CASCADE, related_name="dav_name")
+    name = models.CharField(max_length=255, db_index=True)
+
+    def __str__(self) -> str:
+        return self.name

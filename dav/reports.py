@@ -22,6 +22,8 @@ CALENDAR_DATA = tag(CALDAV, "calendar-data")
 #: A time range wider than this is answered for this much (a client asking for "all of
 #: time" gets its answer from a sync instead).
 MAX_RANGE = dt.timedelta(days=5 * 366)
+#: A multiget asks for what a client is missing; thousands at once is not a client.
+MAX_HREFS = 2000
 
 
 class ReportError(ValueError):
@@ -140,19 +142,16 @@ def calendar_query(user: User, root: Element) -> HttpResponse:
 
 def calendar_multiget(user: User, root: Element) -> HttpResponse:
     base = properties.calendar_href(user)
-    wanted: dict[str, str] = {}  # uid -> the href as the client wrote it
-    missing = []
-    for node in root.findall(tag(DAV, "href")):
-        path = unquote(urlsplit((node.text or "").strip()).path)
-        name = path[len(base) :] if path.startswith(base) else ""
-        uid = calendar_objects.uid_for(name)
-        if uid is None:
-            missing.append(gone(node.text or ""))
-        else:
-            wanted[uid] = node.text or ""
-    objects = calendar_objects.objects_for_uids(user, list(wanted))
-    found = {o.uid for o in objects}
-    missing += [gone(h) for uid, h in wanted.items() if uid not in found]
+    hrefs = [(node.text or "").strip() for node in root.findall(tag(DAV, "href"))]
+    if len(hrefs) > MAX_HREFS:
+        return error(403, element(DAV, "number-of-matches-within-limits"), text="too many hrefs")
+    names = {}
+    for written in hrefs:
+        path = unquote(urlsplit(written).path)
+        names[written] = path[len(base) :] if path.startswith(base) else ""
+    found = calendar_objects.objects_named(user, [n for n in names.values() if n])
+    objects = list({found[n].name: found[n] for n in names.values() if n in found}.values())
+    missing = [gone(written) for written, name in names.items() if name not in found]
     return multistatus(_responses(user, objects, _asked(root)) + missing)
 
 
