@@ -2,8 +2,9 @@
 
 Every view signs in by app password (``basic_auth``) and serves only the signed-in
 employee's own resources: another person's principal, home or calendar is the same 404
-as a path that does not exist. The calendar is read-only for calendar apps here; a
-write is refused with 403 and DAV:need-privileges, so clients show it as read-only.
+as a path that does not exist. Objects are written with PUT and DELETE
+(``dav.writes``: the same services as the pages); collections themselves cannot be
+made, renamed or removed from a client (403 DAV:need-privileges).
 """
 
 from __future__ import annotations
@@ -19,17 +20,26 @@ from django.http import (
 )
 from django.urls import reverse
 from django.utils.http import http_date
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from . import calendar_objects, properties, sync
+from accounts import ratelimit
+
+from . import calendar_objects, properties, sync, writes
 from .basic_auth import dav_login_required
-from .davxml import DAV, BadXml, element, parse, tag
+from .davxml import CALDAV, DAV, MAX_BODY, BadXml, element, parse, tag
 from .multistatus import error, multistatus, response
 from .reports import REPORTS
 
 COLLECTION_METHODS = ["OPTIONS", "PROPFIND", "REPORT"]
-OBJECT_METHODS = ["OPTIONS", "GET", "HEAD", "PROPFIND"]
+OBJECT_METHODS = ["OPTIONS", "GET", "HEAD", "PROPFIND", "PUT", "DELETE"]
 WRITES = {"PUT", "DELETE", "PROPPATCH", "MKCOL", "MKCALENDAR", "MOVE", "COPY", "LOCK", "POST"}
+#: Writes per employee and hour from calendar apps: a sync after a day offline is a few
+#: dozen; a client stuck in a loop is stopped here, not in the outbox.
+WRITES_PER_HOUR = 600
+
+
+DAV_CONDITIONS = {"need-privileges"}
 
 
 class NotFound(Exception):
@@ -45,7 +55,7 @@ def well_known(request: HttpRequest) -> HttpResponse:
 def _options(allowed: list[str]) -> HttpResponse:
     response = HttpResponse(status=200)
     response["Allow"] = ", ".join(allowed)
-    response["DAV"] = "1, 3, calendar-access"
+    response["DAV"] = "1, 3, calendar-access, calendar-auto-schedule"
     return response
 
 
@@ -79,7 +89,7 @@ def _read_only() -> HttpResponse:
     return error(
         403,
         element(DAV, "need-privileges"),
-        text="This calendar is read-only for calendar apps; change events in Rendezvous.",
+        text=_("Calendars are made and changed in Rendezvous, not from a calendar app."),
     )
 
 
@@ -147,6 +157,46 @@ def _guard(view):
     return dav_login_required(wrapper)
 
 
+def _write(request: HttpRequest, name: str) -> HttpResponse:
+    user = request.user
+    wait = ratelimit.count(f"dav-writes:{user.pk}", WRITES_PER_HOUR, 3600)
+    if wait is not None:
+        answer = HttpResponse(status=429)
+        answer["Retry-After"] = str(wait)
+        return answer
+    if_match = request.headers.get("If-Match")
+    try:
+        if request.method == "DELETE":
+            writes.delete_object(user, name, if_match=if_match)
+            return HttpResponse(status=204)
+        if len(request.body) > MAX_BODY:
+            return error(403, element(CALDAV, "max-resource-size"), text="too large")
+        content_type = request.content_type or ""
+        if content_type and content_type != "text/calendar":
+            return error(
+                415 if content_type != "application/octet-stream" else 403,
+                element(CALDAV, "supported-calendar-data"),
+                text="send text/calendar",
+            )
+        written = writes.put_object(
+            user,
+            name,
+            request.body,
+            if_match=if_match,
+            if_none_match=request.headers.get("If-None-Match"),
+        )
+    except writes.WriteRefused as exc:
+        if exc.condition is None:
+            return HttpResponse(
+                f"{exc.message}\n", status=exc.status, content_type="text/plain; charset=utf-8"
+            )
+        namespace = DAV if exc.condition in DAV_CONDITIONS else CALDAV
+        return error(exc.status, element(namespace, exc.condition), text=exc.message)
+    # No ETag: what we store is our rendering, not the client's bytes (RFC 4791 §5.3.4),
+    # so the client fetches it again.
+    return HttpResponse(status=201 if written.created else 204)
+
+
 @_guard
 def root(request: HttpRequest) -> HttpResponse:
     """``/dav/``: where a client starts, told who it is signed in as."""
@@ -190,6 +240,8 @@ def calendar_object(request: HttpRequest, user_id: int, name: str) -> HttpRespon
     user = request.user
     if request.method == "OPTIONS":
         return _options(OBJECT_METHODS)
+    if request.method in ("PUT", "DELETE"):
+        return _write(request, name)
     if request.method in WRITES:
         return _read_only()
     obj = calendar_objects.object_named(user, name)

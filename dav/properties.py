@@ -20,6 +20,8 @@ from .davxml import APPLE, CALDAV, CS, DAV, element, href, tag
 
 Builder = Callable[[], Element]
 READ_PRIVILEGES = ("read", "read-current-user-privilege-set")
+#: On the calendar and its objects: events are added, changed and removed from clients.
+WRITE_PRIVILEGES = (*READ_PRIVILEGES, "write", "write-content", "bind", "unbind")
 
 
 @dataclass
@@ -144,6 +146,7 @@ def calendar(user: User, *, ctag: Callable[[], str], sync_token: Callable[[], st
 
     props = _common(user) | {
         tag(DAV, "resourcetype"): _resourcetype((DAV, "collection"), (CALDAV, "calendar")),
+        tag(DAV, "current-user-privilege-set"): _privileges(WRITE_PRIVILEGES),
         tag(DAV, "displayname"): _prop(DAV, "displayname", text=_("Rendezvous")),
         tag(CALDAV, "calendar-description"): _prop(
             CALDAV, "calendar-description", text=_("Your meetings and the ones you take part in")
@@ -184,7 +187,7 @@ def calendar_object(
         tag(DAV, "getlastmodified"): _prop(
             DAV, "getlastmodified", text=http_date(obj.last_modified.timestamp())
         ),
-        tag(DAV, "current-user-privilege-set"): _privileges(READ_PRIVILEGES),
+        tag(DAV, "current-user-privilege-set"): _privileges(WRITE_PRIVILEGES),
     }
     if data is not None:
         props[tag(CALDAV, "calendar-data")] = lambda: element(

@@ -223,8 +223,12 @@ def event_create(
     notify_on_decision: bool = True,
     recurrence: str | None = None,
     exdates: Iterable[Any] = (),
+    uid: str | None = None,
 ) -> Event:
     """Create an event; every guest gets an iMIP invitation through the outbox.
+
+    ``uid`` keeps the UID a calendar app chose (CalDAV): its next sync must find the event
+    it made under that UID. Otherwise a new one is minted.
 
     ``recurrence`` (RRULE text) makes a series whose first occurrence is ``start``/``end``
     (one occurrence lasts at most 31 days, as a single event); it is stored canonical.
@@ -269,6 +273,8 @@ def event_create(
         guests_can_see_participants=bool(guests_can_see_participants),
         notify_on_decision=bool(notify_on_decision),
     )
+    if uid is not None:
+        event.uid = _clean_uid(uid)
     if guest_inputs:
         guest_lib.claim_guest_quota(event)
     event.save()
@@ -284,6 +290,16 @@ def event_create(
         invitation_queue.queue_guest_mails(event, invites, everyone, sender)
     colleague_notices.tell_colleagues(event, organizer, colleagues, colleague_notices.INVITED)
     return event
+
+
+def _clean_uid(uid: Any) -> str:
+    if not isinstance(uid, str) or not uid.strip() or len(uid) > 255:
+        raise ValidationError({"uid": _("A UID is 1 to 255 characters.")})
+    if any(ord(c) < 32 or ord(c) == 0x7F for c in uid):
+        raise ValidationError({"uid": _("Must be one line without control characters.")})
+    if Event.objects.filter(uid=uid, series__isnull=True).exists():
+        raise ValidationError({"uid": _("Another event has this UID already.")})
+    return uid
 
 
 # --------------------------------------------------------------------------- changes

@@ -136,13 +136,13 @@ def test_hostile_xml_is_refused_before_anything_is_expanded_or_fetched(client, o
     assert propfind(client, "/dav/", auth, depth="infinity").status_code == 403
 
 
-def test_writes_from_a_calendar_app_are_refused_clearly(client, owner):
+def test_a_client_cannot_make_or_remove_calendars(client, owner):
     _row, password = create_app_password(owner, "Phone")
     auth = basic(owner.email, password)
-    path = f"/dav/calendars/{owner.pk}/calendar/new@x.ics"
-    answer = client.put(path, b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", content_type="text/calendar",
-                        HTTP_AUTHORIZATION=auth)  # fmt: skip
-    assert answer.status_code == 403 and b"need-privileges" in answer.content
+    for method in ("MKCALENDAR", "DELETE", "PROPPATCH"):
+        answer = client.generic(method, f"/dav/calendars/{owner.pk}/calendar/", b"",
+                                HTTP_AUTHORIZATION=auth)  # fmt: skip
+        assert answer.status_code == 403 and b"need-privileges" in answer.content, method
 
 
 def test_the_api_makes_lists_and_revokes_app_passwords(client, owner, owner_token, colleague_token):
