@@ -80,7 +80,9 @@ def _common(user: User) -> dict[str, Builder]:
 
 def root(user: User, path: str) -> Resource:
     props = _common(user) | {tag(DAV, "resourcetype"): _resourcetype((DAV, "collection"))}
-    return Resource(path, props, (tag(DAV, "resourcetype"),))
+    # A client that followed the well-known 301 lost its PROPFIND body on the way (HTTP
+    # libraries drop it on a 301), so the plain allprop answer must name the principal.
+    return Resource(path, props, (tag(DAV, "resourcetype"), tag(DAV, "current-user-principal")))
 
 
 def principal(user: User) -> Resource:
