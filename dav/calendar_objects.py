@@ -23,7 +23,8 @@ from django.utils import translation
 
 from accounts.models import User
 from events.models import Attendee, Event
-from events.selectors import occurrences_in_range, visible_events
+from events.occurrences import replaced_occurrences, window_q
+from events.selectors import visible_events
 from mail.ical import build_calendar
 
 from .vevents import calendar_event
@@ -132,10 +133,26 @@ def object_named(user: User, name: str) -> CalendarObject | None:
     return objects_named(user, [name]).get(name)
 
 
-def uids_in_range(user: User, start: dt.datetime, end: dt.datetime) -> list[str]:
-    """UIDs with an occurrence overlapping ``[start, end)``, series expanded by the engine
-    over the window only (RFC 4791 §9.9), never over the whole calendar."""
-    return sorted({o.event.uid for o in occurrences_in_range(user, start, end)})
+def uids_in_range(user: User, start: dt.datetime, end: dt.datetime) -> set[str]:
+    """UIDs with an occurrence overlapping ``[start, end)`` (RFC 4791 §9.9). Series are
+    walked by the engine only until their first occurrence in the window, so a client
+    asking about all of time costs what the calendar's rows cost, not every occurrence."""
+    rows = list(
+        visible_events(user).filter(window_q(start, end)).exclude(status=Event.Status.CANCELLED)
+    )
+    replaced = replaced_occurrences((e.pk for e in rows if e.recurrence), start, end)
+    found: set[str] = set()
+    for event in rows:
+        if event.uid in found:
+            continue
+        if event.recurrence:
+            gone = replaced.get(event.pk, set())
+            starts = event.as_series().iter_occurrences(start, end)
+            if any(s not in gone for s in starts):
+                found.add(event.uid)
+        elif event.start < end and event.end > start:
+            found.add(event.uid)
+    return found
 
 
 def _uid_q(uids: list[str]) -> Q:

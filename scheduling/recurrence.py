@@ -631,14 +631,18 @@ class Series:
         Excluded dates are left out. Cost is the occurrences near the window, never the
         series' whole history.
         """
+        return list(self.iter_occurrences(window_start, window_end))
+
+    def iter_occurrences(self, window_start: datetime, window_end: datetime) -> Iterator[datetime]:
+        """``occurrences`` one at a time: "is there any in this window?" stops at the first,
+        however wide the window (a CalDAV client asking about all of time)."""
         if window_end <= window_start:
-            return []
+            return
         lo_local = _naive_local(_shifted(window_start, -self.duration - timedelta(days=2)), self.tz)
         hi_local = _naive_local(_shifted(window_end, timedelta(days=2)), self.tz)
         first = self._local_start()
         if hi_local < first:
-            return []
-        found = []
+            return
         after = max(lo_local, first.replace(microsecond=0))
         for local, start in self._walk(self._fast_forward(lo_local), after):
             if local > hi_local:
@@ -647,8 +651,7 @@ class Series:
                 continue
             end = self._end_of(start, local)
             if start < window_end and end > window_start:
-                found.append(start)
-        return found
+                yield start
 
     def intervals(self, window_start: datetime, window_end: datetime) -> list[Interval]:
         """The occurrences overlapping the window as busy intervals, clipped to it."""

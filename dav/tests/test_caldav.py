@@ -233,3 +233,57 @@ def test_free_busy_query_gives_busy_periods_only(client, owner, owner_auth):
     periods = periods if isinstance(periods, list) else [periods]
     (period,) = [value.dt for value in periods]
     assert period == (soon(3).astimezone(dt.UTC), soon(3, 11).astimezone(dt.UTC))
+
+
+def query(client, user, auth, filter_xml: str) -> set[str]:
+    body = f"""<c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
+      <d:prop><d:getetag/></d:prop><c:filter>{filter_xml}</c:filter></c:calendar-query>"""
+    found = responses(dav(client, "REPORT", calendar_path(user), auth, body, depth="1"))
+    return {href.rsplit("/", 1)[1].removesuffix(".ics") for href in found}
+
+
+def test_queries_filter_exactly_on_text_absence_and_components(client, owner, owner_auth):
+    review = event_create(owner, title="Budget review", start=soon(3), end=soon(3, 11),
+                          location="Room 4")  # fmt: skip
+    lunch = event_create(owner, title="Lunch", start=soon(4), end=soon(4, 11))
+    weekly = event_create(owner, title="Stand-up", start=soon(1, 9), end=soon(1, 10),
+                          timezone="Europe/Berlin", recurrence="FREQ=WEEKLY")  # fmt: skip
+    everything = {review.uid, lunch.uid, weekly.uid}
+
+    def text(value: str, **attrs) -> str:
+        extra = " ".join(f'{k.replace("_", "-")}="{v}"' for k, v in attrs.items())
+        return (f'<c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT">'
+                f'<c:prop-filter name="SUMMARY"><c:text-match {extra}>{value}</c:text-match>'
+                f"</c:prop-filter></c:comp-filter></c:comp-filter>")  # fmt: skip
+
+    assert query(client, owner, owner_auth, text("BUDGET")) == {review.uid}
+    assert query(client, owner, owner_auth, text("BUDGET", collation="i;octet")) == set()
+    assert query(client, owner, owner_auth, text("Lunch", match_type="equals")) == {lunch.uid}
+    assert query(client, owner, owner_auth, text("u", negate_condition="yes")) == set()
+    no_place = ('<c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT">'
+                '<c:prop-filter name="LOCATION"><c:is-not-defined/></c:prop-filter>'
+                "</c:comp-filter></c:comp-filter>")  # fmt: skip
+    assert query(client, owner, owner_auth, no_place) == {lunch.uid, weekly.uid}
+    tasks = '<c:comp-filter name="VCALENDAR"><c:comp-filter name="VTODO"/></c:comp-filter>'
+    assert query(client, owner, owner_auth, tasks) == set()
+    alarms = ('<c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT">'
+              '<c:comp-filter name="VALARM"/></c:comp-filter></c:comp-filter>')  # fmt: skip
+    assert query(client, owner, owner_auth, alarms) == set()
+    # Without a component type the events are meant (as common servers read it).
+    loose = ('<c:comp-filter name="VCALENDAR"><c:prop-filter name="SUMMARY">'
+             "<c:text-match>stand</c:text-match></c:prop-filter></c:comp-filter>")  # fmt: skip
+    assert query(client, owner, owner_auth, loose) == {weekly.uid}
+    # All of time: the open series is found by its occurrences, 150 years on.
+    far = ('<c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT">'
+           '<c:time-range start="21700101T000000Z"/></c:comp-filter></c:comp-filter>')  # fmt: skip
+    assert query(client, owner, owner_auth, far) == {weekly.uid}
+    every = ('<c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT">'
+             '<c:time-range start="19000101T000000Z" end="22000101T000000Z"/>'
+             "</c:comp-filter></c:comp-filter>")  # fmt: skip
+    assert query(client, owner, owner_auth, every) == everything
+
+    body = f"""<c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
+      <d:prop><d:getetag/></d:prop><c:filter>{text("x", collation="i;klingon")}</c:filter>
+    </c:calendar-query>"""
+    refused = dav(client, "REPORT", calendar_path(owner), owner_auth, body, depth="1")
+    assert refused.status_code == 403 and b"supported-collation" in refused.content
