@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -153,6 +154,26 @@ def _apply_overrides(series: Event, user: User, overrides: list[IncomingEvent]) 
             event_update(series, user, scope="this", occurrence=incoming.recurrence_id, **wanted)
 
 
+def _retire_cancelled(user: User, uid: str) -> int | None:
+    """A client deleted an event of this person and now stores one with its UID again
+    (an undo, a re-import): the cancelled one gives up the UID, kept in its history under
+    a marked one. Returns its SEQUENCE, or None when there was no such event."""
+    old = (
+        Event.objects.filter(
+            uid=uid, series__isnull=True, organizer=user, status=Event.Status.CANCELLED
+        )
+        .values_list("pk", "sequence")
+        .first()
+    )
+    if old is None:
+        return None
+    pk, sequence = old
+    retired = f"{uid[:200]}#cancelled-{pk}"
+    Event.objects.filter(Q(pk=pk) | Q(series_id=pk)).update(uid=retired)
+    ObjectName.objects.filter(event_id=pk).delete()
+    return sequence
+
+
 def _create(user: User, name: str, incoming: IncomingObject) -> None:
     master = incoming.master
     if master is None:
@@ -162,6 +183,7 @@ def _create(user: User, name: str, incoming: IncomingObject) -> None:
             "valid-calendar-object-resource",
         )
     _check_organizer(user, master)
+    sequence = _retire_cancelled(user, incoming.uid)
     if Event.objects.filter(uid=incoming.uid, series__isnull=True).exists():
         raise WriteRefused(403, _("Another event has this UID already."), "no-uid-conflict")
     event = event_create(
@@ -172,6 +194,10 @@ def _create(user: User, name: str, incoming: IncomingObject) -> None:
         exdates=master.exdates,
         uid=incoming.uid,
     )
+    if sequence is not None:
+        # Guests' calendars took the earlier event out with a CANCEL of that SEQUENCE;
+        # a REQUEST with a higher one puts it back (RFC 5546 §2.1.4).
+        Event.objects.filter(pk=event.pk).update(sequence=sequence + 1)
     if name != calendar_objects.name_for(incoming.uid):
         ObjectName.objects.create(event=event, name=name)
     _apply_overrides(event, user, incoming.overrides)
