@@ -14,6 +14,8 @@ import functools
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts import throttle
@@ -38,7 +40,7 @@ def credentials(request: HttpRequest) -> tuple[str, str] | None:
 
 def _challenge() -> HttpResponse:
     response = HttpResponse(
-        "Sign in with your e-mail and an app password from your settings page.\n",
+        _("Sign in with your e-mail and an app password from your settings page.") + "\n",
         status=401,
         content_type="text/plain; charset=utf-8",
     )
@@ -59,7 +61,7 @@ def dav_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
         wait = throttle.signin_wait(request, username, kind="dav")
         if wait is not None:
             response = HttpResponse(
-                "Too many failed sign-ins; try again later.\n",
+                _("Too many failed sign-ins; try again later.") + "\n",
                 status=429,
                 content_type="text/plain; charset=utf-8",
             )
@@ -70,6 +72,8 @@ def dav_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
             throttle.signin_failed(request, username, kind="dav")
             return _challenge()
         request.user = user
-        return view(request, *args, **kwargs)
+        # Messages to the client (a refused event, a bad filter) in the person's language.
+        with translation.override(user.language or None):
+            return view(request, *args, **kwargs)
 
     return wrapper

@@ -68,7 +68,7 @@ def _propfind_names(body: Element | None) -> tuple[list[str] | None, bool]:
     if body is None:
         return None, False
     if body.tag != tag(DAV, "propfind"):
-        raise BadXml("the body of a PROPFIND must be DAV:propfind")
+        raise BadXml(_("The body of a PROPFIND must be DAV:propfind."))
     if body.find(tag(DAV, "propname")) is not None:
         return None, True
     prop = body.find(tag(DAV, "prop"))
@@ -126,7 +126,7 @@ def _collection(request: HttpRequest, resource, children) -> HttpResponse:
         return _bad_request(exc)
     depth = _depth(request)
     if depth not in ("0", "1"):
-        return error(403, element(DAV, "propfind-finite-depth"), text="Depth must be 0 or 1")
+        return error(403, element(DAV, "propfind-finite-depth"), text=_("Depth must be 0 or 1."))
     responses = [response(resource, names, names_only=names_only)]
     if depth == "1":
         responses += [response(child, names, names_only=names_only) for child in children()]
@@ -136,7 +136,9 @@ def _collection(request: HttpRequest, resource, children) -> HttpResponse:
 def _report(request: HttpRequest, body: Element | None) -> HttpResponse:
     handler = REPORTS.get(body.tag) if body is not None else None
     if handler is None or request.dav_kind != "calendar":
-        return error(403, element(DAV, "supported-report"), text="report not supported here")
+        return error(
+            403, element(DAV, "supported-report"), text=_("This report is not supported here.")
+        )
     return handler(request.user, body)
 
 
@@ -170,13 +172,17 @@ def _write(request: HttpRequest, name: str) -> HttpResponse:
             writes.delete_object(user, name, if_match=if_match)
             return HttpResponse(status=204)
         if len(request.body) > MAX_BODY:
-            return error(403, element(CALDAV, "max-resource-size"), text="too large")
+            return error(
+                403,
+                element(CALDAV, "max-resource-size"),
+                text=_("The event is larger than %(n)d bytes.") % {"n": MAX_BODY},
+            )
         content_type = request.content_type or ""
         if content_type and content_type != "text/calendar":
             return error(
                 415 if content_type != "application/octet-stream" else 403,
                 element(CALDAV, "supported-calendar-data"),
-                text="send text/calendar",
+                text=_("Send the event as text/calendar."),
             )
         written = writes.put_object(
             user,

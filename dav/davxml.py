@@ -11,6 +11,7 @@ from xml.etree import ElementTree as ET
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
+from django.utils.translation import gettext as _
 
 DAV = "DAV:"
 CALDAV = "urn:ietf:params:xml:ns:caldav"
@@ -35,15 +36,20 @@ def tag(namespace: str, name: str) -> str:
 def parse(body: bytes) -> ET.Element | None:
     """The request's root element, None for an empty body."""
     if len(body) > MAX_BODY:
-        raise BadXml(f"the request body is larger than {MAX_BODY} bytes")
+        raise BadXml(_("The request body is larger than %(n)d bytes.") % {"n": MAX_BODY})
     if not body.strip():
         return None
     try:
         return SafeET.fromstring(body, forbid_dtd=True)
     except DefusedXmlException as exc:
-        raise BadXml(f"the request body has a forbidden construct: {type(exc).__name__}") from exc
+        raise BadXml(
+            _("The request body has a forbidden construct: %(what)s.")
+            % {"what": type(exc).__name__}
+        ) from exc
     except ET.ParseError as exc:
-        raise BadXml(f"the request body is not well-formed XML: {exc}") from exc
+        raise BadXml(
+            _("The request body is not well-formed XML: %(reason)s") % {"reason": exc}
+        ) from exc
 
 
 def element(namespace: str, name: str, text: str | None = None, *children) -> ET.Element:

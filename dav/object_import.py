@@ -13,6 +13,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
 from icalendar import Calendar
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
@@ -79,7 +80,10 @@ def _zone_name(value: dt.datetime, fallback: str) -> str:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         if value.utcoffset() == dt.timedelta(0):
             return "UTC"
-        raise ObjectError(f"DTSTART: the time zone {name!r} is unknown; use an IANA name") from None
+        raise ObjectError(
+            _("DTSTART: the time zone “%(zone)s” is unknown; use an IANA name such as Europe/Rome.")
+            % {"zone": name}
+        ) from None
     return name
 
 
@@ -91,7 +95,9 @@ def _aware(value: Any, zone: str, prop: str) -> tuple[dt.datetime, bool]:
         return value, False
     if isinstance(value, dt.date):
         return dt.datetime.combine(value, dt.time(0), zoneinfo.ZoneInfo(zone)), True
-    raise ObjectError(f"{prop}: a date or date-time is required")
+    raise ObjectError(
+        _("%(property)s: a date or a date and time is required.") % {"property": prop}
+    )
 
 
 def _text(component, name: str) -> str:
@@ -103,7 +109,7 @@ def _people(component) -> list[Person]:
     values = component.get("ATTENDEE") or []
     values = values if isinstance(values, list) else [values]
     if len(values) > MAX_ATTENDEES:
-        raise ObjectError(f"ATTENDEE: at most {MAX_ATTENDEES} attendees")
+        raise ObjectError(_("ATTENDEE: at most %(n)d attendees.") % {"n": MAX_ATTENDEES})
     people = []
     for value in values:
         email = strip_mailto(value)
@@ -122,7 +128,7 @@ def _people(component) -> list[Person]:
 
 def _event(component, fallback_zone: str) -> IncomingEvent:
     if "DTSTART" not in component:
-        raise ObjectError("DTSTART: required")
+        raise ObjectError(_("DTSTART: required."))
     raw_start = component.decoded("DTSTART")
     zone = (
         _zone_name(raw_start, fallback_zone)
@@ -138,7 +144,7 @@ def _event(component, fallback_zone: str) -> IncomingEvent:
         end = start + (dt.timedelta(days=1) if all_day else dt.timedelta(0))
     rule = component.get("RRULE")
     if isinstance(rule, list):
-        raise ObjectError("RRULE: one rule per event")
+        raise ObjectError(_("RRULE: one rule per event."))
     exdates: list[dt.datetime] = []
     values = component.get("EXDATE") or []
     for value in values if isinstance(values, list) else [values]:
@@ -170,34 +176,40 @@ def read_object(body: bytes, *, fallback_zone: str) -> IncomingObject:
     try:
         calendar = Calendar.from_ical(body)
     except Exception as exc:  # the library raises several types for broken input
-        raise ObjectError(f"not an iCalendar object: {exc}", "valid-calendar-data") from None
+        raise ObjectError(
+            _("This is not an iCalendar object: %(reason)s") % {"reason": exc},
+            "valid-calendar-data",
+        ) from None
     if not isinstance(calendar, Calendar):
-        raise ObjectError("the body must be one VCALENDAR", "valid-calendar-data")
+        raise ObjectError(_("The body must be one VCALENDAR."), "valid-calendar-data")
     if calendar.get("METHOD"):
-        raise ObjectError("METHOD: not allowed in a stored calendar object")
+        raise ObjectError(_("METHOD: not allowed in a stored calendar object."))
     kinds = {c.name for c in calendar.subcomponents} - {"VTIMEZONE"}
     if kinds - {"VEVENT"}:
         raise ObjectError(
-            f"only events can be stored here, not {', '.join(sorted(kinds - {'VEVENT'}))}",
+            _("Only events can be stored here, not %(kinds)s.")
+            % {"kinds": ", ".join(sorted(kinds - {"VEVENT"}))},
             "supported-calendar-component",
         )
     components = calendar.walk("VEVENT")
     if not components:
-        raise ObjectError("no VEVENT in the object")
+        raise ObjectError(_("There is no VEVENT in the object."))
     uids = {str(c.get("UID", "")).strip() for c in components}
     if len(uids) != 1 or "" in uids:
-        raise ObjectError("UID: every VEVENT of one object must carry the same UID")
+        raise ObjectError(_("UID: every VEVENT of one object must carry the same UID."))
     if len(components) > MAX_OVERRIDES + 1:
-        raise ObjectError(f"at most {MAX_OVERRIDES} changed dates in one series")
+        raise ObjectError(_("At most %(n)d changed dates in one series.") % {"n": MAX_OVERRIDES})
     try:
         events = [_event(c, fallback_zone) for c in components]
     except ObjectError:
         raise
     except Exception as exc:  # a value the library could not decode
-        raise ObjectError(f"unreadable value: {exc}", "valid-calendar-data") from None
+        raise ObjectError(
+            _("A value could not be read: %(reason)s") % {"reason": exc}, "valid-calendar-data"
+        ) from None
     masters = [e for e in events if e.recurrence_id is None]
     if len(masters) > 1:
-        raise ObjectError("two VEVENTs without RECURRENCE-ID for one UID")
+        raise ObjectError(_("Two VEVENTs without RECURRENCE-ID for one UID."))
     return IncomingObject(
         uid=uids.pop(),
         master=masters[0] if masters else None,

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
+from django.utils.translation import gettext as _
+
 from .davxml import CALDAV, element, tag
 
 #: Components this calendar holds; a filter on any other (VTODO, VJOURNAL) matches nothing.
@@ -45,18 +47,21 @@ def ical_time(value: str | None, name: str) -> dt.datetime | None:
     try:
         return dt.datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
     except ValueError:
-        raise _invalid(f"time-range {name} must be a UTC date-time like 20270101T000000Z") from None
+        raise _invalid(
+            _("time-range %(attribute)s must be a UTC date and time like 20270101T000000Z.")
+            % {"attribute": name}
+        ) from None
 
 
 def time_range(node: Element) -> tuple[dt.datetime, dt.datetime]:
     start = ical_time(node.get("start"), "start")
     end = ical_time(node.get("end"), "end")
     if start is None and end is None:
-        raise _invalid("time-range needs start or end")
+        raise _invalid(_("A time-range needs a start or an end."))
     start = max(start or FAR_PAST, FAR_PAST)
     end = min(end or FAR_FUTURE, FAR_FUTURE)
     if end <= start:
-        raise _invalid("time-range end is not after its start")
+        raise _invalid(_("The end of the time-range is not after its start."))
     return start, end
 
 
@@ -80,11 +85,16 @@ def _text_matcher(node: Element) -> Callable[[str], bool]:
     collation = node.get("collation", "i;ascii-casemap")
     if collation not in COLLATIONS:
         raise FilterError(
-            403, element(CALDAV, "supported-collation", collation), f"collation {collation}"
+            403,
+            element(CALDAV, "supported-collation", collation),
+            _("The collation %(name)s is not supported.") % {"name": collation},
         )
     how = node.get("match-type", "contains")
     if how not in MATCH_TYPES:
-        raise _invalid(f"match-type {how} is not one of {sorted(MATCH_TYPES)}")
+        raise _invalid(
+            _("match-type %(value)s is not one of %(choices)s.")
+            % {"value": how, "choices": ", ".join(sorted(MATCH_TYPES))}
+        )
     wanted = _fold(node.text or "", collation)
     negate = node.get("negate-condition", "no") == "yes"
     test = {
@@ -144,7 +154,7 @@ def _param_filter(node: Element) -> Callable[[object], bool]:
 def _prop_filter(node: Element) -> Test:
     name = (node.get("name") or "").upper()
     if not name:
-        raise _invalid("prop-filter needs a name")
+        raise _invalid(_("A prop-filter needs a name."))
     if node.find(tag(CALDAV, "is-not-defined")) is not None:
         return lambda component: not _values(component, name)
     tests: list[Callable[[object], bool]] = []
@@ -160,7 +170,9 @@ def _prop_filter(node: Element) -> Test:
         elif child.tag == tag(CALDAV, "param-filter"):
             tests.append(_param_filter(child))
         else:
-            raise _unsupported(child, f"{child.tag} in prop-filter")
+            raise _unsupported(
+                child, _("This filter is not supported: %(what)s.") % {"what": child.tag}
+            )
 
     def check(component) -> bool:
         return any(all(t(value) for t in tests) for value in _values(component, name))
@@ -200,14 +212,16 @@ def _component_tests(node: Element, out: EventFilter) -> None:
         elif child.tag == tag(CALDAV, "is-not-defined"):
             out.nothing = True
         else:
-            raise _unsupported(child, f"{child.tag} in comp-filter")
+            raise _unsupported(
+                child, _("This filter is not supported: %(what)s.") % {"what": child.tag}
+            )
 
 
 def compile_filter(root: Element) -> EventFilter:
     outer = root.find(tag(CALDAV, "filter"))
     calendar = outer.find(tag(CALDAV, "comp-filter")) if outer is not None else None
     if calendar is None or (calendar.get("name") or "").upper() != "VCALENDAR":
-        raise _invalid("the filter must start with a VCALENDAR comp-filter")
+        raise _invalid(_("The filter must start with a VCALENDAR comp-filter."))
     out = EventFilter()
     if calendar.find(tag(CALDAV, "is-not-defined")) is not None:
         out.nothing = True

@@ -7,6 +7,7 @@ from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import Element
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from icalendar import Calendar
 
 from accounts.models import User
@@ -85,7 +86,11 @@ def calendar_multiget(user: User, root: Element) -> HttpResponse:
     base = properties.calendar_href(user)
     hrefs = [(node.text or "").strip() for node in root.findall(tag(DAV, "href"))]
     if len(hrefs) > MAX_HREFS:
-        return error(403, element(DAV, "number-of-matches-within-limits"), text="too many hrefs")
+        return error(
+            403,
+            element(DAV, "number-of-matches-within-limits"),
+            text=_("At most %(n)d hrefs at once.") % {"n": MAX_HREFS},
+        )
     names = {}
     for written in hrefs:
         path = unquote(urlsplit(written).path)
@@ -99,14 +104,20 @@ def calendar_multiget(user: User, root: Element) -> HttpResponse:
 def sync_collection(user: User, root: Element) -> HttpResponse:
     level = (root.findtext(tag(DAV, "sync-level")) or "1").strip()
     if level != "1":
-        return error(403, element(DAV, "supported-sync-level"), text="only sync-level 1")
+        return error(
+            403, element(DAV, "supported-sync-level"), text=_("Only sync-level 1 is supported.")
+        )
     token = (root.findtext(tag(DAV, "sync-token")) or "").strip()
     objects = calendar_objects.all_objects(user)
     if token:
         try:
             changed, removed = sync.changes_since(user, token, objects)
         except sync.InvalidSyncToken:
-            return error(403, element(DAV, "valid-sync-token"), text="unknown or expired token")
+            return error(
+                403,
+                element(DAV, "valid-sync-token"),
+                text=_("This sync-token is unknown or expired; sync afresh."),
+            )
     else:
         changed, removed = objects, []
     base = properties.calendar_href(user)
@@ -118,7 +129,7 @@ def free_busy_query(user: User, root: Element) -> HttpResponse:
     node = root.find(tag(CALDAV, "time-range"))
     if node is None:
         return error(
-            400, element(CALDAV, "valid-filter"), text="free-busy-query needs a time-range"
+            400, element(CALDAV, "valid-filter"), text=_("A free-busy-query needs a time-range.")
         )
     try:
         start, end = time_range(node)
