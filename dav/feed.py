@@ -20,6 +20,7 @@ import hashlib
 from dataclasses import dataclass
 
 from django.utils import timezone, translation
+from icalendar import vText
 
 from events.models import Event
 from events.selectors import events_in_range, visible_events
@@ -60,6 +61,27 @@ def _rows(feed: CalendarFeed, now: dt.datetime) -> list[Event]:
     return [e for e in rows if not e.series_id or e.series_id in kept]
 
 
+def _named(data: bytes, name: str) -> bytes:
+    """The calendar's name for subscribing apps (X-WR-CALNAME: Apple Calendar, Outlook and
+    Google show it instead of the address), escaped and folded as any TEXT value."""
+    line = b"X-WR-CALNAME:" + vText(name).to_ical()
+    head, marker, rest = data.partition(b"CALSCALE:GREGORIAN\r\n")
+    return head + marker + _fold(line) + rest
+
+
+def _fold(line: bytes) -> bytes:
+    """RFC 5545 §3.1: lines of at most 75 octets, never splitting a UTF-8 character."""
+    out, chunk_limit = [], 75
+    while len(line) > chunk_limit:
+        cut = chunk_limit
+        while cut and (line[cut] & 0xC0) == 0x80:  # a continuation byte: step back
+            cut -= 1
+        out.append(line[:cut])
+        line, chunk_limit = b" " + line[cut:], 75
+    out.append(line)
+    return b"\r\n".join(out) + b"\r\n"
+
+
 def feed_file(feed: CalendarFeed, *, now: dt.datetime | None = None) -> FeedFile:
     now = now or timezone.now()
     rows = _rows(feed, now)
@@ -70,4 +92,5 @@ def feed_file(feed: CalendarFeed, *, now: dt.datetime | None = None) -> FeedFile
     with translation.override(feed.user.language):
         vevents = [calendar_event(e, busy_only=feed.busy_only, owner=feed.user) for e in rows]
     data = build_calendar(None, vevents, dtstamp=newest) if vevents else empty_calendar()
+    data = _named(data, f"{feed.user.full_name or feed.user.email} · Rendezvous")
     return FeedFile(data, f'"{hashlib.sha256(data).hexdigest()[:32]}"', newest)

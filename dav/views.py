@@ -10,8 +10,12 @@ from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import ratelimit
+
 from . import services
 from .feed import feed_file
+
+FETCHES_PER_HOUR = 240
 
 
 @require_GET
@@ -19,6 +23,13 @@ def feed_ics(request: HttpRequest, token: str) -> HttpResponse:
     """``/feed/<token>.ics``: the file a subscribed client fetches again and again; a
     conditional GET with the last ETag is answered 304 while nothing changed."""
     feed = services.feed_for_token(token)
+    # Clients poll every few minutes, several devices on one address at most; far more is
+    # a leaked address being scraped, slowed down here rather than in the database.
+    wait = ratelimit.count(f"feed:{feed.pk}", FETCHES_PER_HOUR, 3600)
+    if wait is not None:
+        slow = HttpResponse(status=429)
+        slow["Retry-After"] = str(wait)
+        return slow
     file = feed_file(feed)
     if request.headers.get("If-None-Match") == file.etag:
         response: HttpResponse = HttpResponseNotModified()

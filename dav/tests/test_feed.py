@@ -178,3 +178,14 @@ def test_the_api_turns_the_feed_on_and_off(client, owner, owner_token, colleague
     assert call("delete", owner_token).status_code == 204
     assert client.get(renewed["url"].removeprefix("http://testserver")).status_code == 404
     assert call("get", owner_token).json()["on"] is False
+
+
+def test_the_feed_is_named_for_calendar_apps_and_scraping_is_slowed(client, owner, monkeypatch):
+    from dav import views
+
+    services.turn_on(owner)
+    body = client.get(feed_path(owner)).content
+    assert parse_calendar(body)["X-WR-CALNAME"] == f"{owner.full_name} · Rendezvous"
+    monkeypatch.setattr(views, "FETCHES_PER_HOUR", 3)
+    answers = [client.get(feed_path(owner)).status_code for _ in range(4)]
+    assert answers[:2] == [200, 200] and answers[-1] == 429
