@@ -235,7 +235,9 @@ def calendar(request: HttpRequest, user_id: int) -> HttpResponse:
     user = request.user
 
     def children():
-        return [properties.calendar_object(user, o) for o in calendar_objects.all_objects(user)]
+        base = properties.calendar_href(user)
+        objects = calendar_objects.all_objects(user)
+        return [properties.calendar_object(user, o, base=base) for o in objects]
 
     return _collection(request, _calendar_resource(user), children)
 
@@ -266,7 +268,7 @@ def calendar_object(request: HttpRequest, user_id: int, name: str) -> HttpRespon
     if obj.etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         answer: HttpResponse = HttpResponseNotModified()
     else:
-        data = calendar_objects.render(user, [obj.uid])[obj.uid]
+        data = calendar_objects.render(user, [obj])[obj.uid]
         answer = HttpResponse(
             b"" if request.method == "HEAD" else data,
             content_type="text/calendar; charset=utf-8",

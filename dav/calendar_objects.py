@@ -27,6 +27,7 @@ from events.occurrences import replaced_occurrences, window_q
 from events.selectors import visible_events
 from mail.ical import build_calendar
 
+from .models import ObjectName, RenderedObject
 from .vevents import calendar_event
 
 SUFFIX = ".ics"
@@ -38,6 +39,7 @@ class CalendarObject:
     uid: str
     version: str  # the ETag's value, without quotes
     last_modified: dt.datetime
+    master_id: int  # the event (or series) row the object is kept under
 
     @property
     def etag(self) -> str:
@@ -83,7 +85,8 @@ def _objects(rows: QuerySet) -> list[CalendarObject]:
         list(rows.values("id", "uid", "series_id", "status", "updated_at", "dav_name__name"))
     )
     answers: dict[int, list[tuple]] = defaultdict(list)
-    attendee_rows = Attendee.objects.filter(event_id__in=[r["id"] for r in plain]).values_list(
+    # A subquery, not a list of thousands of ids to send and compile.
+    attendee_rows = Attendee.objects.filter(event__in=rows.values("pk")).values_list(
         "event_id", "id", "status", "answered_at", "guest__updated_at"
     )
     for event_id, *rest in attendee_rows:
@@ -98,6 +101,7 @@ def _objects(rows: QuerySet) -> list[CalendarObject]:
             uid,
             _digest(group, answers),
             max(r["updated_at"] for r in group),
+            next(r["id"] for r in group if not r["series_id"]),
         )
         for uid, group in sorted(by_uid.items())
     ]
@@ -108,17 +112,23 @@ def all_objects(user: User) -> list[CalendarObject]:
     return _objects(visible_events(user))
 
 
+#: Past this many UIDs a lookup reads the whole calendar and picks: cheaper than a
+#: statement with thousands of parameters.
+MANY_UIDS = 200
+
+
 def objects_for_uids(user: User, uids: list[str]) -> list[CalendarObject]:
     if not uids:
         return []
+    if len(uids) > MANY_UIDS:
+        wanted = set(uids)
+        return [o for o in all_objects(user) if o.uid in wanted]
     return _objects(visible_events(user).filter(_uid_q(uids)))
 
 
 def objects_named(user: User, names: list[str]) -> dict[str, CalendarObject]:
     """The objects at these names in the person's calendar (client-chosen names or ours);
     names that hold nothing are left out. Three queries, however many names."""
-    from .models import ObjectName
-
     chosen = dict(
         ObjectName.objects.filter(name__in=names, event__in=visible_events(user)).values_list(
             "name", "event__uid"
@@ -138,7 +148,10 @@ def uids_in_range(user: User, start: dt.datetime, end: dt.datetime) -> set[str]:
     walked by the engine only until their first occurrence in the window, so a client
     asking about all of time costs what the calendar's rows cost, not every occurrence."""
     rows = list(
-        visible_events(user).filter(window_q(start, end)).exclude(status=Event.Status.CANCELLED)
+        visible_events(user)
+        .filter(window_q(start, end))
+        .exclude(status=Event.Status.CANCELLED)
+        .only("uid", "start", "end", "timezone", "all_day", "recurrence", "exdates", "series_id")
     )
     replaced = replaced_occurrences((e.pk for e in rows if e.recurrence), start, end)
     found: set[str] = set()
@@ -160,7 +173,34 @@ def _uid_q(uids: list[str]) -> Q:
     return Q(uid__in=uids, series__isnull=True) | Q(series__uid__in=uids)
 
 
-def render(user: User, uids: list[str]) -> dict[str, bytes]:
+def render(user: User, objects: list[CalendarObject]) -> dict[str, bytes]:
+    """The iCalendar text of these objects, by UID: stored renderings whose version still
+    holds, the rest rendered now (and stored for next time)."""
+    if not objects:
+        return {}
+    wanted = {o.master_id: o for o in objects}
+    out = {
+        wanted[event_id].uid: bytes(data)
+        for event_id, version, data in RenderedObject.objects.filter(
+            event_id__in=list(wanted)
+        ).values_list("event_id", "version", "data")
+        if wanted[event_id].version == version
+    }
+    missing = [o for o in objects if o.uid not in out]
+    if missing:
+        fresh = _render(user, [o.uid for o in missing])
+        RenderedObject.objects.bulk_create(
+            [RenderedObject(event_id=o.master_id, version=o.version, data=fresh[o.uid])
+             for o in missing if o.uid in fresh],
+            update_conflicts=True,
+            unique_fields=["event"],
+            update_fields=["version", "data"],
+        )  # fmt: skip
+        out.update(fresh)
+    return out
+
+
+def _render(user: User, uids: list[str]) -> dict[str, bytes]:
     """The iCalendar text of each of these objects that the calendar holds, by UID."""
     if not uids:
         return {}

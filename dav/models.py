@@ -96,3 +96,22 @@ class ObjectName(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RenderedObject(models.Model):
+    """An object's iCalendar text as last rendered, for the version it was rendered at.
+
+    A calendar app asks for the same objects again and again (every query, every new
+    device); rendering thousands of them each time is most of such a request. The
+    version (the object's ETag) says whether the text still holds, so nothing needs
+    invalidating: a changed event has a new version and is rendered afresh.
+    """
+
+    event = models.OneToOneField(
+        "events.Event", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    version = models.CharField(max_length=32)
+    data = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"rendered {self.event_id} at {self.version}"

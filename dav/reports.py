@@ -40,13 +40,14 @@ def _responses(
 ) -> list[Element]:
     wants_data = names is not None and CALENDAR_DATA in names
     if wants_data and texts is None:
-        texts = calendar_objects.render(user, [o.uid for o in objects])
+        texts = calendar_objects.render(user, objects)
     out = []
+    base = properties.calendar_href(user)
     for obj in objects:
         if wants_data and obj.uid not in texts:
             continue
         data = (lambda uid=obj.uid: texts[uid]) if wants_data else None
-        out.append(response(properties.calendar_object(user, obj, data), names))
+        out.append(response(properties.calendar_object(user, obj, data, base=base), names))
     return out
 
 
@@ -65,7 +66,7 @@ def _query(user: User, root: Element) -> tuple[list[CalendarObject], dict[str, b
         objects = calendar_objects.objects_for_uids(user, sorted(uids))
     if not spec.needs_data:
         return objects, None
-    texts = calendar_objects.render(user, [o.uid for o in objects])
+    texts = calendar_objects.render(user, objects)
     kept = []
     for obj in objects:
         text = texts.get(obj.uid)
