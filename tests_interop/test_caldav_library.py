@@ -12,6 +12,8 @@ import caldav
 import pytest
 from django.utils import timezone
 
+from booking.services import book
+from booking.tests.conftest import link_token, slot_start, visitor  # noqa: F401
 from events.models import Event
 from events.services import event_create, event_update
 from events.tests.guest_helpers import make_mailbox
@@ -45,7 +47,15 @@ def mails_to(peer, address: str) -> list:
     return [m for m in peer.messages if address in m.rcpt_tos]
 
 
-def test_a_day_with_the_caldav_library(dav_account, owner, colleague, smtp_settings, run_worker):
+def test_a_day_with_the_caldav_library(
+    dav_account,
+    owner,
+    colleague,
+    smtp_settings,
+    run_worker,
+    link_token,  # noqa: F811
+    slot_start,  # noqa: F811
+):
     make_mailbox(owner)
     series = event_create(owner, title="Stand-up", start=monday(1), end=monday(1, 10) - dt.timedelta(minutes=30),
                           timezone="Europe/Berlin", recurrence="FREQ=WEEKLY")  # fmt: skip
@@ -105,6 +115,14 @@ def test_a_day_with_the_caldav_library(dav_account, owner, colleague, smtp_setti
         assert lost.status == 412
         event.refresh_from_db()
         assert event.title == "Review"
+
+        # A client books on the public page: the meeting is in the next sync.
+        outcome = book(link_token, visitor(slot_start), language="en")
+        assert outcome.status_code == 201, outcome.body
+        booked = calendar.objects_by_sync_token(sync_token=token, load_objects=True)
+        summaries = {str(o.icalendar_component["SUMMARY"]) for o in booked}
+        assert "Meeting with Maria Rossi" in summaries
+        token = booked.sync_token
 
         # Deleted in the client: cancelled here, she is told, the next sync says gone.
         made.delete()
