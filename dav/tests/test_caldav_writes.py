@@ -135,6 +135,17 @@ def test_refused_objects_change_nothing_and_say_why(client, owner, colleague, au
              extra="ORGANIZER:mailto:someone@elsewhere.example"), b"someone@elsewhere.example"),
         # A guest but no confirmed sender mailbox: nothing is created, nothing sent.
         (ics("g@x", "20270111T100000", "20270111T110000", extra=GUEST), b"sender"),
+        # A rule our engine refuses (every second: a million occurrences a week).
+        (ics("s@x", "20270111T100000", "20270111T110000", extra="RRULE:FREQ=SECONDLY"),
+         b"recurrence"),
+        # The series is fine, its changed date is not one of its dates: the series is not
+        # stored either (one transaction).
+        (ics("half@x", "20270104T090000", "20270104T093000", extra="RRULE:FREQ=WEEKLY;COUNT=3",
+             tail="BEGIN:VEVENT\nUID:half@x\nDTSTAMP:20270101T000000Z\n"
+                  "RECURRENCE-ID;TZID=Europe/Berlin:20270105T090000\n"
+                  "DTSTART;TZID=Europe/Berlin:20270105T100000\n"
+                  "DTEND;TZID=Europe/Berlin:20270105T103000\nSUMMARY:x\nEND:VEVENT"),
+         b"RECURRENCE-ID"),
     ]  # fmt: skip
     for body, reason in cases:
         answer = put(client, auth, path(owner, "new.ics"), body)
