@@ -29,8 +29,9 @@ from django.utils.translation import gettext as _
 from accounts.dead_links import DeadLink
 from accounts.models import User
 from accounts.tokens import derive_token, digest, new_salt, new_token
+from events.cancelling import event_cancel
 from events.exceptions import Conflict
-from events.services import event_cancel, event_create
+from events.services import event_create
 from events.validation import validate_time_zone
 from mail.ical import InvalidCalendarData, validate_email_address
 from notifications.services import notify

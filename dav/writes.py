@@ -24,11 +24,12 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from events.answers import attendee_respond
+from events.cancelling import event_cancel
 from events.exceptions import Conflict
 from events.models import Attendee, Event
 from events.occurrences import occurrence_of
 from events.selectors import is_booked, visible_events
-from events.services import event_cancel, event_create, event_update
+from events.services import event_create, event_update
 
 from . import calendar_objects
 from .models import ObjectName

@@ -26,7 +26,7 @@ from . import guests as guest_lib
 from . import series as series_rows
 from .models import Attendee, Event, GuestReplyReceipt
 from .series_changes import occurrence_row
-from .services import lock_event
+from .write_guards import lock_event
 
 if TYPE_CHECKING:
     from mail.inbound_parse import ParsedReply

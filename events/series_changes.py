@@ -24,6 +24,7 @@ from . import series as series_rows
 from . import services as whole
 from .models import Attendee, Event, new_uid
 from .occurrences import Occurrence
+from .write_guards import lock_calendars
 
 
 def occurrence_row(series: Event, row: Event, occurrence: dt.datetime | None) -> Event:
@@ -62,7 +63,7 @@ def update_occurrence(series: Event, exception: Event, actor: User, changes: dic
     (RECURRENCE-ID), through their series links; a guest taken off the date gets a
     CANCEL for it alone.
     """
-    whole.lock_calendars(
+    lock_calendars(
         [
             exception.organizer_id,
             *exception.attendees.filter(user__isnull=False).values_list("user_id", flat=True),

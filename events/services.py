@@ -15,8 +15,9 @@ and participants at that date (see ``events.series``). Writes take a ``scope``:
 - ``"following"``: that occurrence and the later ones: the series is split, the old
   one ending before it, a new series (new UID, ``split_from``) starting there.
 
-The "this" and "following" writes live in ``events.series_changes``; the whole-event
-writes they build on, here.
+The "this" and "following" writes live in ``events.series_changes``, cancelling in
+``events.cancelling``; the whole-event writes they build on, here; the locks and checks
+every write takes, in ``events.write_guards``.
 
 Locks: the series row first (``select_for_update``), then its exception row, then the
 calendars of the people whose busy time changes (``lock_calendars``), always in this
@@ -31,19 +32,19 @@ import zoneinfo
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone as django_timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 
-from . import colleague_notices, invitation_queue, invitations, selectors, series_changes
+from . import colleague_notices, invitation_queue, invitations, series_changes
 from . import guests as guest_lib
 from . import series as series_rows
-from .exceptions import Conflict
 from .models import Attendee, Event
 from .validation import clean_event_fields
+from .write_guards import check_organizer, lock_calendars, lock_event, refuse_booked
 
 logger = logging.getLogger(__name__)
 
@@ -109,51 +110,6 @@ def _resolve_colleagues(organizer: User, attendee_ids: Iterable[Any]) -> list[Us
             {"attendee_ids": _("No colleague with id %(id)s in your account.") % {"id": missing[0]}}
         )
     return [users[i] for i in ids]
-
-
-def _check_organizer(event: Event, actor: User) -> None:
-    if event.organizer_id != actor.pk:
-        raise PermissionDenied(_("Only the organizer can change this event."))
-
-
-def lock_calendars(user_ids: Iterable[int]) -> None:
-    """Row-lock the people whose busy time this write changes, in id order.
-
-    The booking service holds the same lock while it re-checks a slot, so a booking and
-    an event written at the same moment for one person are serialised: the later one
-    sees the earlier (invariant 5). NO KEY UPDATE does not block inserts that merely
-    reference the user.
-    """
-    ids = sorted(set(user_ids))
-    list(User.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values("pk"))
-
-
-def _refuse_booked(event: Event) -> None:
-    if selectors.is_booked(event):
-        raise Conflict(
-            _(
-                "This meeting was booked through your booking link: it cannot be changed, "
-                "only declined (the booker is then told)."
-            ),
-            code="booked_meeting",
-        )
-
-
-def lock_event(event: Event) -> tuple[Event, Event]:
-    """Lock and reload ``event`` and, for an exception row, its series first.
-
-    Returns (series or single event, the row asked for). A changed occurrence that was
-    cancelled meanwhile (its row deleted) is no occurrence any more.
-    """
-    series_id = Event.objects.filter(pk=event.pk).values_list("series_id", flat=True).first()
-    if series_id is None:
-        row = Event.objects.select_for_update().get(pk=event.pk)
-        return row, row
-    series = Event.objects.select_for_update().get(pk=series_id)
-    row = Event.objects.select_for_update().filter(pk=event.pk).first()
-    if row is None:
-        raise series_rows.not_an_occurrence(event.recurrence_id or event.start)
-    return series, row
 
 
 def _check_changes(changes: dict[str, Any]) -> None:
@@ -349,8 +305,8 @@ def event_update(
     scope = series_rows.clean_scope(scope)
     occurrence = series_rows.clean_occurrence(occurrence)
     series, row = lock_event(event)
-    _check_organizer(row, actor)
-    _refuse_booked(series)
+    check_organizer(row, actor)
+    refuse_booked(series)
     if series.is_cancelled or row.is_cancelled:
         raise ValidationError({"status": _("A cancelled event cannot be changed.")})
     _check_changes(changes)
@@ -631,69 +587,3 @@ def mail_whole(event: Event, actor: User | None, *, kind: str) -> None:
     invitation_queue.queue_guest_mails(
         event, [(a, kind) for a in guests], everyone, sender, exceptions=exceptions
     )
-
-
-# --------------------------------------------------------------------------- cancelling
-
-
-@transaction.atomic
-def event_cancel(
-    event: Event,
-    actor: User,
-    *,
-    scope: str = "all",
-    occurrence: dt.datetime | None = None,
-    booked_ok: bool = False,
-) -> Event:
-    """Cancel rather than delete: the UID and history stay, attendees can be told.
-
-    Scope "all": the event, or the series and every changed occurrence, is cancelled;
-    guests get a CANCEL. Scope "this" (``occurrence``, or ``event`` an exception row):
-    that date becomes an EXDATE of the series, its exception row (if any) is deleted,
-    the series' SEQUENCE grows, and the date's guests get a CANCEL with RECURRENCE-ID and
-    that SEQUENCE. Scope "following": the series ends before that date (UNTIL), later
-    changed occurrences and EXDATEs go, guests get the cut series as a REQUEST (on the
-    first occurrence this is "all"). Returns the series (or single event).
-
-    A booked meeting is cancelled only by the booking app (``booked_ok``), which also
-    tells the booker; anyone else gets a Conflict.
-    """
-    scope = series_rows.clean_scope(scope)
-    occurrence = series_rows.clean_occurrence(occurrence)
-    series, row = lock_event(event)
-    _check_organizer(row, actor)
-    if not booked_ok:
-        _refuse_booked(series)
-    colleagues = colleague_notices.colleagues_of(row).values()
-    if scope == "this":
-        if row.series_id is None and not series.is_series:
-            raise ValidationError({"scope": _("This event does not repeat: use scope “all”.")})
-        when = row.recurrence_id if row.series_id else occurrence
-        if when is None:
-            raise ValidationError(
-                {"occurrence": _("Say which occurrence: give its original start.")}
-            )
-        if occurrence is not None and occurrence != when:
-            raise series_rows.not_an_occurrence(occurrence)
-        if not series.is_cancelled:
-            series_changes.cancel_occurrence(series, when, actor)
-            date = invitations.format_occurrence(series, when, when + (series.end - series.start))
-            colleague_notices.tell_colleagues(series, actor, colleagues, "cancelled", when=date)
-        return series
-    if scope == "following" and not series.is_cancelled:
-        split_at = series_changes.following_start(series, row, occurrence)
-        if split_at != series.start:
-            series_changes.cut_series(series, split_at, actor)
-            colleague_notices.tell_colleagues(series, actor, colleagues, "changed")
-            return series
-    if not series.is_cancelled:
-        series.status = Event.Status.CANCELLED
-        series.sequence += 1
-        series.save(update_fields=["status", "sequence", "updated_at"])
-        for exception in Event.objects.select_for_update().filter(series=series):
-            exception.status = Event.Status.CANCELLED
-            exception.sequence = max(exception.sequence + 1, series.sequence)
-            exception.save(update_fields=["status", "sequence", "updated_at"])
-        mail_whole(series, actor, kind="cancelled")
-        colleague_notices.tell_colleagues(series, actor, colleagues, "cancelled")
-    return series

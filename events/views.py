@@ -29,7 +29,7 @@ from accounts.forms import apply_service_errors
 from mail.senders import sender_for
 from scheduling.recurrence import parse_rule
 
-from . import answers, selectors, services
+from . import answers, cancelling, selectors, services
 from . import guests as guest_lib
 from .calendar_dates import MAX_YEAR, MIN_YEAR, parse_day, week_url
 from .exceptions import Conflict, PlanLimitReached
@@ -576,14 +576,14 @@ def event_cancel(request: HttpRequest, event_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if target.occurrence is None:
-            services.event_cancel(target.event, request.user)
+            cancelling.event_cancel(target.event, request.user)
             messages.success(request, _CANCELLED_MESSAGES["all"] % {"title": target.event.title})
             return redirect(week_url(target.start.astimezone(request.user.zone).date()))
         scope_form = ScopeForm(request.POST, label=_("Cancel"))
         if scope_form.is_valid():
             scope = scope_form.cleaned_data["scope"]
             try:
-                services.event_cancel(
+                cancelling.event_cancel(
                     target.series,
                     request.user,
                     scope=scope,

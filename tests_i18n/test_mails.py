@@ -15,8 +15,9 @@ from django.test import Client
 
 from booking.models import Booking
 from events.answers import guest_respond
+from events.cancelling import event_cancel
 from events.models import Event
-from events.services import event_cancel, event_update
+from events.services import event_update
 from events.tests.guest_helpers import clear_outbox, html_body, mails_to, subject, text_body
 
 from .conftest import GUEST, OTHER_LANGUAGES, english_words, visible_text

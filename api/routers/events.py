@@ -15,8 +15,9 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
+from events.cancelling import event_cancel
 from events.selectors import get_event_for_user, occurrences_in_range
-from events.services import event_cancel, event_create, event_update
+from events.services import event_create, event_update
 
 from ..schemas import (
     EventIn,

@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from events.answers import attendee_respond
-from events.services import event_cancel, event_create
+from events.cancelling import event_cancel
+from events.services import event_create
 
 from .conftest import at, errors_by_field
 

@@ -20,9 +20,10 @@ from booking.services import (
     switch_off,
 )
 from events.answers import attendee_respond
+from events.cancelling import event_cancel
 from events.exceptions import Conflict
 from events.models import Attendee, Event
-from events.services import event_cancel, event_create, event_update
+from events.services import event_create, event_update
 from mail.ical import parse_calendar
 from mail.models import OutboxMessage
 from notifications.models import Notification

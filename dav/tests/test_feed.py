@@ -13,7 +13,8 @@ from django.utils import timezone
 from dav import services
 from dav.models import CalendarFeed
 from events.answers import attendee_respond
-from events.services import event_cancel, event_create, event_update
+from events.cancelling import event_cancel
+from events.services import event_create, event_update
 from mail.ical import parse_calendar
 
 pytestmark = pytest.mark.django_db

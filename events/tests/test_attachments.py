@@ -18,9 +18,10 @@ from django.test import Client
 from django.urls import reverse
 
 from events import attachments
+from events.cancelling import event_cancel
 from events.guests import link_token
 from events.models import Attachment, Attendee
-from events.services import event_cancel, event_create, event_update
+from events.services import event_create, event_update
 
 from .guest_helpers import GINA, HUGO, at, make_mailbox
 

@@ -16,9 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from events import busy_merge
+from events.cancelling import event_cancel
 from events.models import Attendee, Event
 from events.occurrences import busy_intervals, expand
-from events.services import event_cancel, event_create
+from events.services import event_create
 from scheduling.intervals import merge_clipped
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")

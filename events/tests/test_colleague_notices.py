@@ -11,8 +11,9 @@ from django.test import Client
 from django.urls import reverse
 
 from events.answers import attendee_respond
+from events.cancelling import event_cancel
 from events.colleague_notices import NOTICE_HEADER
-from events.services import event_cancel, event_create, event_update
+from events.services import event_create, event_update
 from mail.models import OutboxMessage
 from notifications.models import Notification
 

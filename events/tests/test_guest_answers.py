@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 
 from events import guests as guest_lib
 from events.answers import apply_guest_reply, guest_respond
+from events.cancelling import event_cancel
 from events.models import Attendee, GuestReplyReceipt
-from events.services import event_cancel, event_create, event_update
+from events.services import event_create, event_update
 from mail.inbound_parse import ParsedReply
 from notifications.models import Notification
 

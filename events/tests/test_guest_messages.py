@@ -273,7 +273,7 @@ def test_a_refresh_gets_the_current_request_to_that_guest_only(
 
 
 def test_a_refresh_for_a_cancelled_event_gets_its_cancel(listener, recorder, gina, owner):
-    from events.services import event_cancel
+    from events.cancelling import event_cancel
 
     event_cancel(gina.event, owner)
     OutboxMessage.objects.all().delete()

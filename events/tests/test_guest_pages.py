@@ -9,8 +9,9 @@ from django.test import Client
 from icalendar import Calendar
 
 from events import guests as guest_lib
+from events.cancelling import event_cancel
 from events.models import Attendee
-from events.services import event_cancel, event_create, event_update
+from events.services import event_create, event_update
 from notifications.models import Notification
 
 from .guest_helpers import GINA, HUGO, at, clear_outbox, outbox

@@ -8,9 +8,10 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from events import guests as guest_lib
+from events.cancelling import event_cancel
 from events.exceptions import Conflict, PlanLimitReached
 from events.models import Attendee, Event, Guest
-from events.services import event_cancel, event_create, event_update
+from events.services import event_create, event_update
 from mail.inbound_parse import recipient_token
 from mail.models import OutboxMessage
 

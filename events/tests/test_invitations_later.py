@@ -12,10 +12,11 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from events.cancelling import event_cancel
 from events.guests import MAX_GUESTS_PER_EVENT
 from events.invitation_queue import RENDERER
 from events.models import Guest
-from events.services import event_cancel, event_create, event_update
+from events.services import event_create, event_update
 from mail.delivery import render_pending
 from mail.models import OutboxMessage
 

@@ -16,9 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from events import occurrence_store
+from events.cancelling import event_cancel
 from events.models import Attendee, Event, SeriesOccurrence, as_instant
 from events.occurrences import busy_intervals
-from events.services import event_cancel, event_create, event_update
+from events.services import event_create, event_update
 from testsupport.occurrence_store import disagreements
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")

@@ -9,8 +9,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from events.cancelling import event_cancel
 from events.models import Attendee, Event
-from events.services import event_cancel, event_create
+from events.services import event_create
 
 pytestmark = pytest.mark.django_db
 

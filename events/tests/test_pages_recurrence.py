@@ -16,11 +16,12 @@ from django.utils.timezone import now
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from events.cancelling import event_cancel
 from events.forms import EventForm
 from events.models import Attendee, Event
 from events.repeat import DAY_CODES, RepeatChoice, build_rule, read_rule
 from events.series_overview import UPCOMING, series_overview
-from events.services import event_cancel, event_create, event_update
+from events.services import event_create, event_update
 from events.tests.pages_helpers import parse_week
 from scheduling.recurrence import Series, parse_rule
 

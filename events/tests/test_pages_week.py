@@ -13,8 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from events.answers import attendee_respond
+from events.cancelling import event_cancel
 from events.models import Attendee, Event
-from events.services import event_cancel, event_create
+from events.services import event_create
 from events.tests.pages_helpers import parse_week
 
 pytestmark = pytest.mark.django_db

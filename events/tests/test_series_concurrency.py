@@ -13,8 +13,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from events.answers import apply_guest_reply, attendee_respond
+from events.cancelling import event_cancel
 from events.models import Attendee, Event
-from events.services import event_cancel, event_create, event_update
+from events.services import event_create, event_update
 from mail.inbound_parse import ParsedReply
 from testsupport.concurrency import race
 

@@ -12,8 +12,9 @@ import pytest
 from icalendar import Calendar
 
 from events import guests as guest_lib
+from events.cancelling import event_cancel
 from events.models import Attendee, Event
-from events.services import event_cancel, event_create, event_update
+from events.services import event_create, event_update
 
 from .guest_helpers import (
     GINA,

@@ -210,7 +210,7 @@ def test_a_reply_to_a_date_that_is_no_occurrence_changes_nothing(
 def test_a_reply_to_a_cancelled_date_or_one_the_guest_was_taken_off(
     listener, recorder, series, owner
 ):
-    from events.services import event_cancel
+    from events.cancelling import event_cancel
 
     event_cancel(series, owner, scope="this", occurrence=at(8, 10))
     event_update(series, owner, scope="this", occurrence=at(22, 10), guests=[HUGO])

@@ -15,9 +15,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from accounts.models import Account
 from events import guests as guest_lib
 from events.answers import attendee_respond, guest_respond
+from events.cancelling import event_cancel
 from events.models import Attendee, Event
 from events.occurrences import busy_intervals, expand
-from events.services import event_cancel, event_create, event_update
+from events.services import event_create, event_update
 
 from .guest_helpers import GINA, HUGO, at
 

@@ -5,9 +5,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from events.answers import attendee_respond
+from events.cancelling import event_cancel
 from events.models import Attendee, Event
 from events.selectors import busy_intervals, events_in_range, get_event_for_user
-from events.services import event_cancel, event_create, event_update
+from events.services import event_create, event_update
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 

@@ -20,7 +20,8 @@ import zoneinfo
 import pytest
 
 from events.answers import attendee_respond
-from events.services import event_cancel, event_create, event_update
+from events.cancelling import event_cancel
+from events.services import event_create, event_update
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
