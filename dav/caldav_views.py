@@ -29,9 +29,10 @@ from . import calendar_objects, properties, sync, writes
 from .basic_auth import dav_login_required
 from .davxml import CALDAV, DAV, MAX_BODY, BadXml, element, parse, tag
 from .multistatus import error, multistatus, response
+from .proppatch import proppatch
 from .reports import REPORTS
 
-COLLECTION_METHODS = ["OPTIONS", "PROPFIND", "REPORT"]
+COLLECTION_METHODS = ["OPTIONS", "PROPFIND", "REPORT", "PROPPATCH"]
 OBJECT_METHODS = ["OPTIONS", "GET", "HEAD", "PROPFIND", "PUT", "DELETE"]
 WRITES = {"PUT", "DELETE", "PROPPATCH", "MKCOL", "MKCALENDAR", "MOVE", "COPY", "LOCK", "POST"}
 #: Writes per employee and hour from calendar apps: a sync after a day offline is a few
@@ -113,6 +114,11 @@ def _collection(request: HttpRequest, resource, children) -> HttpResponse:
     method = request.method
     if method == "OPTIONS":
         return _options(COLLECTION_METHODS)
+    if method == "PROPPATCH" and request.dav_kind == "calendar":
+        try:
+            return proppatch(request.user, request.path, _body(request))
+        except BadXml as exc:
+            return _bad_request(exc)
     if method in WRITES:
         return _read_only()
     if method not in ("PROPFIND", "REPORT"):

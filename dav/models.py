@@ -115,3 +115,18 @@ class RenderedObject(models.Model):
 
     def __str__(self) -> str:
         return f"rendered {self.event_id} at {self.version}"
+
+
+class CalendarLook(models.Model):
+    """How the person's calendar apps show the calendar: the name, colour and place in
+    the list they set there (PROPPATCH), kept so every device shows the same."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_look"
+    )
+    name = models.CharField(max_length=100, blank=True, default="")
+    color = models.CharField(max_length=9, blank=True, default="")
+    order = models.IntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"calendar look of {self.user}"

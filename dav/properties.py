@@ -17,6 +17,7 @@ from accounts.models import User
 
 from .calendar_objects import CalendarObject
 from .davxml import APPLE, CALDAV, CS, DAV, element, href, tag
+from .models import CalendarLook
 
 Builder = Callable[[], Element]
 READ_PRIVILEGES = ("read", "read-current-user-privilege-set")
@@ -146,10 +147,11 @@ def calendar(user: User, *, ctag: Callable[[], str], sync_token: Callable[[], st
         data.set("version", "2.0")
         return element(CALDAV, "supported-calendar-data", None, data)
 
+    look = CalendarLook.objects.filter(user=user).first() or CalendarLook(user=user)
     props = _common(user) | {
         tag(DAV, "resourcetype"): _resourcetype((DAV, "collection"), (CALDAV, "calendar")),
         tag(DAV, "current-user-privilege-set"): _privileges(WRITE_PRIVILEGES),
-        tag(DAV, "displayname"): _prop(DAV, "displayname", text=_("Rendezvous")),
+        tag(DAV, "displayname"): _prop(DAV, "displayname", text=look.name or _("Rendezvous")),
         tag(CALDAV, "calendar-description"): _prop(
             CALDAV, "calendar-description", text=_("Your meetings and the ones you take part in")
         ),
@@ -159,7 +161,14 @@ def calendar(user: User, *, ctag: Callable[[], str], sync_token: Callable[[], st
         tag(DAV, "supported-report-set"): supported_reports,
         tag(CS, "getctag"): lambda: element(CS, "getctag", ctag()),
         tag(DAV, "sync-token"): lambda: element(DAV, "sync-token", sync_token()),
-        tag(APPLE, "calendar-color"): _prop(APPLE, "calendar-color", text="#2F6FEBFF"),
+        tag(APPLE, "calendar-color"): _prop(
+            APPLE, "calendar-color", text=look.color or "#2F6FEBFF"
+        ),
+        **(
+            {tag(APPLE, "calendar-order"): _prop(APPLE, "calendar-order", text=str(look.order))}
+            if look.order is not None
+            else {}
+        ),
         tag(CALDAV, "schedule-calendar-transp"): _prop(
             CALDAV, "schedule-calendar-transp", element(CALDAV, "opaque")
         ),

@@ -139,10 +139,13 @@ def test_hostile_xml_is_refused_before_anything_is_expanded_or_fetched(client, o
 def test_a_client_cannot_make_or_remove_calendars(client, owner):
     _row, password = create_app_password(owner, "Phone")
     auth = basic(owner.email, password)
-    for method in ("MKCALENDAR", "DELETE", "PROPPATCH"):
-        answer = client.generic(method, f"/dav/calendars/{owner.pk}/calendar/", b"",
-                                HTTP_AUTHORIZATION=auth)  # fmt: skip
-        assert answer.status_code == 403 and b"need-privileges" in answer.content, method
+    calendar, home = f"/dav/calendars/{owner.pk}/calendar/", f"/dav/calendars/{owner.pk}/"
+    for method, path in (("MKCALENDAR", calendar), ("DELETE", calendar), ("MKCOL", calendar),
+                         ("PROPPATCH", home), ("MKCALENDAR", home + "second/")):  # fmt: skip
+        answer = client.generic(method, path, b"", HTTP_AUTHORIZATION=auth)
+        assert answer.status_code in (403, 404), (method, path)
+        if answer.status_code == 403:
+            assert b"need-privileges" in answer.content, method
 
 
 def test_the_api_makes_lists_and_revokes_app_passwords(client, owner, owner_token, colleague_token):

@@ -288,3 +288,41 @@ def test_queries_filter_exactly_on_text_absence_and_components(client, owner, ow
     </c:calendar-query>"""
     refused = dav(client, "REPORT", calendar_path(owner), owner_auth, body, depth="1")
     assert refused.status_code == 403 and b"supported-collation" in refused.content
+
+
+PATCH = """<d:propertyupdate xmlns:d="DAV:" xmlns:ical="http://apple.com/ns/ical/">
+  <d:set><d:prop>{}</d:prop></d:set></d:propertyupdate>"""
+
+
+def test_a_calendar_app_names_and_colours_the_calendar_for_every_device(
+    client, owner, owner_auth, colleague
+):
+    path = calendar_path(owner)
+    body = PATCH.format("<d:displayname>Work</d:displayname>"
+                        "<ical:calendar-color>#ff2968ff</ical:calendar-color>"
+                        "<ical:calendar-order>3</ical:calendar-order>")  # fmt: skip
+    answer = dav(client, "PROPPATCH", path, owner_auth, body)
+    assert answer.status_code == 207 and answer.content.count(b"200 OK") == 3
+    found = responses(dav(client, "PROPFIND", path, owner_auth, PROPFIND.format(
+        '<d:displayname/><x:calendar-color xmlns:x="http://apple.com/ns/ical/"/>'), depth="0"))  # fmt: skip
+    (mine,) = found.values()
+    assert prop(mine, DAV, "displayname").text == "Work"
+    assert prop(mine, "http://apple.com/ns/ical/", "calendar-color").text == "#FF2968FF"
+
+    # All or nothing: a bad colour fails, the good name beside it is not taken (424).
+    bad = PATCH.format("<d:displayname>Other</d:displayname>"
+                       "<ical:calendar-color>red; background:url(x)</ical:calendar-color>")  # fmt: skip
+    answer = dav(client, "PROPPATCH", path, owner_auth, bad)
+    assert b"424 Failed Dependency" in answer.content and b"409 Conflict" in answer.content
+    # What Rendezvous says about the calendar cannot be set.
+    protected = PATCH.format("<d:resourcetype/><d:sync-token>x</d:sync-token>")
+    answer = dav(client, "PROPPATCH", path, owner_auth, protected)
+    assert answer.content.count(b"cannot-modify-protected-property") == 2
+    found = responses(dav(client, "PROPFIND", path, owner_auth,
+                          PROPFIND.format("<d:displayname/>"), depth="0"))  # fmt: skip
+    assert prop(next(iter(found.values())), DAV, "displayname").text == "Work"
+    # Each person's own: the colleague's calendar keeps its name.
+    other = basic(colleague, create_app_password(colleague, "Phone")[1])
+    found = responses(dav(client, "PROPFIND", calendar_path(colleague), other,
+                          PROPFIND.format("<d:displayname/>"), depth="0"))  # fmt: skip
+    assert prop(next(iter(found.values())), DAV, "displayname").text == "Rendezvous"
