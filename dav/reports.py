@@ -122,8 +122,27 @@ def sync_collection(user: User, root: Element) -> HttpResponse:
     else:
         changed, removed = objects, []
     base = properties.calendar_href(user)
+    limit = _limit(root)
+    if limit is not None and len(changed) + len(removed) > limit:
+        # Cut short (RFC 6578 §3.6): this much now, a 507 for the collection, and a token
+        # from which the next sync sends the rest.
+        changed, removed = changed[:limit], removed[: max(0, limit - len(changed))]
+        next_token = sync.partial_token(user, token, changed, removed)
+        more = [gone(base, "HTTP/1.1 507 Insufficient Storage")]
+    else:
+        next_token, more = sync.current_token(user, objects), []
     responses = _responses(user, changed, _asked(root)) + [gone(base + n) for n in removed]
-    return multistatus(responses, element(DAV, "sync-token", sync.current_token(user, objects)))
+    return multistatus(responses + more, element(DAV, "sync-token", next_token))
+
+
+def _limit(root: Element) -> int | None:
+    text = root.findtext(f"{tag(DAV, 'limit')}/{tag(DAV, 'nresults')}")
+    if text is None:
+        return None
+    try:
+        return max(1, int(text.strip()))
+    except ValueError:
+        return None
 
 
 def free_busy_query(user: User, root: Element) -> HttpResponse:

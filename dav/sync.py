@@ -37,10 +37,17 @@ def fingerprint(objects: Iterable[CalendarObject]) -> str:
 
 def current_token(user: User, objects: list[CalendarObject]) -> str:
     """The token standing for the calendar as these objects show it."""
-    mark = fingerprint(objects)
+    return _token(user, {o.name: o.version for o in objects})
+
+
+def _token(user: User, versions: dict[str, str]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(versions):
+        h.update(f"{name}\0{versions[name]}\n".encode())
+    mark = h.hexdigest()
     state = SyncState.objects.filter(user=user, fingerprint=mark).order_by("-pk").first()
     if state is None:
-        snapshot = zlib.compress(json.dumps({o.name: o.version for o in objects}).encode())
+        snapshot = zlib.compress(json.dumps(versions).encode())
         state = SyncState.objects.create(
             user=user, key=secrets.token_hex(16), snapshot=snapshot, fingerprint=mark
         )
@@ -49,15 +56,29 @@ def current_token(user: User, objects: list[CalendarObject]) -> str:
     return PREFIX + state.key
 
 
-def changes_since(
-    user: User, token: str, objects: list[CalendarObject]
-) -> tuple[list[CalendarObject], list[str]]:
-    """Objects new or changed since ``token``, and the names of those gone since."""
+def partial_token(user: User, token: str, sent: list[CalendarObject], sent_gone: list[str]) -> str:
+    """A token for a sync cut short by the client's limit (RFC 6578 §3.6): the state it
+    names holds what was sent and nothing else new, so the next sync sends the rest."""
+    versions = _snapshot(user, token) if token else {}
+    versions.update({o.name: o.version for o in sent})
+    for name in sent_gone:
+        versions.pop(name, None)
+    return _token(user, versions)
+
+
+def _snapshot(user: User, token: str) -> dict[str, str]:
     key = token[len(PREFIX) :] if token.startswith(PREFIX) else None
     state = SyncState.objects.filter(user=user, key=key).first() if key else None
     if state is None:
         raise InvalidSyncToken(token)
-    then: dict[str, str] = json.loads(zlib.decompress(bytes(state.snapshot)))
+    return json.loads(zlib.decompress(bytes(state.snapshot)))
+
+
+def changes_since(
+    user: User, token: str, objects: list[CalendarObject]
+) -> tuple[list[CalendarObject], list[str]]:
+    """Objects new or changed since ``token``, and the names of those gone since."""
+    then = _snapshot(user, token)
     now = {o.name for o in objects}
     changed = [o for o in objects if then.get(o.name) != o.version]
     gone = sorted(name for name in then if name not in now)

@@ -326,3 +326,22 @@ def test_a_calendar_app_names_and_colours_the_calendar_for_every_device(
     found = responses(dav(client, "PROPFIND", calendar_path(colleague), other,
                           PROPFIND.format("<d:displayname/>"), depth="0"))  # fmt: skip
     assert prop(next(iter(found.values())), DAV, "displayname").text == "Rendezvous"
+
+
+def test_a_sync_cut_short_by_the_clients_limit_sends_the_rest_next_time(client, owner, owner_auth):
+    made = [event_create(owner, title=f"E{n}", start=soon(3 + n), end=soon(3 + n, 11))
+            for n in range(3)]  # fmt: skip
+    body = """<d:sync-collection xmlns:d="DAV:"><d:sync-token>{}</d:sync-token>
+      <d:sync-level>1</d:sync-level><d:limit><d:nresults>2</d:nresults></d:limit>
+      <d:prop><d:getetag/></d:prop></d:sync-collection>"""
+    first = dav(client, "REPORT", calendar_path(owner), owner_auth, body.format(""))
+    root = ET.fromstring(first.content)
+    statuses = [r.findtext(tag(DAV, "status")) or "200" for r in root.findall(tag(DAV, "response"))]
+    assert len(statuses) == 3 and sum("507" in s for s in statuses) == 1
+    token = root.findtext(tag(DAV, "sync-token"))
+    rest, newer = sync(client, owner, owner_auth, token)
+    sent_first = {
+        r.findtext(tag(DAV, "href")).rsplit("/", 1)[1] for r in root.findall(tag(DAV, "response"))
+    }
+    assert len(rest) == 1 and set(rest) | sent_first >= {f"{e.uid}.ics" for e in made}
+    assert sync(client, owner, owner_auth, newer)[0] == {}
