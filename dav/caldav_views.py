@@ -24,11 +24,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts import ratelimit
+from accounts.models import User
 
 from . import calendar_objects, properties, sync, writes
 from .basic_auth import dav_login_required
 from .davxml import CALDAV, DAV, MAX_BODY, BadXml, element, parse, tag
 from .multistatus import error, multistatus, response
+from .principal_search import REPORTS as PRINCIPAL_REPORTS
 from .proppatch import proppatch
 from .reports import REPORTS
 
@@ -140,8 +142,13 @@ def _collection(request: HttpRequest, resource, children) -> HttpResponse:
 
 
 def _report(request: HttpRequest, body: Element | None) -> HttpResponse:
-    handler = REPORTS.get(body.tag) if body is not None else None
-    if handler is None or request.dav_kind != "calendar":
+    if body is not None and request.dav_kind in ("root", "principals", "principal"):
+        handler = PRINCIPAL_REPORTS.get(body.tag)
+    elif body is not None and request.dav_kind == "calendar":
+        handler = REPORTS.get(body.tag)
+    else:
+        handler = None
+    if handler is None:
         return error(
             403, element(DAV, "supported-report"), text=_("This report is not supported here.")
         )
@@ -220,10 +227,33 @@ def root(request: HttpRequest) -> HttpResponse:
 
 
 @_guard
+def principals(request: HttpRequest) -> HttpResponse:
+    """``/dav/principals/``: searched for colleagues, never listed."""
+    request.dav_kind = "principals"
+    resource = properties.Resource(
+        properties.principals_href(),
+        {
+            tag(DAV, "resourcetype"): lambda: element(
+                DAV, "resourcetype", None, element(DAV, "collection")
+            )
+        },
+        (tag(DAV, "resourcetype"),),
+    )
+    return _collection(request, resource, lambda: [properties.principal(request.user)])
+
+
+@_guard
 def principal(request: HttpRequest, user_id: int) -> HttpResponse:
-    _own(request, user_id)
-    request.dav_kind = "principal"
-    return _collection(request, properties.principal(request.user), list)
+    """Mine, or a colleague's (as a search found it); anyone else's is a 404."""
+    user = request.user
+    if user_id == user.pk:
+        request.dav_kind = "principal"
+        return _collection(request, properties.principal(user), list)
+    colleague = User.objects.filter(pk=user_id, account_id=user.account_id, is_active=True).first()
+    if colleague is None:
+        raise NotFound
+    request.dav_kind = "colleague"
+    return _collection(request, properties.principal(colleague, viewer=user), list)
 
 
 @_guard

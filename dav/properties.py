@@ -86,8 +86,19 @@ def root(user: User, path: str) -> Resource:
     return Resource(path, props, (tag(DAV, "resourcetype"), tag(DAV, "current-user-principal")))
 
 
-def principal(user: User) -> Resource:
-    props = _common(user) | {
+def principals_href() -> str:
+    return reverse("dav:principals")
+
+
+def principal(user: User, *, viewer: User | None = None) -> Resource:
+    """A person's principal; seen by a colleague (``viewer``), only their name, addresses
+    and where their calendars would be (a colleague's home is a 404 to others)."""
+    viewer = viewer or user
+    props = _common(viewer) | {
+        tag(DAV, "owner"): _href_prop(DAV, "owner", principal_href(user)),
+        tag(DAV, "principal-collection-set"): _href_prop(
+            DAV, "principal-collection-set", principals_href()
+        ),
         tag(DAV, "resourcetype"): _resourcetype((DAV, "collection"), (DAV, "principal")),
         tag(DAV, "displayname"): _prop(DAV, "displayname", text=user.full_name or user.email),
         tag(DAV, "principal-URL"): _href_prop(DAV, "principal-URL", principal_href(user)),

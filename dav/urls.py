@@ -29,6 +29,7 @@ urlpatterns = [
     # CalDAV (RFC 4791), signed in by app password.
     path(".well-known/caldav", caldav_views.well_known, name="well_known"),
     path("dav/", caldav_views.root, name="root"),
+    path("dav/principals/", caldav_views.principals, name="principals"),
     path("dav/principals/<int:user_id>/", caldav_views.principal, name="principal"),
     path("dav/calendars/<int:user_id>/", caldav_views.home, name="home"),
     path("dav/calendars/<int:user_id>/calendar/", caldav_views.calendar, name="calendar"),

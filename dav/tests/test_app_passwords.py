@@ -99,11 +99,17 @@ def test_another_persons_calendar_is_the_404_of_a_missing_path(client, owner, co
     missing = propfind(client, "/dav/calendars/999999/calendar/", auth)
     assert missing.status_code == 404
     for other in (colleague, stranger):
-        for path in (f"/dav/principals/{other.pk}/", f"/dav/calendars/{other.pk}/",
-                     f"/dav/calendars/{other.pk}/calendar/",
+        for path in (f"/dav/calendars/{other.pk}/", f"/dav/calendars/{other.pk}/calendar/",
                      f"/dav/calendars/{other.pk}/calendar/x@y.ics"):  # fmt: skip
             answer = propfind(client, path, auth)
             assert answer.status_code == 404 and answer.content == missing.content, path
+    # A colleague's principal says who they are (as the planner does); a stranger's is 404.
+    stranger_principal = propfind(client, f"/dav/principals/{stranger.pk}/", auth)
+    assert stranger_principal.status_code == 404 and stranger_principal.content == missing.content
+    seen = propfind(client, f"/dav/principals/{colleague.pk}/", auth, PROPFIND.replace(
+        "<d:current-user-principal/>", "<d:current-user-principal/><d:displayname/>"))  # fmt: skip
+    assert seen.status_code == 207 and colleague.full_name.encode() in seen.content
+    assert f"/dav/principals/{owner.pk}/".encode() in seen.content  # I am still me
 
 
 @override_settings(DAV_FAILURES_PER_ACCOUNT=(3, 3600))

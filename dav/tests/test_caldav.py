@@ -345,3 +345,25 @@ def test_a_sync_cut_short_by_the_clients_limit_sends_the_rest_next_time(client, 
     }
     assert len(rest) == 1 and set(rest) | sent_first >= {f"{e.uid}.ics" for e in made}
     assert sync(client, owner, owner_auth, newer)[0] == {}
+
+
+def test_colleagues_are_found_by_name_or_address_and_strangers_never(
+    client, owner, colleague, stranger, owner_auth
+):
+    def search(text: str, prop: str = "<d:displayname/>") -> set[str]:
+        body = f"""<d:principal-property-search xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
+          <d:property-search><d:prop>{prop}</d:prop><d:match>{text}</d:match></d:property-search>
+          <d:prop><d:displayname/><c:calendar-user-address-set/></d:prop>
+        </d:principal-property-search>"""
+        return set(
+            responses(dav(client, "REPORT", "/dav/principals/", owner_auth, body, depth="0"))
+        )
+
+    bob = f"/dav/principals/{colleague.pk}/"
+    assert search(colleague.full_name.split()[0].upper()) == {bob}
+    assert search(colleague.email.split("@")[0], "<c:calendar-user-address-set/>") == {bob}
+    assert search(stranger.full_name.split()[0]) == set()
+    assert search(stranger.email, "<c:calendar-user-address-set/>") == set()
+    everyone = search("")
+    assert bob in everyone and f"/dav/principals/{owner.pk}/" in everyone
+    assert f"/dav/principals/{stranger.pk}/" not in everyone
