@@ -7,6 +7,7 @@ made for the test, over plain HTTP on loopback.
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 
 import pytest
@@ -35,3 +36,15 @@ def dav_account(live_server, owner, settings) -> DavAccount:
     settings.BASE_URL = live_server.url
     _row, password = create_app_password(owner, "Interop test")
     return DavAccount(live_server.url, live_server.url + "/dav/", owner.email, password, owner)
+
+
+def require_tool(name: str, package: str) -> str:
+    """The path of a Debian tool the test drives; skipped loudly without it, except on
+    CI (``CI=true``), where a missing tool fails the run: green must mean it ran."""
+    found = shutil.which(name)
+    if found is None:
+        reason = f"{name.upper()} NOT RUN: apt-get install {package}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " — required on CI", pytrace=False)
+        pytest.skip(reason)
+    return found

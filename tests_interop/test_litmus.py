@@ -11,24 +11,18 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 
 import pytest
 
-pytestmark = pytest.mark.django_db(transaction=True)
+from .conftest import require_tool
 
-LITMUS = shutil.which("litmus")
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def litmus() -> str:
-    if LITMUS is None:
-        reason = "LITMUS NOT RUN: apt-get install litmus"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason + " — required on CI", pytrace=False)
-        pytest.skip(reason)
-    return LITMUS
+    return require_tool("litmus", "litmus")
 
 
 def test_litmus_basic_and_http_get_as_far_as_a_calendar_lets_them(dav_account, litmus, tmp_path):

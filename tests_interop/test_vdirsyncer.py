@@ -5,9 +5,7 @@ up; the change shows in Rendezvous and the guest got the update by mail."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,19 +15,14 @@ from events.models import Event
 from events.services import event_create
 from events.tests.guest_helpers import GINA, make_mailbox
 
-pytestmark = pytest.mark.django_db(transaction=True)
+from .conftest import require_tool
 
-VDIRSYNCER = shutil.which("vdirsyncer")
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def vdirsyncer() -> str:
-    if VDIRSYNCER is None:
-        reason = "VDIRSYNCER NOT RUN: apt-get install vdirsyncer"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason + " — required on CI", pytrace=False)
-        pytest.skip(reason)
-    return VDIRSYNCER
+    return require_tool("vdirsyncer", "vdirsyncer")
 
 
 def sync_client(binary: str, account, folder: Path):
