@@ -279,6 +279,15 @@ def calendar(request: HttpRequest, user_id: int) -> HttpResponse:
 
 
 @_guard
+def unknown_collection(request: HttpRequest, user_id: int, name: str) -> HttpResponse:
+    """Any other collection in my home: none exists, and a client cannot make one."""
+    _own(request, user_id)
+    if request.method in ("MKCALENDAR", "MKCOL"):
+        return _read_only()
+    raise NotFound
+
+
+@_guard
 def calendar_object(request: HttpRequest, user_id: int, name: str) -> HttpResponse:
     _own(request, user_id)
     user = request.user

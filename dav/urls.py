@@ -33,6 +33,7 @@ urlpatterns = [
     path("dav/principals/<int:user_id>/", caldav_views.principal, name="principal"),
     path("dav/calendars/<int:user_id>/", caldav_views.home, name="home"),
     path("dav/calendars/<int:user_id>/calendar/", caldav_views.calendar, name="calendar"),
+    path("dav/calendars/<int:user_id>/<str:name>/", caldav_views.unknown_collection),
     path(
         "dav/calendars/<int:user_id>/calendar/<str:name>",
         caldav_views.calendar_object,
