@@ -74,6 +74,7 @@ def server_env(database_url: str, data_dir: str, port: int) -> dict[str, str]:
             "DATABASE_URL": database_url,
             "DATA_DIR": data_dir,
             "SECRET_KEY": "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+            "ENCRYPTION_KEY": "bench-encryption-key-0123456789-abcdefghijklmnop",
             "DEBUG": "false",
             "BASE_URL": f"http://127.0.0.1:{port}",
             "DEFAULT_FROM_EMAIL": "Rendezvous <noreply@bench.rendezvous.test>",

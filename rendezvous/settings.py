@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "booking",
     "planner",
     "dav",
+    "sources",
     "api",
 ]
 
@@ -219,6 +220,21 @@ SIGNIN_FAILURES_PER_ADDRESS = env_rate("SIGNIN_FAILURES_PER_ADDRESS", "50/h")
 # every few minutes, so the per-account budget is a little wider than the web's.
 DAV_FAILURES_PER_ACCOUNT = env_rate("DAV_FAILURES_PER_ACCOUNT", "20/h")
 DAV_FAILURES_PER_ADDRESS = env_rate("DAV_FAILURES_PER_ADDRESS", "100/h")
+# Busy sources (sources/): outside calendars read by the worker.
+OUTBOUND_ALLOW_PRIVATE = env_bool("OUTBOUND_ALLOW_PRIVATE", False)
+ENCRYPTION_KEY = env_str("ENCRYPTION_KEY")
+if ENCRYPTION_KEY is None:
+    if not DEBUG:
+        raise ConfigError(
+            "ENCRYPTION_KEY: required when DEBUG is off (32 or more random characters; "
+            "it encrypts stored calendar credentials)"
+        )
+    ENCRYPTION_KEY = "derived-for-development:" + SECRET_KEY
+elif len(ENCRYPTION_KEY.split(",")[0].strip()) < 32:
+    raise ConfigError("ENCRYPTION_KEY: at least 32 characters")
+SOURCE_REFRESH_MINUTES = env_int("SOURCE_REFRESH_MINUTES", 10, minimum=1, maximum=1440)
+SOURCE_STALE_MINUTES = env_int("SOURCE_STALE_MINUTES", 60, minimum=5, maximum=10080)
+SOURCE_FAILURES_BEFORE_MAIL = env_int("SOURCE_FAILURES_BEFORE_MAIL", 3, minimum=1, maximum=100)
 PASSWORD_RESETS_PER_ACCOUNT = env_rate("PASSWORD_RESETS_PER_ACCOUNT", "5/h")
 PASSWORD_RESETS_PER_ADDRESS = env_rate("PASSWORD_RESETS_PER_ADDRESS", "20/h")
 

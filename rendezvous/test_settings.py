@@ -4,6 +4,7 @@ import os
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789")
+os.environ.setdefault("ENCRYPTION_KEY", "test-encryption-key-not-for-production-0123456789")
 os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="rendezvous-test-"))
 os.environ.setdefault("BASE_URL", "http://testserver")
 

@@ -415,6 +415,7 @@ def test_command_runs_as_a_process_and_stops_on_sigterm(tmp_path):
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "rendezvous.settings",
         "SECRET_KEY": "inbound-command-test-secret-0123456789abcdef",
+        "ENCRYPTION_KEY": "inbound-command-test-encryption-key-0123456789",
         "DATA_DIR": str(tmp_path),
         "INBOUND_DOMAIN": DOMAIN,
         "INBOUND_SMTP_HOST": "127.0.0.1",

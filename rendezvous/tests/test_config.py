@@ -60,6 +60,14 @@ def test_start_up_without_secret_key_in_production_fails_naming_it():
     assert "SECRET_KEY: required when DEBUG is off" in result.stderr
 
 
+def test_start_up_without_encryption_key_in_production_fails_naming_it():
+    result = _start_with({"DEBUG": "false", "SECRET_KEY": "x" * 50})
+    assert result.returncode != 0
+    assert "ENCRYPTION_KEY: required when DEBUG is off" in result.stderr
+    short = _start_with({"DEBUG": "false", "SECRET_KEY": "x" * 50, "ENCRYPTION_KEY": "short"})
+    assert "ENCRYPTION_KEY: at least 32 characters" in short.stderr
+
+
 def test_start_up_with_bad_smtp_security_fails_naming_it():
     result = _start_with({"DEBUG": "true", "SMTP_SECURITY": "ssl3"})
     assert result.returncode != 0
