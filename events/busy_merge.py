@@ -10,8 +10,9 @@ the same calendar of single events). Here the database sorts and merges (the
 and returns only the merged intervals, as epoch-microsecond integers.
 
 What the database reads: single events from the attendances' copy of their window (as
-``events.occurrences._busy_rows`` does), and the stored occurrences
-(``events.occurrence_store``) of the series attended. Occurrences the store does not
+``events.occurrences._busy_rows`` does), the stored occurrences
+(``events.occurrence_store``) of the series attended, and the busy blocks of the
+person's outside calendars (``sources.models.BusyBlock``). Occurrences the store does not
 hold (a window beyond a series' stored range) are not here: ``occurrences.busy_intervals``
 expands those on demand and merges them in.
 """
@@ -22,6 +23,10 @@ import datetime as dt
 
 from django.db import connections
 from django.db.models import IntegerField, Q, QuerySet, Value
+from django.utils import timezone
+
+from sources.models import BusyBlock, BusySource
+from sources.selectors import stale_q
 
 from .models import Attendee, micros
 from .plain_rows import RawInstant
@@ -91,7 +96,14 @@ def _spans(user_ids: list[int], start: dt.datetime, end: dt.datetime) -> QuerySe
         event__stored_occurrences__start__lt=micros(end),
         event__stored_occurrences__end__gt=micros(start),
     ).values_list("user_id", "event__stored_occurrences__start", "event__stored_occurrences__end")
-    return singles.union(stored, all=True)
+    # Busy time from the person's other calendars (sources/), kept as the same integers.
+    outside = BusyBlock.objects.filter(
+        user_id__in=user_ids,
+        start__gte=micros(earliest),
+        start__lt=micros(end),
+        end__gt=micros(start),
+    ).values_list("user_id", "start", "end")
+    return singles.union(stored, outside, all=True)
 
 
 def _uncovered(user_ids: list[int], start: dt.datetime, end: dt.datetime) -> QuerySet:
@@ -116,13 +128,27 @@ def _uncovered(user_ids: list[int], start: dt.datetime, end: dt.datetime) -> Que
     )
 
 
+def _stale(user_ids: list[int]) -> QuerySet:
+    """(2, user_id, -, -, -) of the people with an outside calendar gone stale (its
+    busy blocks may miss what is there now: ``sources.selectors.stale_q``)."""
+    nothing = Value(None, output_field=IntegerField())
+    return (
+        BusySource.objects.filter(stale_q(timezone.now()), user_id__in=user_ids)
+        .order_by()
+        .annotate(row_kind=Value(2, output_field=IntegerField()), a=nothing, b=nothing, c=nothing)
+        .values_list("row_kind", "user_id", "a", "b", "c")
+    )
+
+
 def merged_busy(
     user_ids: list[int], start: dt.datetime, end: dt.datetime
-) -> tuple[dict[int, MergedBusy], list[Uncovered]]:
-    """Per user, the merged busy time in ``[start, end)`` from single events and stored
-    occurrences; and the series attended whose stored range does not cover the window
-    (their occurrences outside it are the caller's to expand). One statement."""
-    spans, uncovered = _spans(user_ids, start, end), _uncovered(user_ids, start, end)
+) -> tuple[dict[int, MergedBusy], list[Uncovered], set[int]]:
+    """Per user, the merged busy time in ``[start, end)`` from single events, stored
+    occurrences and outside calendars; the series attended whose stored range does not
+    cover the window (their occurrences outside it are the caller's to expand); and the
+    people with a stale outside calendar. One statement."""
+    spans = _spans(user_ids, start, end)
+    uncovered = _uncovered(user_ids, start, end).union(_stale(user_ids), all=True)
     alias = spans.db
     connection = connections[alias]
     spans_sql, spans_params = spans.query.get_compiler(alias).as_sql()
@@ -131,11 +157,14 @@ def merged_busy(
     sql = _MERGE.format(spans=spans_sql, greatest=greatest, least=least, uncovered=uncovered_sql)
     merged: dict[int, MergedBusy] = {uid: [] for uid in user_ids}
     series: list[Uncovered] = []
+    stale: set[int] = set()
     with connection.cursor() as cursor:
         cursor.execute(sql, (*spans_params, micros(start), micros(end), *uncovered_params))
         for kind, uid, a, b, c in cursor.fetchall():
-            if kind:
+            if kind == 2:
+                stale.add(uid)
+            elif kind:
                 series.append((uid, a, b, c))
             else:
                 merged[uid].append((a, b))
-    return merged, series
+    return merged, series, stale

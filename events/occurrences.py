@@ -22,6 +22,8 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from scheduling.intervals import Interval, merge_pairs_clipped
+from sources.selectors import outside_blocks, users_with_stale_sources
+from sources.tasks import ask_worker_to_sweep
 
 from . import busy_merge, occurrence_store
 from .models import Event, as_instant, micros
@@ -241,16 +243,33 @@ def _unstored_spans(
     return found
 
 
+def _stale_users(user_ids: list[int]) -> set[int]:
+    """People with an outside calendar that could not be read for too long; a read that
+    meets one makes sure the worker's sweep is running (it may have been lost)."""
+    stale = users_with_stale_sources(user_ids)
+    if stale:
+        ask_worker_to_sweep()
+    return stale
+
+
 def busy_intervals(
-    users: Iterable[User], start: dt.datetime, end: dt.datetime
+    users: Iterable[User], start: dt.datetime, end: dt.datetime, *, stale_as_busy: bool = True
 ) -> dict[int, list[Interval]]:
     """Merged busy time per user in ``[start, end)``, recurring events included.
 
-    The database merges single events and stored occurrences (``events.busy_merge``);
-    only occurrences the store lacks are expanded here and merged in.
+    The database merges single events, stored occurrences and outside calendars' busy
+    blocks (``events.busy_merge``); only occurrences the store lacks are expanded here
+    and merged in. A person with a stale outside calendar is busy for the whole window
+    unless ``stale_as_busy`` is off (a booking link's choice): a calendar that could not
+    be read must never look free.
     """
     user_ids = [u.pk for u in users]
-    merged, uncovered = busy_merge.merged_busy(user_ids, start, end)
+    merged, uncovered, stale = busy_merge.merged_busy(user_ids, start, end)
+    if stale:
+        ask_worker_to_sweep()  # the sweep may have been lost with its worker
+    if stale_as_busy:
+        for user_id in stale:
+            merged[user_id] = [(micros(start), micros(end))]
     if uncovered:
         ranges = {series_id: (lo, hi) for _uid, series_id, lo, hi in uncovered}
         extra = _unstored_spans(ranges, ranges, start, end)
@@ -275,6 +294,10 @@ def busy_blocks(
     """
     user_ids = [u.pk for u in users]
     per_user = _busy_times(user_ids, start, end)
+    for user_id, s, e in outside_blocks(user_ids, start, end):
+        per_user.setdefault(user_id, []).append((s, e, None))
+    for user_id in _stale_users(user_ids):
+        per_user.setdefault(user_id, []).append((micros(start), micros(end), None))
     event_ids = {event for times in per_user.values() for _s, _e, event in times}
     titles = dict(
         Event.objects.filter(pk__in=event_ids)

@@ -81,7 +81,7 @@ def test_the_database_merges_as_python_does(owner, colleague, drawn, window_from
     Event.objects.all().delete()
     expected = write(owner, colleague, drawn)
     lo, hi = quarter(window_from), quarter(window_from + window_length)
-    _merged, uncovered = busy_merge.merged_busy([owner.pk, colleague.pk], lo, hi)
+    _merged, uncovered, _stale = busy_merge.merged_busy([owner.pk, colleague.pk], lo, hi)
     assert uncovered == []
     busy = busy_intervals([owner, colleague], lo, hi)
     for person in (owner, colleague):
@@ -113,7 +113,7 @@ def test_stored_occurrences_merge_with_single_events(owner, colleague):
         end=second + dt.timedelta(minutes=15),
     )  # fmt: skip
     lo, hi = base - dt.timedelta(days=1), base + dt.timedelta(days=28)
-    _merged, uncovered = busy_merge.merged_busy([owner.pk, colleague.pk], lo, hi)
+    _merged, uncovered, _stale = busy_merge.merged_busy([owner.pk, colleague.pk], lo, hi)
     assert uncovered == []  # read from the store: nothing expanded
     occurrences = [(o.start, o.end) for o in expand([series], lo, hi)]
     assert len(occurrences) == 4
