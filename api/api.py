@@ -10,6 +10,7 @@ from .routers import (
     app_passwords,
     attachments,
     booking,
+    busy_sources,
     events,
     feed,
     freebusy,
@@ -55,6 +56,7 @@ for module in (
     sender_mailboxes,
     feed,
     app_passwords,
+    busy_sources,
 ):
     api.add_router("", module.router)
 api.add_router("", planner.router)

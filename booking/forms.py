@@ -50,6 +50,17 @@ class LinkSettingsForm(forms.Form):
         required=False,
         help_text=_("Leave empty for no limit."),
     )
+    stale_sources_busy = forms.TypedChoiceField(
+        label=_("When one of my other calendars cannot be read"),
+        choices=[
+            ("true", _("Offer no times until it can be read again (nothing is double-booked)")),
+            ("false", _("Keep offering times, using what it said last")),
+        ],
+        coerce=lambda value: value == "true",
+        widget=forms.RadioSelect,
+        required=False,  # not sent (an older form, a script): the choice stays as it was
+        empty_value=None,
+    )
 
     def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -92,6 +103,7 @@ class LinkSettingsForm(forms.Form):
             "min_notice_minutes": link.min_notice_minutes,
             "horizon_days": link.horizon_days,
             "daily_limit": link.daily_limit,
+            "stale_sources_busy": "true" if link.stale_sources_busy else "false",
         }
         for day in WEEKDAYS:
             initial[f"hours_{day}"] = format_day_ranges(hours.get(day, []))
@@ -116,6 +128,8 @@ class LinkSettingsForm(forms.Form):
                 "daily_limit",
             )
         }
+        if data.get("stale_sources_busy") is not None:
+            changes["stale_sources_busy"] = data["stale_sources_busy"]
         if data["use_working_hours"]:
             changes["hours"] = None
         else:

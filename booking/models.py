@@ -58,6 +58,10 @@ class BookingLink(DerivedTokenLink, models.Model):
     daily_limit = models.PositiveSmallIntegerField(
         _("at most bookings a day"), null=True, blank=True
     )
+    #: What an outside calendar that could not be read for too long (sources/) means
+    #: here: its person busy for the whole window (nothing is double-booked), or its last
+    #: known busy time kept.
+    stale_sources_busy = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=now)
     updated_at = models.DateTimeField(auto_now=True)
 

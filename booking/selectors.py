@@ -110,7 +110,9 @@ def slots_for_link(
     if offered is None:
         return []
     busy_lo, busy_hi = busy_query_range(rules, *offered)
-    busy = busy_intervals([link.owner], busy_lo, busy_hi)[link.owner.pk]
+    busy = busy_intervals([link.owner], busy_lo, busy_hi, stale_as_busy=link.stale_sources_busy)[
+        link.owner.pk
+    ]
     per_day = (
         booked_per_day(link.owner, rules.tz, busy_lo, busy_hi)
         if rules.daily_limit is not None

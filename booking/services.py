@@ -72,6 +72,7 @@ LINK_FIELDS = (
     "min_notice_minutes",
     "horizon_days",
     "daily_limit",
+    "stale_sources_busy",
 )
 
 
@@ -144,6 +145,11 @@ def clean_link_settings(changes: dict[str, Any]) -> dict[str, Any]:
             value = _whole_number(errors, "daily_limit", changes["daily_limit"], 1, MAX_DAILY_LIMIT)
             if value is not None:
                 cleaned["daily_limit"] = value
+    if "stale_sources_busy" in changes:
+        if not isinstance(changes["stale_sources_busy"], bool):
+            errors["stale_sources_busy"] = _("Must be true or false.")
+        else:
+            cleaned["stale_sources_busy"] = changes["stale_sources_busy"]
     if errors:
         raise ValidationError(errors)
     return cleaned

@@ -41,6 +41,7 @@ from accounts import languages
 from accounts.capability_links import qr_svg
 from accounts.zones import zone_choices
 from events.exceptions import Conflict
+from sources.selectors import is_stale, sources_of
 
 from . import emails, ratelimit, selectors, services
 from .forms import BookingForm, LinkSettingsForm
@@ -372,6 +373,7 @@ def _render_settings(
         "nav": "booking",
         "form": form,
         "link": link,
+        "stale_sources": [s for s in sources_of(request.user) if is_stale(s)],
         "link_url": url,
         "qr_svg": qr_svg(url) if url else "",
     }

@@ -135,6 +135,7 @@ TRANSLATED_APPS = [
     "mail",
     "notifications",
     "planner",
+    "sources",
 ]
 LOCALE_PATHS = [BASE_DIR / app / "locale" for app in TRANSLATED_APPS] + [BASE_DIR / "locale"]
 USE_I18N = True

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="events:week", permanent=False)),
     path("accounts/", include("accounts.urls")),
     path("accounts/settings/sender-mailboxes/", include("mail.urls")),
+    path("accounts/settings/busy-sources/", include("sources.urls")),
     path("calendar/", include("events.urls")),
     path("calendar/", include("events.attachment_urls")),
     path("i/", include("events.guest_urls")),  # a guest's own page: /i/<token>/

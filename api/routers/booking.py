@@ -59,6 +59,9 @@ class BookingLinkOut(Schema):
     min_notice_minutes: int
     horizon_days: int
     daily_limit: int | None
+    stale_sources_busy: bool = Field(
+        description="A busy source not read for too long makes the whole window busy."
+    )
 
 
 class BookingLinkIn(_Input):
@@ -74,6 +77,9 @@ class BookingLinkIn(_Input):
     min_notice_minutes: int = None  # type: ignore[assignment]
     horizon_days: int = None  # type: ignore[assignment]
     daily_limit: int | None = Field(None, description="At most this many a day; null: no limit.")
+    stale_sources_busy: bool = Field(  # type: ignore[assignment]
+        None, description="A busy source not read for too long blocks its whole window (default)."
+    )
     new_link: bool = Field(False, description="Mint a new link; every older one dies.")
 
 
@@ -214,6 +220,7 @@ def link_out(link: BookingLink) -> dict[str, Any]:
         "min_notice_minutes": link.min_notice_minutes,
         "horizon_days": link.horizon_days,
         "daily_limit": link.daily_limit,
+        "stale_sources_busy": link.stale_sources_busy,
     }
 
 
