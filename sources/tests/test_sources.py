@@ -1,0 +1,173 @@
+"""Busy sources end to end: read from real servers, counted by the booking link, loud
+when they fail, recovering by themselves."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from booking.models import BookingLink
+from booking.selectors import slots_for_link
+from booking.services import book
+from booking.tests.conftest import berlin_at, link_token, slot_start, visitor  # noqa: F401
+from mail.models import OutboxMessage
+from mail.tests.conftest import run_worker  # noqa: F401
+from sources import services
+from sources.models import BusyBlock, BusySource
+
+from .conftest import Answer
+
+pytestmark = pytest.mark.django_db
+
+
+def ics(*events: str, header: str = "") -> bytes:
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN", *header.split("\n"), *events,
+             "END:VCALENDAR", ""]  # fmt: skip
+    return "\r\n".join(line for line in lines if line).encode()
+
+
+def vevent(uid: str, start: dt.datetime, end: dt.datetime, *extra: str) -> str:
+    fmt = "%Y%m%dT%H%M%SZ"
+    return "\r\n".join(["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20270101T000000Z",
+                        f"DTSTART:{start.astimezone(dt.UTC):{fmt}}",
+                        f"DTEND:{end.astimezone(dt.UTC):{fmt}}", "SUMMARY:Dentist", *extra,
+                        "END:VEVENT"])  # fmt: skip
+
+
+def offered(link_token, start: dt.datetime) -> bool:  # noqa: F811
+    link = BookingLink.objects.get()
+    return any(s.start == start for s in slots_for_link(link, start, start + dt.timedelta(hours=1)))
+
+
+def test_an_outside_event_takes_its_time_off_the_booking_page(owner, feeds, link_token, slot_start):  # noqa: F811
+    assert offered(link_token, slot_start)
+    body = ics(vevent("dentist", slot_start, slot_start + dt.timedelta(hours=1)))
+    source = services.add_ical_source(owner, name="Private", url=feeds.feed("/private.ics", body))
+    assert "/private.ics" not in source.url_secret  # encrypted at rest
+    services.refresh(source.pk)
+    source.refresh_from_db()
+    assert source.last_error == "" and source.block_count == 1 and source.last_success_at
+    assert not offered(link_token, slot_start)
+    assert offered(link_token, slot_start + dt.timedelta(hours=1))
+    # The final check of a booking counts it too.
+    assert book(link_token, visitor(slot_start)).status_code == 409
+    services.delete_source(owner, source.pk)
+    assert offered(link_token, slot_start)
+
+
+def test_conditional_get_keeps_the_blocks_on_304(owner, feeds):
+    start = berlin_at(10)
+    source = services.add_ical_source(owner, name="Private", url=feeds.feed(
+        "/p.ics", ics(vevent("a", start, start + dt.timedelta(hours=1)))))  # fmt: skip
+    services.refresh(source.pk)
+    services.refresh(source.pk)
+    first, second = feeds.requests[-2:]
+    assert "If-None-Match" not in first[1] and second[1]["If-None-Match"].startswith('"')
+    assert BusyBlock.objects.filter(source=source).count() == 1
+
+
+def test_a_failing_source_is_loud_once_and_recovers_by_itself(owner, feeds, settings, link_token):  # noqa: F811
+    settings.SOURCE_FAILURES_BEFORE_MAIL = 3
+    start = berlin_at(10)
+    good = ics(vevent("a", start, start + dt.timedelta(hours=1)))
+    url = feeds.serve("/flaky.ics", Answer(200, good), Answer(500, b"oops"), Answer(500, b"oops"),
+                      Answer(500, b"oops"), Answer(500, b"oops"), Answer(200, good))  # fmt: skip
+    source = services.add_ical_source(owner, name="Work", url=url)
+    services.refresh(source.pk)
+    for _ in range(4):
+        services.refresh(source.pk)
+    source.refresh_from_db()
+    assert source.consecutive_failures == 4
+    assert source.last_error == "The server answered 500: a problem on its side."
+    # The blocks of the last good read are still there: a failure changes nothing.
+    assert BusyBlock.objects.filter(source=source).count() == 1
+    mails = [m for m in OutboxMessage.objects.all() if owner.email in m.recipients]
+    assert [m.subject for m in mails] == ["Your calendar “Work” cannot be read"]
+    services.refresh(source.pk)
+    source.refresh_from_db()
+    assert (source.consecutive_failures, source.last_error, source.failure_mailed_at) == (
+        0,
+        "",
+        None,
+    )
+
+
+def test_a_stale_source_blocks_its_window_unless_the_link_says_otherwise(
+    owner,
+    feeds,
+    link_token,  # noqa: F811
+    slot_start,  # noqa: F811
+):
+    source = services.add_ical_source(owner, name="Work", url=feeds.serve("/down.ics", Answer(503)))
+    services.refresh(source.pk)
+    assert offered(link_token, slot_start)  # new: not stale yet
+    BusySource.objects.filter(pk=source.pk).update(
+        created_at=source.created_at - dt.timedelta(hours=2)
+    )
+    assert not offered(link_token, slot_start)  # stale: nothing is offered
+    BookingLink.objects.update(stale_sources_busy=False)
+    assert offered(link_token, slot_start)  # the owner chose to keep offering
+
+
+def test_hostile_feeds_change_nothing(owner, feeds):
+    start = berlin_at(10)
+    url = feeds.serve("/h.ics", Answer(200, ics(vevent("a", start, start + dt.timedelta(hours=1)))),
+                      Answer(200, ics(vevent("b", start, start + dt.timedelta(hours=1)),
+                                      "BEGIN:VEVENT\r\nUID:s\r\nDTSTAMP:20270101T000000Z\r\n"
+                                      "DTSTART:20270101T000000Z\r\nRRULE:FREQ=SECONDLY\r\nEND:VEVENT")))  # fmt: skip
+    source = services.add_ical_source(owner, name="Odd", url=url)
+    services.refresh(source.pk)
+    services.refresh(source.pk)
+    source.refresh_from_db()
+    assert "every second or minute" in source.last_error
+    assert BusyBlock.objects.filter(source=source).count() == 1
+
+
+def test_a_radicale_calendar_with_a_password_a_series_and_an_exception(owner, radicale, link_token):  # noqa: F811
+    assert radicale.request("MKCALENDAR", "maria/work/") == 201
+    first = berlin_at(10, days_ahead=3)
+    weekly = "\r\n".join([
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN",
+        "BEGIN:VEVENT", "UID:weekly", "DTSTAMP:20270101T000000Z",
+        f"DTSTART;TZID=Europe/Berlin:{first:%Y%m%dT%H%M%S}",
+        f"DTEND;TZID=Europe/Berlin:{first + dt.timedelta(hours=1):%Y%m%dT%H%M%S}",
+        "RRULE:FREQ=WEEKLY;COUNT=3", "SUMMARY:Standup", "END:VEVENT",
+        "BEGIN:VEVENT", "UID:weekly", "DTSTAMP:20270101T000000Z",
+        f"RECURRENCE-ID;TZID=Europe/Berlin:{first + dt.timedelta(days=7):%Y%m%dT%H%M%S}",
+        f"DTSTART;TZID=Europe/Berlin:{first + dt.timedelta(days=7, hours=4):%Y%m%dT%H%M%S}",
+        f"DTEND;TZID=Europe/Berlin:{first + dt.timedelta(days=7, hours=5):%Y%m%dT%H%M%S}",
+        "SUMMARY:Standup (moved)", "END:VEVENT", "END:VCALENDAR", ""])  # fmt: skip
+    assert radicale.request("PUT", "maria/work/weekly.ics", weekly.encode(),
+                            {"Content-Type": "text/calendar"}) == 201  # fmt: skip
+    source = services.add_caldav_source(owner, name="Work", caldav_url=radicale.url("maria/work/"),
+                                        username="maria", password=radicale.password)  # fmt: skip
+    assert radicale.password not in source.password_secret
+    services.refresh(source.pk)
+    source.refresh_from_db()
+    assert source.last_error == "" and source.block_count == 3
+    assert not offered(link_token, first)
+    moved_away = first + dt.timedelta(days=7)
+    assert offered(link_token, moved_away) or moved_away.weekday() >= 5
+    assert not offered(link_token, first + dt.timedelta(days=7, hours=4))
+
+    wrong = services.add_caldav_source(owner, name="Wrong", caldav_url=radicale.url("maria/work/"),
+                                       username="maria", password="not-it")  # fmt: skip
+    services.refresh(wrong.pk)
+    wrong.refresh_from_db()
+    assert wrong.last_error.startswith("The server answered 401: check the user name and password")
+
+
+def test_the_worker_reads_a_new_source(
+    owner,
+    feeds,
+    run_worker,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    start = berlin_at(10)
+    with django_capture_on_commit_callbacks(execute=True):
+        source = services.add_ical_source(owner, name="Private", url=feeds.feed(
+            "/w.ics", ics(vevent("a", start, start + dt.timedelta(hours=1)))))  # fmt: skip
+    run_worker()
+    source.refresh_from_db()
+    assert source.last_success_at is not None and source.block_count == 1
