@@ -158,16 +158,15 @@ def test_a_radicale_calendar_with_a_password_a_series_and_an_exception(owner, ra
     assert wrong.last_error.startswith("The server answered 401: check the user name and password")
 
 
+@pytest.mark.django_db(transaction=True)
 def test_the_worker_reads_a_new_source(
     owner,
     feeds,
     run_worker,  # noqa: F811
-    django_capture_on_commit_callbacks,
 ):
     start = berlin_at(10)
-    with django_capture_on_commit_callbacks(execute=True):
-        source = services.add_ical_source(owner, name="Private", url=feeds.feed(
-            "/w.ics", ics(vevent("a", start, start + dt.timedelta(hours=1)))))  # fmt: skip
+    source = services.add_ical_source(owner, name="Private", url=feeds.feed(
+        "/w.ics", ics(vevent("a", start, start + dt.timedelta(hours=1)))))  # fmt: skip
     run_worker()
     source.refresh_from_db()
     assert source.last_success_at is not None and source.block_count == 1
