@@ -12,7 +12,9 @@ and returns only the merged intervals, as epoch-microsecond integers.
 What the database reads: single events from the attendances' copy of their window (as
 ``events.occurrences._busy_rows`` does), the stored occurrences
 (``events.occurrence_store``) of the series attended, and the busy blocks of the
-person's outside calendars (``sources.models.BusyBlock``). Occurrences the store does not
+person's outside calendars (``sources``): only for people who have any (the same
+statement names them), their busy time is then read from its per-day summary
+(``sources.busy_days``) and joined in Python. Occurrences the store does not
 hold (a window beyond a series' stored range) are not here: ``occurrences.busy_intervals``
 expands those on demand and merges them in.
 """
@@ -20,12 +22,14 @@ expands those on demand and merges them in.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 
 from django.db import connections
-from django.db.models import IntegerField, Q, QuerySet, Value
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from sources.models import BusyBlock, BusySource
+from sources import busy_days
+from sources.models import BusySource
 from sources.selectors import stale_q
 
 from .models import Attendee, micros
@@ -96,14 +100,7 @@ def _spans(user_ids: list[int], start: dt.datetime, end: dt.datetime) -> QuerySe
         event__stored_occurrences__start__lt=micros(end),
         event__stored_occurrences__end__gt=micros(start),
     ).values_list("user_id", "event__stored_occurrences__start", "event__stored_occurrences__end")
-    # Busy time from the person's other calendars (sources/), kept as the same integers.
-    outside = BusyBlock.objects.filter(
-        user_id__in=user_ids,
-        start__gte=micros(earliest),
-        start__lt=micros(end),
-        end__gt=micros(start),
-    ).values_list("user_id", "start", "end")
-    return singles.union(stored, outside, all=True)
+    return singles.union(stored, all=True)
 
 
 def _uncovered(user_ids: list[int], start: dt.datetime, end: dt.datetime) -> QuerySet:
@@ -128,14 +125,20 @@ def _uncovered(user_ids: list[int], start: dt.datetime, end: dt.datetime) -> Que
     )
 
 
-def _stale(user_ids: list[int]) -> QuerySet:
-    """(2, user_id, -, -, -) of the people with an outside calendar gone stale (its
-    busy blocks may miss what is there now: ``sources.selectors.stale_q``)."""
+def _sources(user_ids: list[int]) -> QuerySet:
+    """(2 or 4, user_id, -, -, -) for each outside calendar of these people: 2 when it is
+    stale (its busy blocks may miss what is there now: ``sources.selectors.stale_q``),
+    4 when fresh. Most people have none, and then nothing more is read."""
     nothing = Value(None, output_field=IntegerField())
+    kind = Case(
+        When(stale_q(timezone.now()), then=Value(2)),
+        default=Value(4),
+        output_field=IntegerField(),
+    )
     return (
-        BusySource.objects.filter(stale_q(timezone.now()), user_id__in=user_ids)
+        BusySource.objects.filter(user_id__in=user_ids)
         .order_by()
-        .annotate(row_kind=Value(2, output_field=IntegerField()), a=nothing, b=nothing, c=nothing)
+        .annotate(row_kind=kind, a=nothing, b=nothing, c=nothing)
         .values_list("row_kind", "user_id", "a", "b", "c")
     )
 
@@ -148,7 +151,7 @@ def merged_busy(
     cover the window (their occurrences outside it are the caller's to expand); and the
     people with a stale outside calendar. One statement."""
     spans = _spans(user_ids, start, end)
-    uncovered = _uncovered(user_ids, start, end).union(_stale(user_ids), all=True)
+    uncovered = _uncovered(user_ids, start, end).union(_sources(user_ids), all=True)
     alias = spans.db
     connection = connections[alias]
     spans_sql, spans_params = spans.query.get_compiler(alias).as_sql()
@@ -158,13 +161,39 @@ def merged_busy(
     merged: dict[int, MergedBusy] = {uid: [] for uid in user_ids}
     series: list[Uncovered] = []
     stale: set[int] = set()
+    with_sources: set[int] = set()
+    lo, hi = micros(start), micros(end)
     with connection.cursor() as cursor:
-        cursor.execute(sql, (*spans_params, micros(start), micros(end), *uncovered_params))
+        cursor.execute(sql, (*spans_params, lo, hi, *uncovered_params))
         for kind, uid, a, b, c in cursor.fetchall():
-            if kind == 2:
-                stale.add(uid)
-            elif kind:
+            if kind == 0:
+                merged[uid].append((a, b))
+            elif kind == 1:
                 series.append((uid, a, b, c))
             else:
-                merged[uid].append((a, b))
+                with_sources.add(uid)
+                if kind == 2:
+                    stale.add(uid)
+    if with_sources:
+        # The outside busy time, merged per day when it was read (sources.busy_days).
+        for uid, spans in busy_days.busy_in(sorted(with_sources), lo, hi).items():
+            merged[uid] = _join(merged[uid], spans, lo, hi)
     return merged, series, stale
+
+
+def _join(merged: MergedBusy, blocks: MergedBusy, lo: int, hi: int) -> MergedBusy:
+    """Two sorted lists of spans as one merged list, clipped: one linear pass (both come
+    sorted from the statement), not a sort of them all."""
+    out: MergedBusy = []
+    cur_s = cur_e = None
+    for s, e in heapq.merge(merged, blocks):
+        if cur_e is not None and s <= cur_e:
+            if e > cur_e:
+                cur_e = e
+            continue
+        if cur_e is not None:
+            out.append((max(cur_s, lo), min(cur_e, hi)))
+        cur_s, cur_e = s, e
+    if cur_e is not None:
+        out.append((max(cur_s, lo), min(cur_e, hi)))
+    return out

@@ -74,3 +74,25 @@ class BusyBlock(models.Model):
 
     def __str__(self) -> str:
         return f"busy {self.start}-{self.end} from source {self.source_id}"
+
+
+class BusyDay(models.Model):
+    """A person's busy time from all their sources on one UTC day, merged: what the
+    busy-time readers read (``events.busy_merge``), one row a day instead of a row a
+    block, rebuilt from ``BusyBlock`` whenever a source's blocks change.
+
+    ``spans`` is JSON ``[[start, end], ...]`` in epoch microseconds, sorted, merged and
+    clipped to the day.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.BigIntegerField()  # the day's UTC midnight, epoch microseconds
+    spans = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "day"], name="busyday_user_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"busy day {self.day} of {self.user_id}"

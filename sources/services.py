@@ -28,7 +28,7 @@ from accounts.models import User
 from events.models import micros
 from events.validation import MAX_EVENT_LENGTH
 
-from . import crypto, reading
+from . import busy_days, crypto, reading
 from .ical_busy import FeedError
 from .models import BusyBlock, BusySource
 from .safe_http import FetchError, normalize
@@ -125,8 +125,10 @@ def get_source(user: User, source_id: Any) -> BusySource:
     return source
 
 
+@transaction.atomic
 def delete_source(user: User, source_id: Any) -> None:
     get_source(user, source_id).delete()  # its blocks go with it
+    busy_days.rebuild(user.pk)
 
 
 def _pieces(start: dt.datetime, end: dt.datetime):
@@ -187,6 +189,7 @@ def _succeeded(source_id: int, result: reading.Reading, start, end, now) -> Busy
             ],
             batch_size=1000,
         )
+        busy_days.rebuild(source.user_id)
         source.block_count = len(result.spans)
         source.covered_from, source.covered_until = start, end
         source.etag, source.last_modified = result.etag[:300], result.last_modified[:100]
