@@ -47,34 +47,31 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     return _page(request)
 
 
-@login_required
-@require_POST
-def add_ical(request: HttpRequest) -> HttpResponse:
-    form = IcalSourceForm(request.POST, prefix="ical")
+def _add(request: HttpRequest, form: IcalSourceForm | CaldavSourceForm, add, kind: str):
+    """Either form: added (and the page again), or the page with the reasons beside it."""
     if form.is_valid():
         try:
-            services.add_ical_source(request.user, **form.cleaned_data)
+            add(request.user, **form.cleaned_data)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
             messages.success(request, _("Added. It is being read now."))
             return redirect("sources:settings")
-    return _page(request, ical=form, status=400)
+    return _page(request, **{kind: form}, status=400)
+
+
+@login_required
+@require_POST
+def add_ical(request: HttpRequest) -> HttpResponse:
+    form = IcalSourceForm(request.POST, prefix="ical")
+    return _add(request, form, services.add_ical_source, "ical")
 
 
 @login_required
 @require_POST
 def add_caldav(request: HttpRequest) -> HttpResponse:
     form = CaldavSourceForm(request.POST, prefix="caldav")
-    if form.is_valid():
-        try:
-            services.add_caldav_source(request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("Added. It is being read now."))
-            return redirect("sources:settings")
-    return _page(request, caldav=form, status=400)
+    return _add(request, form, services.add_caldav_source, "caldav")
 
 
 @login_required

@@ -37,7 +37,12 @@ def test_the_page_shows_state_in_plain_words_and_never_the_secret_address(client
 
     bad = client.post(reverse("sources:add_ical"), {"ical-name": "X", "ical-url": "ftp://x/y.ics"})
     assert bad.status_code == 400 and "Only http, https and webcal" in bad.content.decode()
-    assert BusySource.objects.filter(user=owner).count() == 1
+    caldav = {"caldav-name": "Work", "caldav-caldav_url": "https://dav.example/cal/",
+              "caldav-username": "maria", "caldav-password": "s3cret"}  # fmt: skip
+    assert client.post(reverse("sources:add_caldav"), caldav).status_code == 302
+    page = client.get(reverse("sources:settings")).content.decode()
+    assert "https://dav.example" in page and "s3cret" not in page
+    assert BusySource.objects.filter(user=owner).count() == 2
 
 
 def test_someone_elses_source_is_the_same_404(client, owner, colleague):
