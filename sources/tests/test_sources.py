@@ -170,3 +170,55 @@ def test_the_worker_reads_a_new_source(
     run_worker()
     source.refresh_from_db()
     assert source.last_success_at is not None and source.block_count == 1
+
+
+def test_the_server_goes_away_and_comes_back(owner, settings, tmp_path, link_token, client):  # noqa: F811
+    """The issue's walk-through: a Radicale calendar counts; its server stops, the source
+    turns stale, the link blocks, one e-mail goes out; the server returns, all recovers."""
+    from django.urls import reverse
+
+    from .conftest import free_port, start_radicale
+
+    settings.OUTBOUND_ALLOW_PRIVATE = True
+    settings.SOURCE_FAILURES_BEFORE_MAIL = 2
+    port = free_port()
+    server = start_radicale(tmp_path, port)
+    try:
+        assert server.request("MKCALENDAR", "maria/home/") == 201
+        busy = berlin_at(10, days_ahead=4)
+        event = "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN", vevent(
+            "school", busy, busy + dt.timedelta(hours=1)), "END:VCALENDAR", ""])  # fmt: skip
+        assert server.request("PUT", "maria/home/school.ics", event.encode(),
+                              {"Content-Type": "text/calendar"}) == 201  # fmt: skip
+        source = services.add_caldav_source(owner, name="Home", caldav_url=server.url("maria/home/"),
+                                            username="maria", password=server.password)  # fmt: skip
+        services.refresh(source.pk)
+        free = berlin_at(11, days_ahead=4)
+        assert not offered(link_token, busy) and offered(link_token, free)
+    finally:
+        server.stop()
+
+    for _ in range(3):
+        services.refresh(source.pk)
+    source.refresh_from_db()
+    assert source.last_error.startswith("The server could not be reached")
+    # An hour passes without a good read: stale.
+    BusySource.objects.filter(pk=source.pk).update(
+        last_success_at=source.last_success_at - dt.timedelta(hours=2)
+    )
+    assert not offered(link_token, free)
+    client.force_login(owner)
+    page = client.get(reverse("sources:settings")).content.decode()
+    assert "Not read since" in page and "could not be reached" in page
+    mails = [m for m in OutboxMessage.objects.all() if owner.email in m.recipients]
+    assert len(mails) == 1
+
+    server = start_radicale(tmp_path, port)  # the same calendar, back on the same address
+    try:
+        services.refresh(source.pk)
+    finally:
+        server.stop()
+    source.refresh_from_db()
+    assert source.last_error == "" and source.failure_mailed_at is None
+    assert not offered(link_token, busy) and offered(link_token, free)
+    assert "Not read since" not in client.get(reverse("sources:settings")).content.decode()
