@@ -51,3 +51,23 @@ def test_blocks_of_two_sources_merge_and_cross_midnight(owner):
     busy_days.rebuild(owner.pk)
     busy = busy_intervals([owner], day, day + dt.timedelta(days=2))[owner.pk]
     assert busy == [Interval(day + dt.timedelta(hours=22), day + dt.timedelta(hours=25))]
+
+
+def test_outside_busy_time_counts_in_freebusy_and_the_planner(
+    client, owner, colleague, colleague_token
+):
+    from events.selectors import busy_blocks
+
+    day = dt.datetime(2027, 3, 10, tzinfo=UTC)
+    block(source(owner, "Private"), day + dt.timedelta(hours=9), day + dt.timedelta(hours=10))
+    busy_days.rebuild(owner.pk)
+    answer = client.get("/api/v1/freebusy", {"users": owner.pk, "start": day.isoformat(),
+                        "end": (day + dt.timedelta(days=1)).isoformat()},
+                        HTTP_AUTHORIZATION=f"Bearer {colleague_token}")  # fmt: skip
+    assert answer.status_code == 200
+    (person,) = answer.json()["users"]
+    assert [(b["start"], b["end"]) for b in person["busy"]] == [
+        ("2027-03-10T09:00:00Z", "2027-03-10T10:00:00Z")
+    ]
+    (seen,) = busy_blocks([owner], day, day + dt.timedelta(days=1), viewer=colleague)[owner.pk]
+    assert (seen.start, seen.title) == (day + dt.timedelta(hours=9), None)
