@@ -105,7 +105,8 @@ def read_caldav(
     times = {"start": _utc(start), "end": _utc(end)}
     answer = fetch(url, method="REPORT", headers=headers, auth=auth,
                    body=FREE_BUSY.format(**times).encode())  # fmt: skip
-    if answer.status in (401, 403, 404) or answer.status >= 500:
+    # 501 Not Implemented (or a 4xx about the request itself): no free-busy-query here.
+    if answer.status in (401, 403, 404) or (answer.status >= 500 and answer.status != 501):
         raise _status_error(answer)
     if answer.status == 200 and b"VFREEBUSY" in answer.body:
         try:

@@ -69,6 +69,20 @@ def _handler(server: FeedServer):
             self.end_headers()
             self.wfile.write(answer.body)
 
+        def do_REPORT(self) -> None:
+            """A CalDAV REPORT: answered from ``<path>#free-busy`` or ``<path>#query``."""
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            kind = "#free-busy" if b"free-busy-query" in body else "#query"
+            server.requests.append((self.path + kind, dict(self.headers)))
+            queue = server.answers.get(self.path + kind) or [Answer(404, b"missing")]
+            answer = queue[0]
+            self.send_response(answer.status)
+            for name, value in answer.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(answer.body)))
+            self.end_headers()
+            self.wfile.write(answer.body)
+
         def log_message(self, *args) -> None:
             pass
 

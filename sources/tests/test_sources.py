@@ -222,3 +222,27 @@ def test_the_server_goes_away_and_comes_back(owner, settings, tmp_path, link_tok
     assert source.last_error == "" and source.failure_mailed_at is None
     assert not offered(link_token, busy) and offered(link_token, free)
     assert "Not read since" not in client.get(reverse("sources:settings")).content.decode()
+
+
+def test_a_caldav_server_without_free_busy_is_read_by_calendar_query(owner, feeds):
+    """Some servers answer no free-busy-query (501 here): the events of the window are
+    asked for instead and read like a feed (a transparent one stays free)."""
+    start = berlin_at(10)
+    busy = ics(vevent("a", start, start + dt.timedelta(hours=1))).decode()
+    free = ics(vevent("b", start + dt.timedelta(hours=3), start + dt.timedelta(hours=4),
+                      "TRANSP:TRANSPARENT")).decode()  # fmt: skip
+    multistatus = f"""<?xml version="1.0"?><d:multistatus xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
+<d:response><d:href>/cal/a.ics</d:href><d:propstat><d:prop><c:calendar-data>{busy}</c:calendar-data></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>
+<d:response><d:href>/cal/b.ics</d:href><d:propstat><d:prop><c:calendar-data>{free}</c:calendar-data></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>
+</d:multistatus>"""
+    feeds.serve("/cal/#free-busy", Answer(501, b"not here"))
+    feeds.serve(
+        "/cal/#query", Answer(207, multistatus.encode(), {"Content-Type": "application/xml"})
+    )
+    source = services.add_caldav_source(owner, name="Old server", caldav_url=feeds.url("/cal/"),
+                                        username="maria", password="pw")  # fmt: skip
+    services.refresh(source.pk)
+    source.refresh_from_db()
+    assert source.last_error == "" and source.block_count == 1
+    assert [path for path, _h in feeds.requests] == ["/cal/#free-busy", "/cal/#query"]
+    assert all(h.get("Authorization", "").startswith("Basic ") for _p, h in feeds.requests)
