@@ -4,6 +4,7 @@ when they fail, recovering by themselves."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -11,9 +12,11 @@ from booking.models import BookingLink
 from booking.selectors import slots_for_link
 from booking.services import book
 from booking.tests.conftest import berlin_at, link_token, slot_start, visitor  # noqa: F401
+from events.models import micros
 from mail.models import OutboxMessage
 from mail.tests.conftest import run_worker  # noqa: F401
 from sources import services
+from sources.ical_busy import busy_spans
 from sources.models import BusyBlock, BusySource
 
 from .conftest import Answer
@@ -246,3 +249,17 @@ def test_a_caldav_server_without_free_busy_is_read_by_calendar_query(owner, feed
     assert source.last_error == "" and source.block_count == 1
     assert [path for path, _h in feeds.requests] == ["/cal/#free-busy", "/cal/#query"]
     assert all(h.get("Authorization", "").startswith("Basic ") for _p, h in feeds.requests)
+
+
+@pytest.mark.parametrize("name", ["google.ics", "outlook.ics"])
+def test_google_and_outlook_feeds_over_http(owner, feeds, name):
+    data = (Path(__file__).with_name("feeds") / name).read_bytes()
+    source = services.add_ical_source(owner, name=name, url=feeds.feed("/" + name, data))
+    now = dt.datetime(2026, 12, 15, tzinfo=dt.UTC)  # the feeds' dates lie in 2027
+    services.refresh(source.pk, now=now)
+    source.refresh_from_db()
+    expected = busy_spans(data, now - services.HISTORY, now + services.HORIZON,
+                          default_zone=owner.timezone)  # fmt: skip
+    assert source.last_error == "" and source.block_count == len(expected) > 0
+    stored = sorted(BusyBlock.objects.filter(source=source).values_list("start", "end"))
+    assert stored == [(micros(s), micros(e)) for s, e in expected]
