@@ -13,6 +13,7 @@ import hashlib
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 
 def _fernet() -> MultiFernet:
@@ -42,4 +43,8 @@ def decrypt(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:
-        raise ValueError("ENCRYPTION_KEY does not open this stored credential") from None
+        raise ValueError(
+            _(
+                "The stored address or password cannot be opened with the server's ENCRYPTION_KEY; enter it again."
+            )
+        ) from None

@@ -263,3 +263,11 @@ def test_google_and_outlook_feeds_over_http(owner, feeds, name):
     assert source.last_error == "" and source.block_count == len(expected) > 0
     stored = sorted(BusyBlock.objects.filter(source=source).values_list("start", "end"))
     assert stored == [(micros(s), micros(e)) for s, e in expected]
+
+
+def test_a_credential_the_key_cannot_open_is_said_plainly(owner, settings, feeds):
+    source = services.add_ical_source(owner, name="Private", url=feeds.feed("/k.ics", ics()))
+    settings.ENCRYPTION_KEY = "another-key-entirely-0123456789-abcdefgh"
+    services.refresh(source.pk)
+    source.refresh_from_db()
+    assert "ENCRYPTION_KEY; enter it again" in source.last_error
