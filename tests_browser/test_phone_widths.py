@@ -16,12 +16,15 @@ from django.utils import timezone
 
 from accounts.services import create_api_token
 from booking.services import BookingRequest, book, configure_link
+from dav.app_passwords import create_app_password
 from dav.services import turn_on
 from events.guests import link_token
 from events.models import Attendee
 from events.services import event_create
 from mail.models import SenderMailbox
 from notifications.services import notify
+from sources.models import BusySource
+from sources.services import add_ical_source
 
 from .conftest import CHROMIUM_ARGS  # noqa: F401 - the browser fixtures live there
 from .test_calendar import sign_in
@@ -62,6 +65,15 @@ def test_no_page_scrolls_sideways_on_a_phone(phone_page, live_server, owner, col
         ],
     )
     create_api_token(owner, "Phone sync on the long train ride")
+    create_app_password(owner, "Bartholomew's extraordinarily long-named tablet")
+    source = add_ical_source(
+        owner, name="Private calendar of the family Featherstonehaugh",
+        url="https://calendar.google.com/calendar/ical/someone%40gmail.com/private-abc/basic.ics",
+    )  # fmt: skip
+    BusySource.objects.filter(pk=source.pk).update(
+        last_error="The server answered 401: check the user name and password, or the address.",
+        last_error_at=timezone.now(), consecutive_failures=3,
+    )  # fmt: skip
     turn_on(owner)
     notify(owner, "Bartholomew Featherstonehaugh-Montgomery accepted “Quarterly review”")
     _link, token = configure_link(owner, {"min_notice_minutes": 0}, switch_on=True)
@@ -96,7 +108,8 @@ def test_no_page_scrolls_sideways_on_a_phone(phone_page, live_server, owner, col
         f"/booking/bookings/{booking.pk}/decline/",
         "/accounts/settings/",
         "/accounts/settings/sender-mailboxes/",
-        "/accounts/settings/feed/",
+        "/accounts/settings/devices/",
+        "/accounts/settings/busy-sources/",
         "/accounts/employees/",
         "/notifications/",
         # Pages of people who are not users.
