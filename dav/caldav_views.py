@@ -9,6 +9,7 @@ made, renamed or removed from a client (403 DAV:need-privileges).
 
 from __future__ import annotations
 
+import functools
 from xml.etree.ElementTree import Element
 
 from django.http import (
@@ -161,14 +162,13 @@ def _own(request: HttpRequest, user_id: int) -> None:
 
 
 def _guard(view):
+    @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
             return view(request, *args, **kwargs)
         except NotFound:
             return HttpResponse("Not found.\n", status=404, content_type="text/plain")
 
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
     return dav_login_required(wrapper)
 
 

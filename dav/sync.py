@@ -29,9 +29,14 @@ class InvalidSyncToken(ValueError):
 
 
 def fingerprint(objects: Iterable[CalendarObject]) -> str:
+    return _mark({o.name: o.version for o in objects})
+
+
+def _mark(versions: dict[str, str]) -> str:
+    """The same digest for the same calendar state (the ctag, a snapshot's identity)."""
     h = hashlib.sha256()
-    for obj in sorted(objects, key=lambda o: o.name):
-        h.update(f"{obj.name}\0{obj.version}\n".encode())
+    for name in sorted(versions):
+        h.update(f"{name}\0{versions[name]}\n".encode())
     return h.hexdigest()
 
 
@@ -41,10 +46,7 @@ def current_token(user: User, objects: list[CalendarObject]) -> str:
 
 
 def _token(user: User, versions: dict[str, str]) -> str:
-    h = hashlib.sha256()
-    for name in sorted(versions):
-        h.update(f"{name}\0{versions[name]}\n".encode())
-    mark = h.hexdigest()
+    mark = _mark(versions)
     state = SyncState.objects.filter(user=user, fingerprint=mark).order_by("-pk").first()
     if state is None:
         snapshot = zlib.compress(json.dumps(versions).encode())

@@ -22,7 +22,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from scheduling.intervals import Interval, merge_pairs_clipped
-from sources.selectors import outside_blocks, users_with_stale_sources
+from sources.selectors import outside_busy
 from sources.tasks import ask_worker_to_sweep
 
 from . import busy_merge, occurrence_store
@@ -243,15 +243,6 @@ def _unstored_spans(
     return found
 
 
-def _stale_users(user_ids: list[int]) -> set[int]:
-    """People with an outside calendar that could not be read for too long; a read that
-    meets one makes sure the worker's sweep is running (it may have been lost)."""
-    stale = users_with_stale_sources(user_ids)
-    if stale:
-        ask_worker_to_sweep()
-    return stale
-
-
 def busy_intervals(
     users: Iterable[User], start: dt.datetime, end: dt.datetime, *, stale_as_busy: bool = True
 ) -> dict[int, list[Interval]]:
@@ -294,9 +285,12 @@ def busy_blocks(
     """
     user_ids = [u.pk for u in users]
     per_user = _busy_times(user_ids, start, end)
-    for user_id, s, e in outside_blocks(user_ids, start, end):
-        per_user.setdefault(user_id, []).append((s, e, None))
-    for user_id in _stale_users(user_ids):
+    outside, stale = outside_busy(user_ids, start, end)
+    for user_id, spans in outside.items():
+        per_user.setdefault(user_id, []).extend((s, e, None) for s, e in spans)
+    if stale:
+        ask_worker_to_sweep()  # the sweep may have been lost with its worker
+    for user_id in stale:
         per_user.setdefault(user_id, []).append((micros(start), micros(end), None))
     event_ids = {event for times in per_user.values() for _s, _e, event in times}
     titles = dict(

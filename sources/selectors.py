@@ -9,9 +9,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from events.models import micros
-from events.validation import earliest_start_reaching
+from scheduling.intervals import merge_pairs_clipped
 
-from .models import BusyBlock, BusySource
+from . import busy_days
+from .models import BusySource
 
 
 def stale_after() -> dt.timedelta:
@@ -30,26 +31,28 @@ def stale_q(now: dt.datetime) -> Q:
     return Q(last_success_at__lt=limit) | Q(last_success_at__isnull=True, created_at__lt=limit)
 
 
-def users_with_stale_sources(user_ids: list[int], now: dt.datetime | None = None) -> set[int]:
-    now = now or timezone.now()
-    rows = BusySource.objects.filter(stale_q(now), user_id__in=user_ids).values_list(
-        "user_id", flat=True
-    )
-    return set(rows)
-
-
 def sources_of(user) -> list[BusySource]:
     return list(BusySource.objects.filter(user=user))
 
 
-def outside_blocks(user_ids: list[int], start: dt.datetime, end: dt.datetime) -> list[tuple]:
-    """(user_id, start, end) of the outside calendars' busy blocks touching the window,
-    in epoch microseconds (each block is at most an event's length long)."""
-    return list(
-        BusyBlock.objects.filter(
-            user_id__in=user_ids,
-            start__gte=micros(earliest_start_reaching(start)),
-            start__lt=micros(end),
-            end__gt=micros(start),
-        ).values_list("user_id", "start", "end")
+def outside_busy(
+    user_ids: list[int], start: dt.datetime, end: dt.datetime
+) -> tuple[dict[int, list[tuple[int, int]]], set[int]]:
+    """Each person's outside busy time in the window (merged, epoch microseconds, from
+    the per-day summary ``busy_days``) and who has a stale source. One query for people
+    without sources (most), two for the others."""
+    now = timezone.now()
+    sources = BusySource.objects.filter(user_id__in=user_ids).only(
+        "user_id", "last_success_at", "created_at"
     )
+    with_sources, stale = set(), set()
+    for source in sources:
+        with_sources.add(source.user_id)
+        if is_stale(source, now):
+            stale.add(source.user_id)
+    if not with_sources:
+        return {}, stale
+    lo, hi = micros(start), micros(end)
+    spans = busy_days.busy_in(sorted(with_sources), lo, hi)
+    # A span the summary cut at midnight is one block again.
+    return {uid: merge_pairs_clipped(s, lo, hi) for uid, s in spans.items()}, stale
