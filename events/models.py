@@ -13,6 +13,7 @@ from django.db.models.functions import Lower
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
+from scheduling.instants import EPOCH, as_instant, micros  # noqa: F401 (re-exported)
 from scheduling.recurrence import UNBOUNDED, Series, parse_rule
 
 
@@ -198,20 +199,6 @@ class SeriesOccurrence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.series_id}: {as_instant(self.start).isoformat()}"
-
-
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_MICROSECOND = dt.timedelta(microseconds=1)
-
-
-def micros(moment: dt.datetime) -> int:
-    """An aware instant as microseconds since the epoch (exact)."""
-    return (moment - EPOCH) // _MICROSECOND
-
-
-def as_instant(value: int) -> dt.datetime:
-    """Microseconds since the epoch as an aware UTC datetime (exact)."""
-    return EPOCH + value * _MICROSECOND
 
 
 class Guest(models.Model):

@@ -10,10 +10,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
 
+from scheduling.instants import MAX_SPAN_LENGTH
+
 MAX_TITLE = 200
 MAX_DESCRIPTION = 10_000
 MAX_LOCATION = 500
-MAX_EVENT_LENGTH = dt.timedelta(days=31)
+MAX_EVENT_LENGTH = MAX_SPAN_LENGTH
 
 #: The instants Rendezvous takes: the years 1900 to 2200 (UTC). Wide enough for any
 #: meeting, and far enough from datetime's own limits (years 1 to 9999) that no local-time

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from events.models import micros
+from scheduling.instants import micros
 from scheduling.intervals import merge_pairs_clipped
 
 from . import busy_days

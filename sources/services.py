@@ -25,8 +25,7 @@ from django.utils.translation import gettext as _
 
 from accounts.emails import render_and_queue
 from accounts.models import User
-from events.models import micros
-from events.validation import MAX_EVENT_LENGTH
+from scheduling.instants import MAX_SPAN_LENGTH, micros
 
 from . import busy_days, crypto, reading
 from .ical_busy import FeedError
@@ -133,9 +132,9 @@ def delete_source(user: User, source_id: Any) -> None:
 
 def _pieces(start: dt.datetime, end: dt.datetime):
     """A span as stored: pieces no longer than an event may be (see BusyBlock)."""
-    while end - start > MAX_EVENT_LENGTH:
-        yield start, start + MAX_EVENT_LENGTH
-        start += MAX_EVENT_LENGTH
+    while end - start > MAX_SPAN_LENGTH:
+        yield start, start + MAX_SPAN_LENGTH
+        start += MAX_SPAN_LENGTH
     yield start, end
 
 

@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from events.models import as_instant, micros
 from events.selectors import busy_intervals
+from scheduling.instants import as_instant, micros
 from scheduling.intervals import Interval
 from sources import busy_days, crypto
 from sources.models import BusyBlock, BusyDay, BusySource

@@ -12,9 +12,9 @@ from booking.models import BookingLink
 from booking.selectors import slots_for_link
 from booking.services import book
 from booking.tests.conftest import berlin_at, link_token, slot_start, visitor  # noqa: F401
-from events.models import micros
 from mail.models import OutboxMessage
 from mail.tests.conftest import run_worker  # noqa: F401
+from scheduling.instants import micros
 from sources import services
 from sources.ical_busy import busy_spans
 from sources.models import BusyBlock, BusySource
