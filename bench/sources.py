@@ -10,7 +10,8 @@ Two employees with the same 2,000 seeded events in the 60 days from tomorrow (30
 them weekly series, ``bench.seed.person_calendar``, keeping 13:00-14:00 free so there
 are slots to offer); the second also has two busy sources holding 2,000 busy blocks
 each in those days (as the worker stores them after a read: merged, so quarter hours
-that do not touch; fresh, not stale). Timed,
+that do not touch; fresh, not stale; outside the hour the events keep free, so both
+links offer the same slots). Timed,
 interleaved: ``GET /api/v1/public/booking/<token>/slots`` for the 60 days of each
 link (gunicorn, ``--workers``). Target: with sources ≤ 1.2× without.
 """
@@ -21,7 +22,7 @@ import argparse
 import json
 import random
 import tempfile
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench import seed
@@ -73,6 +74,7 @@ def prepare(args: argparse.Namespace, env: dict[str, str]) -> tuple[str, str, st
         if key == "sources":
             rng = random.Random(args.seed + 7)
             lo = seed.local_midnight(first)
+            quiet = seed.quiet_hour()
             for n in range(2):
                 source = BusySource.objects.create(
                     user=user, name=f"Outside {n}", kind=BusySource.Kind.ICAL,
@@ -81,18 +83,25 @@ def prepare(args: argparse.Namespace, env: dict[str, str]) -> tuple[str, str, st
                     next_fetch_at=timezone.now() + timedelta(days=1), block_count=BLOCKS,
                 )  # fmt: skip
                 # As the worker stores a read: merged, so no two blocks touch. 2,000
-                # quarter hours among every other quarter hour of the 60 days.
-                quarters = rng.sample(range(0, args.days * 96, 2), BLOCKS)
+                # quarter hours among every other quarter hour of the 60 days, outside
+                # the hour the events keep free, so both links offer the same slots.
+                quarters = rng.sample([q for q in range(0, args.days * 96, 2)
+                                       if not quiet(quarter(lo, q), quarter(lo, q + 1))],
+                                      BLOCKS)  # fmt: skip
                 blocks = [
                     BusyBlock(source=source, user=user,
-                              start=micros(lo + timedelta(minutes=15 * q)),
-                              end=micros(lo + timedelta(minutes=15 * q + 15)))
+                              start=micros(quarter(lo, q)), end=micros(quarter(lo, q + 1)))
                     for q in sorted(quarters)
                 ]  # fmt: skip
                 BusyBlock.objects.bulk_create(blocks, batch_size=1000)
             busy_days.rebuild(user.pk)  # as the worker does after a read
     close_connections()
     return tokens[0], tokens[1], first.isoformat(), args.days
+
+
+def quarter(midnight: datetime, n: int) -> datetime:
+    """The start of the ``n``-th quarter hour of real time after ``midnight``."""
+    return (midnight + timedelta(minutes=15 * n)).astimezone(UTC)
 
 
 def run_one(args: argparse.Namespace) -> None:
