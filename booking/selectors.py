@@ -17,12 +17,12 @@ from django.utils import timezone
 from accounts.dead_links import DeadLink
 from accounts.models import User
 from accounts.tokens import digest
-from events.selectors import busy_intervals
+from events.selectors import busy_spans
 from scheduling.hours import parse_weekly_hours
 from scheduling.intervals import Interval
 
 from .models import Booking, BookingLink
-from .slots import Rules, busy_query_range, compute_slots, offered_range
+from .slots import Rules, busy_meeting_hours, busy_query_range, compute_slots, offered_range
 
 #: Tokens we mint are 43 (manage) or 52 (link) characters; far longer is not worth hashing.
 MAX_TOKEN_LENGTH = 100
@@ -100,7 +100,7 @@ def slots_for_link(
 ) -> list[Interval]:
     """The slots the link offers with starts in ``[start, end)``.
 
-    One query for the busy time of the whole window (events.selectors.busy_intervals,
+    One query for the busy time of the whole window (events.selectors.busy_spans,
     the same definition of "busy" as the planner), one more for the daily limit when
     one is set, then the pure computation: never a query per slot.
     """
@@ -110,9 +110,8 @@ def slots_for_link(
     if offered is None:
         return []
     busy_lo, busy_hi = busy_query_range(rules, *offered)
-    busy = busy_intervals([link.owner], busy_lo, busy_hi, stale_as_busy=link.stale_sources_busy)[
-        link.owner.pk
-    ]
+    spans = busy_spans([link.owner], busy_lo, busy_hi, stale_as_busy=link.stale_sources_busy)
+    busy = busy_meeting_hours(rules, offered, spans[link.owner.pk])
     per_day = (
         booked_per_day(link.owner, rules.tz, busy_lo, busy_hi)
         if rules.daily_limit is not None

@@ -246,7 +246,20 @@ def _unstored_spans(
 def busy_intervals(
     users: Iterable[User], start: dt.datetime, end: dt.datetime, *, stale_as_busy: bool = True
 ) -> dict[int, list[Interval]]:
-    """Merged busy time per user in ``[start, end)``, recurring events included.
+    """Merged busy time per user in ``[start, end)``, recurring events included, as
+    intervals (``busy_spans`` tells the rules)."""
+    return {
+        uid: [Interval(as_instant(s), as_instant(e)) for s, e in spans]
+        for uid, spans in busy_spans(users, start, end, stale_as_busy=stale_as_busy).items()
+    }
+
+
+def busy_spans(
+    users: Iterable[User], start: dt.datetime, end: dt.datetime, *, stale_as_busy: bool = True
+) -> dict[int, list[tuple[int, int]]]:
+    """Merged busy time per user in ``[start, end)``, recurring events included, as
+    sorted epoch-microsecond pairs: a caller that needs only part of it (booking slots
+    need what meets working hours) converts only that part.
 
     The database merges single events, stored occurrences and outside calendars' busy
     blocks (``events.busy_merge``); only occurrences the store lacks are expanded here
@@ -269,10 +282,7 @@ def busy_intervals(
             if extra.get(series_id):
                 merged[user_id] = merge_pairs_clipped([*merged[user_id], *extra[series_id]], lo, hi)
         occurrence_store.ask_worker_to_extend()
-    return {
-        uid: [Interval(as_instant(s), as_instant(e)) for s, e in spans]
-        for uid, spans in merged.items()
-    }
+    return merged
 
 
 def busy_blocks(

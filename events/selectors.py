@@ -10,11 +10,12 @@ from django.http import Http404
 from accounts.models import User
 
 from .models import Attendee, Event, GuestMessage, Proposal
-from .occurrences import Occurrence, busy_blocks, busy_intervals, expand, window_q
+from .occurrences import Occurrence, busy_blocks, busy_intervals, busy_spans, expand, window_q
 
 __all__ = [
     "busy_blocks",
     "busy_intervals",
+    "busy_spans",
     "events_in_range",
     "get_event_for_organizer",
     "get_event_for_user",
