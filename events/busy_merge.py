@@ -22,12 +22,12 @@ expands those on demand and merges them in.
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 
 from django.db import connections
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from scheduling.intervals import merge_pairs_in
 from sources import busy_days
 from sources.models import BusySource
 from sources.selectors import stale_q
@@ -177,23 +177,5 @@ def merged_busy(
     if with_sources:
         # The outside busy time, merged per day when it was read (sources.busy_days).
         for uid, spans in busy_days.busy_in(sorted(with_sources), lo, hi).items():
-            merged[uid] = _join(merged[uid], spans, lo, hi)
+            merged[uid] = merge_pairs_in(merged[uid] + spans, lo, hi)
     return merged, series, stale
-
-
-def _join(merged: MergedBusy, blocks: MergedBusy, lo: int, hi: int) -> MergedBusy:
-    """Two sorted lists of spans as one merged list, clipped: one linear pass (both come
-    sorted from the statement), not a sort of them all."""
-    out: MergedBusy = []
-    cur_s = cur_e = None
-    for s, e in heapq.merge(merged, blocks):
-        if cur_e is not None and s <= cur_e:
-            if e > cur_e:
-                cur_e = e
-            continue
-        if cur_e is not None:
-            out.append((max(cur_s, lo), min(cur_e, hi)))
-        cur_s, cur_e = s, e
-    if cur_e is not None:
-        out.append((max(cur_s, lo), min(cur_e, hi)))
-    return out

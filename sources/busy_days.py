@@ -37,8 +37,9 @@ def rebuild(user_id: int) -> int:
 
 
 def busy_in(user_ids: list[int], lo: int, hi: int) -> dict[int, list[tuple[int, int]]]:
-    """Each person's merged outside busy spans overlapping ``[lo, hi)`` (microseconds),
-    sorted, not clipped."""
+    """Each person's merged outside busy spans of the days that meet ``[lo, hi)``
+    (microseconds), sorted; the first and last day's may lie partly or wholly outside:
+    the caller clips (``scheduling.intervals.merge_pairs_in`` does, for free)."""
     out: dict[int, list[tuple[int, int]]] = defaultdict(list)
     rows = (
         BusyDay.objects.filter(user_id__in=user_ids, day__gte=lo - lo % DAY, day__lt=hi)
@@ -46,5 +47,5 @@ def busy_in(user_ids: list[int], lo: int, hi: int) -> dict[int, list[tuple[int, 
         .values_list("user_id", "spans")
     )
     for user_id, spans in rows:
-        out[user_id].extend((s, e) for s, e in json.loads(spans) if s < hi and e > lo)
+        out[user_id].extend(map(tuple, json.loads(spans)))
     return out

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from scheduling.instants import micros
-from scheduling.intervals import merge_pairs_clipped
+from scheduling.intervals import merge_pairs_in
 
 from . import busy_days
 from .models import BusySource
@@ -55,4 +55,4 @@ def outside_busy(
     lo, hi = micros(start), micros(end)
     spans = busy_days.busy_in(sorted(with_sources), lo, hi)
     # A span the summary cut at midnight is one block again.
-    return {uid: merge_pairs_clipped(s, lo, hi) for uid, s in spans.items()}, stale
+    return {uid: merge_pairs_in(s, lo, hi) for uid, s in spans.items()}, stale

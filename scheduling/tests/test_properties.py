@@ -17,6 +17,8 @@ from scheduling.intervals import (
     intersect_all,
     merge,
     merge_clipped,
+    merge_pairs_clipped,
+    merge_pairs_in,
     subtract,
     total,
 )
@@ -331,3 +333,15 @@ def test_merge_clipped_equals_merging_the_clipped_intervals(pair):
         expected = clip(spans, window)
         got = merge_clipped(((iv.start, iv.end) for iv in spans), window.start, window.end)
         assert got == expected
+
+
+@given(
+    st.lists(st.tuples(st.integers(-50, 150), st.integers(1, 40)), max_size=30),
+    st.integers(-20, 80),
+    st.integers(1, 100),
+)
+def test_merge_pairs_in_equals_merge_pairs_clipped(raw, start, length):
+    """The outside-calendar join's shortcut merges and clips as the general merge does."""
+    pairs = [(s, s + n) for s, n in raw]
+    end = start + length
+    assert merge_pairs_in(list(pairs), start, end) == merge_pairs_clipped(pairs, start, end)
