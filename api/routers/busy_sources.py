@@ -9,7 +9,10 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
+from pydantic import field_validator
+from pydantic_core import PydanticCustomError
 
 from sources import services
 from sources.models import BusySource
@@ -27,6 +30,16 @@ class BusySourceIn(_Input):
     caldav_url: str | None = Field(None, description="Or: a calendar on a CalDAV server …")
     username: str | None = Field(None, description="… its user name …")
     password: str | None = Field(None, description="… and password (stored encrypted).")
+
+    @field_validator("caldav_url")
+    @classmethod
+    def _one_kind(cls, caldav_url: str | None, info: Any) -> str | None:
+        """Both addresses at once is a mistake to name, not one to guess through."""
+        if caldav_url is not None and info.data.get("url") is not None:
+            raise PydanticCustomError(
+                "one_kind", _("Give either an iCalendar address or a CalDAV calendar, not both.")
+            )
+        return caldav_url
 
 
 class BusySourceOut(Schema):

@@ -75,6 +75,12 @@ def test_the_api_adds_lists_reads_and_removes_sources(client, owner, owner_token
     assert refused.status_code in (400, 422)
     fields = {e["field"] for e in refused.json()["errors"]}
     assert {"name", "url"} <= fields
+    both = call("post", "", owner_token, {"name": "Both", "url": "https://example.org/x.ics",
+                                          "caldav_url": "https://dav.example/cal/"})  # fmt: skip
+    assert both.status_code == 422
+    assert [e["field"] for e in both.json()["errors"]] == ["caldav_url"]
+    assert "not both" in both.json()["errors"][0]["message"]
+    assert [s["name"] for s in call("get", "", owner_token).json()] == ["Work", "Private"]
     assert call("post", f"/{out['id']}/refresh", owner_token).status_code == 202
     assert call("delete", f"/{out['id']}", colleague_token).status_code == 404
     assert call("delete", f"/{out['id']}", owner_token).status_code == 204
