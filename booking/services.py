@@ -36,7 +36,7 @@ from events.validation import validate_time_zone
 from mail.ical import InvalidCalendarData, validate_email_address
 from notifications.services import notify
 
-from . import emails
+from . import emails, webhook_events
 from .models import (
     DURATION_CHOICES,
     LINK_TOKEN_PURPOSE,
@@ -378,6 +378,7 @@ def _create_booking(
     )
     emails.queue_booker_confirmation(booking, token)
     emails.queue_owner_mail(booking, cancelled=False)
+    webhook_events.report(booking, "booking.created")
     with translation.override(owner.language):
         notify(
             owner,
@@ -536,6 +537,7 @@ def decline_booking(owner: User, booking: Booking, *, message: str = "") -> Book
     booking.ended_at = timezone.now()
     booking.save(update_fields=["status", "ended_at"])
     emails.queue_booker_cancellation(booking, by_owner=True, message=message)
+    webhook_events.report(booking, "booking.declined")
     return booking
 
 
@@ -553,6 +555,7 @@ def cancel_by_booker(manage_token: str) -> Booking:
     booking.save(update_fields=["status", "ended_at"])
     emails.queue_booker_cancellation(booking, by_owner=False)
     emails.queue_owner_mail(booking, cancelled=True)
+    webhook_events.report(booking, "booking.cancelled")
     with translation.override(owner.language):
         notify(
             owner,

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 
-from . import colleague_notices, invitations
+from . import colleague_notices, invitations, webhook_events
 from . import guests as guest_lib
 from . import series as series_rows
 from .models import Attendee, Event, GuestReplyReceipt
@@ -155,6 +155,7 @@ def guest_respond(attendee: Attendee, status: str) -> Attendee:
         )
     if changed:
         invitations.notify_decision(attendee)
+        webhook_events.guest_answered(attendee)
     return attendee
 
 
@@ -335,4 +336,5 @@ def _apply_guest_reply(
         )
     if changed:
         invitations.notify_decision(target)
+        webhook_events.guest_answered(target)
     return "applied", target

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 
-from . import colleague_notices, invitations, series_changes
+from . import colleague_notices, invitations, series_changes, webhook_events
 from . import series as series_rows
 from .models import Event
 from .services import mail_whole
@@ -41,8 +41,24 @@ def event_cancel(
     first occurrence this is "all"). Returns the series (or single event).
 
     A booked meeting is cancelled only by the booking app (``booked_ok``), which also
-    tells the booker; anyone else gets a Conflict.
+    tells the booker; anyone else gets a Conflict. The account's webhooks hear of it
+    (``event.changed``) when something was cancelled.
     """
+    series_pk = event.series_id or event.pk
+    sequence_before = Event.objects.filter(pk=series_pk).values_list("sequence", flat=True).first()
+    series = _cancel(event, actor, scope, occurrence, booked_ok)
+    if series.sequence != sequence_before:
+        webhook_events.event_changed(series)
+    return series
+
+
+def _cancel(
+    event: Event,
+    actor: User,
+    scope: str,
+    occurrence: dt.datetime | None,
+    booked_ok: bool,
+) -> Event:
     scope = series_rows.clean_scope(scope)
     occurrence = series_rows.clean_occurrence(occurrence)
     series, row = lock_event(event)

@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 
-from . import colleague_notices, invitation_queue, invitations, series_changes
+from . import colleague_notices, invitation_queue, invitations, series_changes, webhook_events
 from . import guests as guest_lib
 from . import series as series_rows
 from .models import Attendee, Event
@@ -318,6 +318,7 @@ def event_update(
     tell(result, actor, [u for pk, u in before.items() if pk not in after], "removed")
     if colleague_notices.SEEN_FIELDS & set(changes):
         tell(result, actor, [u for pk, u in after.items() if pk in before], "changed")
+    webhook_events.event_changed(result)
     return result
 
 

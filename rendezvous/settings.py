@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "planner",
     "dav",
     "sources",
+    "webhooks",
     "api",
 ]
 
@@ -136,6 +137,7 @@ TRANSLATED_APPS = [
     "notifications",
     "planner",
     "sources",
+    "webhooks",
 ]
 LOCALE_PATHS = [BASE_DIR / app / "locale" for app in TRANSLATED_APPS] + [BASE_DIR / "locale"]
 USE_I18N = True
@@ -236,6 +238,8 @@ elif len(ENCRYPTION_KEY.split(",")[0].strip()) < 32:
 SOURCE_REFRESH_MINUTES = env_int("SOURCE_REFRESH_MINUTES", 10, minimum=1, maximum=1440)
 SOURCE_STALE_MINUTES = env_int("SOURCE_STALE_MINUTES", 60, minimum=5, maximum=10080)
 SOURCE_FAILURES_BEFORE_MAIL = env_int("SOURCE_FAILURES_BEFORE_MAIL", 3, minimum=1, maximum=100)
+# Webhooks (webhooks/): a receiver failing for this long is switched off, its admins told.
+WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 72, minimum=1, maximum=720)
 PASSWORD_RESETS_PER_ACCOUNT = env_rate("PASSWORD_RESETS_PER_ACCOUNT", "5/h")
 PASSWORD_RESETS_PER_ADDRESS = env_rate("PASSWORD_RESETS_PER_ADDRESS", "20/h")
 

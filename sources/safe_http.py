@@ -30,7 +30,7 @@ MAX_REDIRECTS = 3
 TIMEOUT = 10.0
 DEADLINE = 30.0
 MAX_BYTES = 10 * 1024 * 1024
-USER_AGENT = "Rendezvous busy-time reader (+https://github.com/)"
+USER_AGENT = "Rendezvous (+https://github.com/)"
 
 
 class FetchError(Exception):
@@ -75,10 +75,19 @@ def _resolve(host: str, port: int) -> str:
     addresses = [info[4][0] for info in infos]
     if not addresses or not all(_allowed(a) for a in addresses):
         raise FetchError(
-            _("%(host)s is a private or local address; Rendezvous does not read from there.")
+            _("%(host)s is a private or local address; Rendezvous does not connect there.")
             % {"host": host}
         )
     return addresses[0]
+
+
+def check_destination(url: str) -> None:
+    """Refuse, before anything is stored, an address whose server is private or local
+    (as ``fetch`` would refuse it at every hop)."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        raise FetchError(_("The address has no server name."))
+    _resolve(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
 
 
 class _Pinned(http.client.HTTPConnection):
@@ -122,7 +131,7 @@ def _once(method: str, url: str, headers: dict[str, str], body: bytes | None, st
         response = connection.getresponse()
         length = response.getheader("Content-Length")
         if length and length.isdigit() and int(length) > MAX_BYTES:
-            raise FetchError(_("The calendar is larger than %(mb)d MB.") % {"mb": MAX_BYTES >> 20})
+            raise FetchError(_("The answer is larger than %(mb)d MB.") % {"mb": MAX_BYTES >> 20})
         chunks, size = [], 0
         while True:
             if time.monotonic() - started > DEADLINE:
@@ -133,7 +142,7 @@ def _once(method: str, url: str, headers: dict[str, str], body: bytes | None, st
             size += len(chunk)
             if size > MAX_BYTES:
                 raise FetchError(
-                    _("The calendar is larger than %(mb)d MB.") % {"mb": MAX_BYTES >> 20}
+                    _("The answer is larger than %(mb)d MB.") % {"mb": MAX_BYTES >> 20}
                 )
             chunks.append(chunk)
         headers_out = {k.lower(): v for k, v in response.getheaders()}
