@@ -19,6 +19,7 @@ from .routers import (
     planner,
     sender_mailboxes,
     users,
+    webhooks,
 )
 
 #: One instance, so tests (and operators) can see and tune the limit.
@@ -57,6 +58,7 @@ for module in (
     feed,
     app_passwords,
     busy_sources,
+    webhooks,
 ):
     api.add_router("", module.router)
 api.add_router("", planner.router)

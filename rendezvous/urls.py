@@ -7,6 +7,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("accounts/settings/sender-mailboxes/", include("mail.urls")),
     path("accounts/settings/busy-sources/", include("sources.urls")),
+    path("accounts/settings/webhooks/", include("webhooks.urls")),
     path("calendar/", include("events.urls")),
     path("calendar/", include("events.attachment_urls")),
     path("i/", include("events.guest_urls")),  # a guest's own page: /i/<token>/

@@ -23,8 +23,10 @@ from events.models import Attendee
 from events.services import event_create
 from mail.models import SenderMailbox
 from notifications.services import notify
+from sources import crypto
 from sources.models import BusySource
 from sources.services import add_ical_source
+from webhooks.models import Delivery, Endpoint
 
 from .conftest import CHROMIUM_ARGS  # noqa: F401 - the browser fixtures live there
 from .test_calendar import sign_in
@@ -88,6 +90,12 @@ def test_no_page_scrolls_sideways_on_a_phone(phone_page, live_server, owner, col
     )
     booking = outcome.booking
     guest = Attendee.objects.get(event=event, guest__isnull=False)
+    receiver = Endpoint.objects.create(
+        account=owner.account, event_types=["booking.created", "event.changed"],
+        url="https://hooks.an-unusually-long-domain-name.example.it/rendezvous/" + "x" * 60,
+        secret_encrypted=crypto.encrypt("whsec_x"), last_error="The receiver answered 503.",
+    )  # fmt: skip
+    Delivery.objects.create(endpoint=receiver, event_type="event.changed", subject="e", body="{}")
 
     sign_in(phone_page, live_server.url, owner)
     pages = [
@@ -110,6 +118,8 @@ def test_no_page_scrolls_sideways_on_a_phone(phone_page, live_server, owner, col
         "/accounts/settings/sender-mailboxes/",
         "/accounts/settings/devices/",
         "/accounts/settings/busy-sources/",
+        "/accounts/settings/webhooks/",
+        f"/accounts/settings/webhooks/{receiver.pk}/",
         "/accounts/employees/",
         "/notifications/",
         # Pages of people who are not users.

@@ -104,7 +104,7 @@ def visible_text(html: str) -> str:
 
 
 #: Product names stay as their makers write them in every language.
-PRODUCT_NAMES = ("Google Calendar", "Apple Calendar")
+PRODUCT_NAMES = ("Google Calendar", "Apple Calendar", "GNOME Calendar")
 
 
 def english_words(text: str) -> set[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from events import guests as guest_lib
 
@@ -18,7 +19,7 @@ CALENDAR = {"it": "Calendario", "pl": "Kalendarz", "es": "Calendario", "de": "Ka
 SETTINGS = {"it": "Impostazioni", "pl": "Ustawienia", "es": "Configuración", "de": "Einstellungen"}
 
 
-def employee_pages(meeting, series) -> list[str]:
+def employee_pages(meeting, series, receiver) -> list[str]:
     return [
         "/calendar/week/2031-06-02/",
         f"/calendar/events/{meeting.pk}/",
@@ -30,6 +31,10 @@ def employee_pages(meeting, series) -> list[str]:
         "/calendar/guests/",
         "/accounts/settings/",
         "/accounts/settings/sender-mailboxes/",
+        "/accounts/settings/devices/",
+        "/accounts/settings/busy-sources/",
+        "/accounts/settings/webhooks/",
+        f"/accounts/settings/webhooks/{receiver.pk}/",
         "/accounts/employees/",
         "/booking/",
         "/booking/bookings/",
@@ -39,6 +44,19 @@ def employee_pages(meeting, series) -> list[str]:
     ]
 
 
+def failing_webhook(owner):
+    """A receiver with a waiting message and an error, so its page shows every state."""
+    from sources import crypto
+    from webhooks.models import Delivery, Endpoint
+
+    endpoint = Endpoint.objects.create(
+        account=owner.account, url="https://hooks.example.org/rdv", event_types=["event.changed"],
+        secret_encrypted=crypto.encrypt("whsec_x"), failing_since=timezone.now(),
+    )  # fmt: skip
+    Delivery.objects.create(endpoint=endpoint, event_type="event.changed", subject="e", body="{}")
+    return endpoint
+
+
 @pytest.mark.parametrize("language", OTHER_LANGUAGES)
 def test_every_employee_page_speaks_the_employees_language(
     client, owner, meeting, series, link_token, language
@@ -46,7 +64,8 @@ def test_every_employee_page_speaks_the_employees_language(
     owner.language = language
     owner.save()
     client.force_login(owner)
-    for path in employee_pages(meeting, series):
+    receiver = failing_webhook(owner)
+    for path in employee_pages(meeting, series, receiver):
         response = client.get(path)
         assert response.status_code == 200, path
         html = response.content.decode()

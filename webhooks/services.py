@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
@@ -49,13 +49,10 @@ LEASE = dt.timedelta(minutes=2)
 BATCH = 100
 
 
-class NotAllowed(Exception):
-    """Only an account admin manages the account's webhooks."""
-
-
 def _require_admin(user: User) -> None:
+    """Webhooks belong to the account and carry its bookers' details: admins only."""
     if not user.is_account_admin:
-        raise NotAllowed(_("Only an account admin can manage webhooks."))
+        raise PermissionDenied(_("Only an account admin can manage webhooks."))
 
 
 def endpoints_of(user: User) -> list[Endpoint]:
