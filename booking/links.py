@@ -1,0 +1,171 @@
+"""The verbs of a booking link (a meeting type): check and save its settings, switch it
+on (minting a token) and off.
+
+A token is derived from a random salt and SECRET_KEY (``accounts.tokens.derive_token``)
+and only its digest is stored: minting a new one kills every older link at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.tokens import derive_token, digest, new_salt
+from events.validation import validate_time_zone
+
+from .models import (
+    DURATION_CHOICES,
+    LINK_TOKEN_PURPOSE,
+    MAX_BUFFER_MINUTES,
+    MAX_DAILY_LIMIT,
+    MAX_HORIZON_DAYS,
+    MAX_MIN_NOTICE_MINUTES,
+    BookingLink,
+)
+from .slots import normalize_hours
+
+#: Fields of a link an employee may set; anything else is refused by name.
+LINK_FIELDS = (
+    "duration_minutes",
+    "hours",
+    "timezone",
+    "buffer_before_minutes",
+    "buffer_after_minutes",
+    "min_notice_minutes",
+    "horizon_days",
+    "daily_limit",
+    "stale_sources_busy",
+)
+
+
+# ---------------------------------------------------------------- the link
+
+
+def _whole_number(errors: dict, field: str, value: Any, lo: int, hi: int) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            if isinstance(value, bool) or not isinstance(value, str) or not value.strip():
+                raise ValueError
+            value = int(value.strip())
+        except ValueError:
+            errors[field] = _("Enter a whole number.")
+            return None
+    if not lo <= value <= hi:
+        errors[field] = _("Must be between %(lo)d and %(hi)d.") % {"lo": lo, "hi": hi}
+        return None
+    return value
+
+
+def clean_link_settings(changes: dict[str, Any]) -> dict[str, Any]:
+    """Check the given settings (absent ones keep their value); one error per bad field."""
+    errors: dict[str, str] = {}
+    unknown = sorted(set(changes) - set(LINK_FIELDS))
+    for field in unknown:
+        errors[field] = _("This field cannot be set.")
+    cleaned: dict[str, Any] = {}
+    if "duration_minutes" in changes:
+        value = _whole_number(errors, "duration_minutes", changes["duration_minutes"], 1, 10_000)
+        if value is not None and value not in DURATION_CHOICES:
+            errors["duration_minutes"] = _("Choose one of %(choices)s minutes.") % {
+                "choices": ", ".join(str(d) for d in DURATION_CHOICES)
+            }
+        elif value is not None:
+            cleaned["duration_minutes"] = value
+    if "hours" in changes:
+        if changes["hours"] is None:
+            cleaned["hours"] = None  # follow the working hours
+        else:
+            try:
+                cleaned["hours"] = normalize_hours(changes["hours"])
+            except ValueError as exc:
+                errors["hours"] = str(exc)
+    if "timezone" in changes:
+        zone = changes["timezone"]
+        if zone in (None, ""):
+            cleaned["timezone"] = ""  # the employee's own zone
+        else:
+            try:
+                validate_time_zone(zone)
+                cleaned["timezone"] = zone
+            except ValidationError as exc:
+                errors["timezone"] = exc.message_dict["timezone"][0]
+    bounds = {
+        "buffer_before_minutes": (0, MAX_BUFFER_MINUTES),
+        "buffer_after_minutes": (0, MAX_BUFFER_MINUTES),
+        "min_notice_minutes": (0, MAX_MIN_NOTICE_MINUTES),
+        "horizon_days": (1, MAX_HORIZON_DAYS),
+    }
+    for field, (lo, hi) in bounds.items():
+        if field in changes:
+            value = _whole_number(errors, field, changes[field], lo, hi)
+            if value is not None:
+                cleaned[field] = value
+    if "daily_limit" in changes:
+        if changes["daily_limit"] in (None, ""):
+            cleaned["daily_limit"] = None
+        else:
+            value = _whole_number(errors, "daily_limit", changes["daily_limit"], 1, MAX_DAILY_LIMIT)
+            if value is not None:
+                cleaned["daily_limit"] = value
+    if "stale_sources_busy" in changes:
+        if not isinstance(changes["stale_sources_busy"], bool):
+            errors["stale_sources_busy"] = _("Must be true or false.")
+        else:
+            cleaned["stale_sources_busy"] = changes["stale_sources_busy"]
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+@transaction.atomic
+def configure_link(
+    owner: User,
+    changes: dict[str, Any] | None = None,
+    *,
+    switch_on: bool = False,
+    new_link: bool = False,
+) -> tuple[BookingLink, str | None]:
+    """Save settings and/or switch the link on; returns the link and a freshly minted token.
+
+    A token is minted when the link was off and ``switch_on`` is asked, or whenever
+    ``new_link`` is: the new digest replaces the old one, so every older link dies at
+    once. The minted token is returned (and ``link.current_token()`` re-derives it later,
+    so the owner can see the link and its QR code again). Settings are checked before
+    anything is written.
+    """
+    cleaned = clean_link_settings(changes or {})
+    link, _created = BookingLink.objects.select_for_update().get_or_create(owner=owner)
+    for field, value in cleaned.items():
+        setattr(link, field, value)
+    token = None
+    if new_link or (switch_on and not link.is_on):
+        link.token_salt = new_salt()
+        token = derive_token(LINK_TOKEN_PURPOSE, link.token_salt)
+        link.token_digest = digest(token)
+        link.token_created_at = timezone.now()
+    link.save()
+    link.owner = owner
+    return link, token
+
+
+@transaction.atomic
+def switch_off(owner: User) -> BookingLink | None:
+    """Kill the link at once: its token no longer matches anything."""
+    link = BookingLink.objects.select_for_update().filter(owner=owner).first()
+    if link is not None and link.is_on:
+        link.token_digest = None
+        link.token_created_at = None
+        link.token_salt = ""
+        link.save(update_fields=["token_digest", "token_created_at", "token_salt", "updated_at"])
+    return link
+
+
+def public_link_url(token: str) -> str:
+    return settings.BASE_URL + reverse("booking:public", args=[token])
