@@ -7,11 +7,13 @@ and only its digest is stored: minting a new one kills every older link at once.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,11 +31,21 @@ from .models import (
     MAX_MIN_NOTICE_MINUTES,
     BookingLink,
 )
+from .questions import clean_questions
 from .slots import normalize_hours
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Meeting types per employee.
+MAX_TYPES = 20
 
 #: Fields of a link an employee may set; anything else is refused by name.
 LINK_FIELDS = (
+    "name",
     "duration_minutes",
+    "more_durations",
+    "questions",
+    "location",
+    "video",
     "hours",
     "timezone",
     "buffer_before_minutes",
@@ -78,6 +90,46 @@ def clean_link_settings(changes: dict[str, Any]) -> dict[str, Any]:
             }
         elif value is not None:
             cleaned["duration_minutes"] = value
+    if "name" in changes:
+        name = changes["name"]
+        if not isinstance(name, str) or len(name.strip()) > 100 or _CONTROL.search(name):
+            errors["name"] = _("At most 100 characters on one line.")
+        else:
+            cleaned["name"] = name.strip()
+    if "more_durations" in changes:
+        more = changes["more_durations"]
+        if more is None:
+            more = []
+        if not isinstance(more, list | tuple) or any(
+            isinstance(d, bool) or d not in DURATION_CHOICES for d in more
+        ):
+            errors["more_durations"] = _("Choose among %(choices)s minutes.") % {
+                "choices": ", ".join(str(d) for d in DURATION_CHOICES)
+            }
+        else:
+            cleaned["more_durations"] = sorted(set(more))
+    if "questions" in changes:
+        try:
+            cleaned["questions"] = clean_questions(changes["questions"])
+        except ValidationError as exc:
+            errors["questions"] = " ".join(exc.messages)
+    if "location" in changes:
+        location = changes["location"]
+        if location is None:
+            location = ""
+        if (
+            not isinstance(location, str)
+            or len(location.strip()) > 500
+            or _CONTROL.search(location)
+        ):
+            errors["location"] = _("At most 500 characters on one line.")
+        else:
+            cleaned["location"] = location.strip()
+    if "video" in changes:
+        if not isinstance(changes["video"], bool):
+            errors["video"] = _("Must be true or false.")
+        else:
+            cleaned["video"] = changes["video"]
     if "hours" in changes:
         if changes["hours"] is None:
             cleaned["hours"] = None  # follow the working hours
@@ -124,6 +176,32 @@ def clean_link_settings(changes: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+def _locked(owner: User, link: BookingLink | None) -> BookingLink:
+    """The link to change, locked: the one given (the owner's own, not archived), or the
+    first meeting type, made when there is none yet."""
+    mine = BookingLink.objects.select_for_update().filter(owner=owner, archived_at=None)
+    if link is not None:
+        found = mine.filter(pk=link.pk).first()
+        if found is None:
+            raise Http404
+        return found
+    first = mine.order_by("created_at", "pk").first()
+    return first if first is not None else BookingLink.objects.create(owner=owner)
+
+
+def _mint(link: BookingLink) -> str:
+    link.token_salt = new_salt()
+    token = derive_token(LINK_TOKEN_PURPOSE, link.token_salt)
+    link.token_digest = digest(token)
+    link.token_created_at = timezone.now()
+    return token
+
+
+def _check_durations(link: BookingLink) -> None:
+    if link.duration_minutes in link.more_durations:
+        link.more_durations = [d for d in link.more_durations if d != link.duration_minutes]
+
+
 @transaction.atomic
 def configure_link(
     owner: User,
@@ -131,40 +209,72 @@ def configure_link(
     *,
     switch_on: bool = False,
     new_link: bool = False,
+    link: BookingLink | None = None,
 ) -> tuple[BookingLink, str | None]:
-    """Save settings and/or switch the link on; returns the link and a freshly minted token.
+    """Save settings and/or switch a link on; returns the link and a freshly minted token.
 
-    A token is minted when the link was off and ``switch_on`` is asked, or whenever
-    ``new_link`` is: the new digest replaces the old one, so every older link dies at
-    once. The minted token is returned (and ``link.current_token()`` re-derives it later,
-    so the owner can see the link and its QR code again). Settings are checked before
-    anything is written.
+    ``link`` is the meeting type (the owner's first when not given). A token is minted
+    when the link was off and ``switch_on`` is asked, or whenever ``new_link`` is: the
+    new digest replaces the old one, so every older link dies at once. The minted token
+    is returned (and ``link.current_token()`` re-derives it later, so the owner can see
+    the link and its QR code again). Settings are checked before anything is written.
     """
     cleaned = clean_link_settings(changes or {})
-    link, _created = BookingLink.objects.select_for_update().get_or_create(owner=owner)
+    link = _locked(owner, link)
     for field, value in cleaned.items():
         setattr(link, field, value)
+    _check_durations(link)
     token = None
     if new_link or (switch_on and not link.is_on):
-        link.token_salt = new_salt()
-        token = derive_token(LINK_TOKEN_PURPOSE, link.token_salt)
-        link.token_digest = digest(token)
-        link.token_created_at = timezone.now()
+        token = _mint(link)
     link.save()
     link.owner = owner
     return link, token
 
 
 @transaction.atomic
-def switch_off(owner: User) -> BookingLink | None:
+def create_meeting_type(owner: User, changes: dict[str, Any]) -> tuple[BookingLink, str]:
+    """A new meeting type with its own link, switched on; it needs a name."""
+    cleaned = clean_link_settings(changes)
+    if not cleaned.get("name"):
+        raise ValidationError({"name": _("Give the meeting type a name, e.g. “Intro call”.")})
+    User.objects.select_for_update().filter(pk=owner.pk).values("pk").first()
+    if BookingLink.objects.filter(owner=owner, archived_at=None).count() >= MAX_TYPES:
+        raise ValidationError(
+            {"name": _("You have %(n)d meeting types; remove one first.") % {"n": MAX_TYPES}}
+        )
+    link = BookingLink(owner=owner, **cleaned)
+    _check_durations(link)
+    token = _mint(link)
+    link.save()
+    return link, token
+
+
+@transaction.atomic
+def switch_off(owner: User, link: BookingLink | None = None) -> BookingLink | None:
     """Kill the link at once: its token no longer matches anything."""
-    link = BookingLink.objects.select_for_update().filter(owner=owner).first()
+    mine = BookingLink.objects.select_for_update().filter(owner=owner, archived_at=None)
+    link = mine.filter(pk=link.pk).first() if link is not None else mine.first()
     if link is not None and link.is_on:
         link.token_digest = None
         link.token_created_at = None
         link.token_salt = ""
         link.save(update_fields=["token_digest", "token_created_at", "token_salt", "updated_at"])
     return link
+
+
+@transaction.atomic
+def remove_meeting_type(owner: User, link: BookingLink) -> None:
+    """The link dies at once and the type leaves every list; its bookings stay (they are
+    meetings in calendars). The last type cannot go: there is always a first one."""
+    link = _locked(owner, link)
+    if not BookingLink.objects.filter(owner=owner, archived_at=None).exclude(pk=link.pk).exists():
+        raise ValidationError({"link": _("This is your only meeting type: switch it off instead.")})
+    link.token_digest = None
+    link.token_created_at = None
+    link.token_salt = ""
+    link.archived_at = timezone.now()
+    link.save()
 
 
 def public_link_url(token: str) -> str:

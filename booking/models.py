@@ -28,13 +28,19 @@ LINK_TOKEN_PURPOSE = "booking-link:"
 
 
 class BookingLink(DerivedTokenLink, models.Model):
+    """A meeting type: an employee has any number ("Intro call, 15 min", "Project review,
+    60 min"), each with its own link, switched off and renewed on its own. The first one
+    (oldest) is the one ``/booking-link`` and the ``/booking/`` page have always meant.
+    Settings survive switching a link off and on again; a removed type is archived (its
+    link dead, its bookings kept)."""
+
     TOKEN_PURPOSE = LINK_TOKEN_PURPOSE
 
-    """One per employee; its settings survive switching the link off and on again."""
-
-    owner = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="booking_link"
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="booking_links"
     )
+    #: "" for the first type made before there were several: shown as "Meeting".
+    name = models.CharField(_("name"), max_length=100, blank=True, default="")
     token_digest = models.CharField(max_length=64, unique=True, null=True, blank=True)
     token_created_at = models.DateTimeField(null=True, blank=True)
     token_salt = models.CharField(max_length=32, blank=True, default="")
@@ -43,6 +49,15 @@ class BookingLink(DerivedTokenLink, models.Model):
         choices=[(d, d) for d in DURATION_CHOICES],
         default=DEFAULT_DURATION,
     )
+    #: Other lengths the booker may choose besides ``duration_minutes`` (the default).
+    more_durations = models.JSONField(default=list, blank=True)
+    #: Asked of the booker: [{"id", "label", "kind", "required", "choices"}] (see
+    #: ``booking.questions``).
+    questions = models.JSONField(default=list, blank=True)
+    location = models.CharField(_("place"), max_length=500, blank=True, default="")
+    #: A video room for each booked meeting (``BOOKING_VIDEO_URL_TEMPLATE``).
+    video = models.BooleanField(default=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
     # None: follow the employee's working hours as they change.
     hours = models.JSONField(_("bookable hours"), null=True, blank=True)
     # "": the employee's own time zone.
@@ -65,8 +80,16 @@ class BookingLink(DerivedTokenLink, models.Model):
     created_at = models.DateTimeField(default=now)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        ordering = ["created_at", "pk"]
+
     def __str__(self) -> str:
-        return f"booking link of {self.owner}"
+        return f"booking link {self.name or '-'} of {self.owner}"
+
+    @property
+    def offered_durations(self) -> list[int]:
+        """Every length the booker may choose, shortest first."""
+        return sorted({self.duration_minutes, *self.more_durations})
 
     @property
     def hours_timezone(self) -> str:
@@ -100,6 +123,9 @@ class Booking(models.Model):
     email = models.EmailField(_("e-mail"), max_length=254)
     phone = models.CharField(_("phone"), max_length=40, blank=True, default="")
     comment = models.TextField(_("comment"), blank=True, default="")
+    #: The booker's answers to the link's questions as they were asked:
+    #: [{"question": label, "kind", "answer"}], so a later edit of a question keeps them.
+    answers = models.JSONField(default=list, blank=True)
     timezone = models.CharField(_("booker's time zone"), max_length=64)
     language = models.CharField(max_length=10, default="en")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CONFIRMED)

@@ -10,9 +10,11 @@ import datetime as dt
 import zoneinfo
 from collections import Counter
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.dead_links import DeadLink
 from accounts.models import User
@@ -58,15 +60,57 @@ def booking_for_manage_token(token: object) -> Booking:
     return booking
 
 
+def links_for_owner(owner: User) -> list[BookingLink]:
+    """The owner's meeting types, the first (oldest) first."""
+    return list(BookingLink.objects.select_related("owner").filter(owner=owner, archived_at=None))
+
+
 def link_for_owner(owner: User) -> BookingLink | None:
-    return BookingLink.objects.select_related("owner").filter(owner=owner).first()
+    """The first meeting type: the one ``/booking-link`` and ``/booking/`` mean."""
+    return BookingLink.objects.select_related("owner").filter(owner=owner, archived_at=None).first()
 
 
-def rules_for(link: BookingLink) -> Rules:
-    """The link's settings as the slot computation wants them."""
+def owned_link(owner: User, link_id: object) -> BookingLink:
+    """One of the owner's meeting types; anyone else's is the same 404 as a missing one."""
+    try:
+        pk = int(str(link_id))
+    except ValueError:
+        raise Http404 from None
+    link = (
+        BookingLink.objects.select_related("owner")
+        .filter(owner=owner, archived_at=None, pk=pk)
+        .first()
+    )
+    if link is None:
+        raise Http404
+    return link
+
+
+def chosen_duration(link: BookingLink, value: object) -> int:
+    """The length a booker asked for (minutes), or the link's default; a length the link
+    does not offer is a ValidationError on ``duration_minutes``."""
+    if value in (None, ""):
+        return link.duration_minutes
+    try:
+        minutes = int(str(value))
+    except ValueError:
+        minutes = -1
+    if minutes not in link.offered_durations:
+        raise ValidationError(
+            {
+                "duration_minutes": _("Choose one of %(choices)s minutes.")
+                % {"choices": ", ".join(str(d) for d in link.offered_durations)}
+            }
+        )
+    return minutes
+
+
+def rules_for(link: BookingLink, duration: int | None = None) -> Rules:
+    """The link's settings as the slot computation wants them, for one of its lengths
+    (the default when not given)."""
     hours = parse_weekly_hours(link.effective_hours)
     return Rules(
-        duration=dt.timedelta(minutes=link.duration_minutes),
+        duration=dt.timedelta(minutes=duration or link.duration_minutes),
         hours=hours,
         tz=zoneinfo.ZoneInfo(link.hours_timezone),
         buffer_before=dt.timedelta(minutes=link.buffer_before_minutes),
@@ -97,15 +141,17 @@ def slots_for_link(
     end: dt.datetime,
     *,
     now: dt.datetime | None = None,
+    duration: int | None = None,
 ) -> list[Interval]:
-    """The slots the link offers with starts in ``[start, end)``.
+    """The slots the link offers with starts in ``[start, end)``, for a meeting of
+    ``duration`` minutes (one of its lengths; the default when not given).
 
     One query for the busy time of the whole window (events.selectors.busy_spans,
     the same definition of "busy" as the planner), one more for the daily limit when
     one is set, then the pure computation: never a query per slot.
     """
     now = now or timezone.now()
-    rules = rules_for(link)
+    rules = rules_for(link, duration)
     offered = offered_range(rules, start, end, now)
     if offered is None:
         return []

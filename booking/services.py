@@ -48,7 +48,14 @@ from .models import (
     BookingLink,
     IdempotencyRecord,
 )
-from .selectors import booking_for_manage_token, link_for_token, rules_for, slots_for_link
+from .questions import answers_text, clean_answers
+from .selectors import (
+    booking_for_manage_token,
+    chosen_duration,
+    link_for_token,
+    rules_for,
+    slots_for_link,
+)
 from .slots import compute_slots
 from .zones import canonical_zone
 
@@ -75,6 +82,10 @@ class BookingRequest:
     phone: Any = ""
     comment: Any = ""
     timezone: Any = "UTC"
+    #: One of the link's lengths; None: its default.
+    duration_minutes: Any = None
+    #: ``{question id: answer}`` for the link's questions.
+    answers: Any = None
 
     def fingerprint(self) -> str:
         """A hash of the request as sent, to tell a retry from a different request."""
@@ -88,6 +99,8 @@ class BookingRequest:
             "phone": self.phone or "",
             "comment": self.comment or "",
             "timezone": self.timezone,
+            "duration_minutes": self.duration_minutes,
+            "answers": self.answers,
         }
         text = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -133,9 +146,22 @@ def _text(
     return value
 
 
-def clean_booking_request(request: BookingRequest) -> dict[str, Any]:
-    """Check the visitor's fields; one ValidationError naming every bad one."""
+def clean_booking_request(
+    request: BookingRequest, link: BookingLink | None = None
+) -> dict[str, Any]:
+    """Check the visitor's fields (with ``link``: the length and the answers to its
+    questions too); one ValidationError naming every bad one."""
     errors: dict[str, str] = {}
+    duration = answers = None
+    if link is not None:
+        try:
+            duration = chosen_duration(link, request.duration_minutes)
+        except ValidationError as exc:
+            errors.update({k: " ".join(v) for k, v in exc.message_dict.items()})
+        try:
+            answers = clean_answers(link.questions, request.answers)
+        except ValidationError as exc:
+            errors.update({k: " ".join(v) for k, v in exc.message_dict.items()})
     name = _text(errors, "name", request.name, MAX_NAME, required=True)
     email = _text(errors, "email", request.email, 254, required=True)
     if "email" not in errors:
@@ -171,6 +197,8 @@ def clean_booking_request(request: BookingRequest) -> dict[str, Any]:
         "phone": phone,
         "comment": comment,
         "timezone": zone,
+        "duration": duration,
+        "answers": answers or [],
     }
 
 
@@ -185,21 +213,23 @@ def taken_conflict() -> Conflict:
     return Conflict(_("This time was just taken. Please choose another."), code="slot_taken")
 
 
-def _check_slot(link: BookingLink, start: dt.datetime, now: dt.datetime) -> dt.datetime:
+def _check_slot(
+    link: BookingLink, start: dt.datetime, now: dt.datetime, duration: int | None = None
+) -> dt.datetime:
     """Raise unless ``start`` is offered right now; returns the meeting's end.
 
     A time the link never offers (off the grid, outside the hours, too soon, too far)
     is a 400 on ``start``; a time it would offer if nobody had booked or filled it is
     the 409 "just taken".
     """
-    rules = rules_for(link)
+    rules = rules_for(link, duration)
     window_end = start + dt.timedelta(seconds=1)
     ideal = compute_slots(rules, start, window_end, now, busy=[], booked_per_day=None)
     if not ideal or ideal[0].start != start:
         raise ValidationError(
             {"start": _("This time is not offered. Choose one of the listed times.")}
         )
-    actual = slots_for_link(link, start, window_end, now=now)
+    actual = slots_for_link(link, start, window_end, now=now, duration=duration)
     if not actual or actual[0].start != start:
         raise taken_conflict()
     return actual[0].end
@@ -209,17 +239,23 @@ def _create_booking(
     link: BookingLink, data: dict[str, Any], language: str, now: dt.datetime
 ) -> tuple[Booking, str]:
     owner = link.owner
-    end = _check_slot(link, data["start"], now)
+    end = _check_slot(link, data["start"], now, data.get("duration"))
     with translation.override(owner.language):
-        title = _("Meeting with %(name)s") % {"name": data["name"]}
+        if link.name:
+            title = _("%(type)s with %(name)s") % {"type": link.name, "name": data["name"]}
+        else:
+            title = _("Meeting with %(name)s") % {"name": data["name"]}
+        answered = answers_text(data.get("answers") or [], _("yes"), _("no"))
+    description = "\n\n".join(part for part in (data["comment"], answered) if part)
     event = event_create(
         owner,
         title=title[:200],
         start=data["start"],
         end=end,
         timezone=link.hours_timezone,
-        description=data["comment"],
-        video_url=_video_url(),
+        description=description[:10_000],
+        location=link.location,
+        video_url=_video_url() if link.video else "",
     )
     token = new_token()
     booking = Booking.objects.create(
@@ -232,6 +268,7 @@ def _create_booking(
         email=data["email"],
         phone=data["phone"],
         comment=data["comment"],
+        answers=data.get("answers") or [],
         timezone=data["timezone"],
         language=language,
         manage_digest=digest(token),
@@ -330,7 +367,7 @@ def book(
                     record.status_code, record.body, booking=record.booking, replayed=True
                 )
         try:
-            data = clean_booking_request(request)
+            data = clean_booking_request(request, link)
             try:
                 with transaction.atomic():  # a savepoint: a refusal leaves nothing behind
                     booking, manage_token = _create_booking(link, data, language, now)
