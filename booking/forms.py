@@ -18,13 +18,48 @@ from accounts.models import WEEKDAYS, User
 from accounts.zones import zone_choices
 
 from .models import DURATION_CHOICES, BookingLink
+from .questions import MAX_QUESTIONS
+
+QUESTION_KINDS = [
+    ("short", _("Short answer")),
+    ("long", _("Long answer")),
+    ("choice", _("One of several answers")),
+    ("checkbox", _("A box to tick")),
+]
+#: Empty question rows offered below the link's own questions.
+SPARE_QUESTIONS = 2
 
 
 class LinkSettingsForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name of this meeting type"),
+        max_length=100,
+        required=False,
+        help_text=_("Shown to bookers, e.g. “Intro call” or “Project review”."),
+    )
     duration_minutes = forms.TypedChoiceField(
         label=_("Meeting length"),
         choices=[(d, _("%(n)d minutes") % {"n": d}) for d in DURATION_CHOICES],
         coerce=int,
+    )
+    more_durations = forms.TypedMultipleChoiceField(
+        label=_("Other lengths the booker may choose"),
+        choices=[(d, _("%(n)d minutes") % {"n": d}) for d in DURATION_CHOICES],
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    location = forms.CharField(label=_("Place"), max_length=500, required=False)
+    video = forms.TypedChoiceField(
+        label=_("Video room"),
+        choices=[
+            ("true", _("Add a video room to each meeting")),
+            ("false", _("No video room")),
+        ],
+        coerce=lambda value: value == "true",
+        widget=forms.RadioSelect,
+        required=False,  # not sent (an older form, a script): the choice stays as it was
+        empty_value=None,
     )
     use_working_hours = forms.BooleanField(
         label=_("Bookable during my working hours"),
@@ -62,9 +97,30 @@ class LinkSettingsForm(forms.Form):
         empty_value=None,
     )
 
-    def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, owner: User, questions: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.owner = owner
+        rows = min(questions + SPARE_QUESTIONS, MAX_QUESTIONS)
+        if self.is_bound:  # rows the page sent, so that nothing typed is lost
+            rows = max(rows, sum(1 for n in range(MAX_QUESTIONS) if f"q{n}_label" in self.data))
+        self.question_rows = rows
+        for n in range(rows):
+            self.fields[f"q{n}_id"] = forms.CharField(required=False, widget=forms.HiddenInput)
+            self.fields[f"q{n}_label"] = forms.CharField(
+                label=_("Question %(n)d") % {"n": n + 1}, required=False, max_length=1000
+            )
+            self.fields[f"q{n}_kind"] = forms.ChoiceField(
+                label=_("Kind of answer"), choices=QUESTION_KINDS, required=False
+            )
+            self.fields[f"q{n}_required"] = forms.BooleanField(
+                label=_("An answer is required"), required=False
+            )
+            self.fields[f"q{n}_choices"] = forms.CharField(
+                label=_("Answers to choose from (one per line)"),
+                required=False,
+                max_length=5000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
         self.fields["timezone"].choices = [
             ("", _("My time zone (%(zone)s)") % {"zone": owner.timezone}),
             *zone_choices(),
@@ -95,7 +151,11 @@ class LinkSettingsForm(forms.Form):
     def initial_for(cls, link: BookingLink) -> dict[str, Any]:
         hours = link.effective_hours
         initial = {
+            "name": link.name,
             "duration_minutes": link.duration_minutes,
+            "more_durations": link.more_durations,
+            "location": link.location,
+            "video": "true" if link.video else "false",
             "use_working_hours": link.hours is None,
             "timezone": link.timezone,
             "buffer_before_minutes": link.buffer_before_minutes,
@@ -107,7 +167,41 @@ class LinkSettingsForm(forms.Form):
         }
         for day in WEEKDAYS:
             initial[f"hours_{day}"] = format_day_ranges(hours.get(day, []))
+        for n, question in enumerate(link.questions):
+            initial[f"q{n}_id"] = question["id"]
+            initial[f"q{n}_label"] = question["label"]
+            initial[f"q{n}_kind"] = question["kind"]
+            initial[f"q{n}_required"] = question["required"]
+            initial[f"q{n}_choices"] = "\n".join(question["choices"])
         return initial
+
+    @property
+    def question_fields(self) -> list[dict[str, forms.BoundField]]:
+        return [
+            {part: self[f"q{n}_{part}"] for part in ("id", "label", "kind", "required", "choices")}
+            for n in range(self.question_rows)
+        ]
+
+    def _questions(self) -> list[dict[str, Any]]:
+        """The rows with a question typed, in order; an empty label drops the row."""
+        data = self.cleaned_data
+        out = []
+        for n in range(self.question_rows):
+            label = (data.get(f"q{n}_label") or "").strip()
+            if not label:
+                continue
+            kind = data.get(f"q{n}_kind") or "short"
+            choices = [c.strip() for c in (data.get(f"q{n}_choices") or "").splitlines()]
+            out.append(
+                {
+                    "id": data.get(f"q{n}_id") or "",
+                    "label": label,
+                    "kind": kind,
+                    "required": bool(data.get(f"q{n}_required")),
+                    "choices": [c for c in choices if c] if kind == "choice" else [],
+                }
+            )
+        return out
 
     @property
     def day_fields(self) -> list[forms.BoundField]:
@@ -119,7 +213,10 @@ class LinkSettingsForm(forms.Form):
         changes = {
             key: data[key]
             for key in (
+                "name",
                 "duration_minutes",
+                "more_durations",
+                "location",
                 "timezone",
                 "buffer_before_minutes",
                 "buffer_after_minutes",
@@ -130,6 +227,9 @@ class LinkSettingsForm(forms.Form):
         }
         if data.get("stale_sources_busy") is not None:
             changes["stale_sources_busy"] = data["stale_sources_busy"]
+        if data.get("video") is not None:
+            changes["video"] = data["video"]
+        changes["questions"] = self._questions()
         if data["use_working_hours"]:
             changes["hours"] = None
         else:
@@ -153,8 +253,22 @@ class LinkSettingsForm(forms.Form):
                 for message in messages:
                     day = message.split(":", 1)[0]
                     self.add_error(f"hours_{day}" if day in WEEKDAYS else None, message)
+            elif field == "questions":
+                self.add_error(None, messages)
             else:
                 self.add_error(field if field in self.fields else None, messages)
+
+
+class NewMeetingTypeForm(forms.Form):
+    """A meeting type is started with a name and a length; the rest on its own page."""
+
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("e.g. “Intro call”"))
+    duration_minutes = forms.TypedChoiceField(
+        label=_("Meeting length"),
+        choices=[(d, _("%(n)d minutes") % {"n": d}) for d in DURATION_CHOICES],
+        coerce=int,
+        initial=30,
+    )
 
 
 class BookingForm(forms.Form):
@@ -186,6 +300,52 @@ class BookingForm(forms.Form):
         max_length=10_000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    def __init__(self, *args: Any, questions: list[dict[str, Any]] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.questions = questions or []
+        # Every answer is optional here: the service checks them and names what is wrong.
+        for question in self.questions:
+            name = f"answer_{question['id']}"
+            label = question["label"]
+            attrs = {"required": True} if question["required"] else {}
+            if question["kind"] == "checkbox":
+                field: forms.Field = forms.BooleanField(
+                    label=label, required=False, widget=forms.CheckboxInput(attrs=attrs)
+                )
+            elif question["kind"] == "choice":
+                field = forms.ChoiceField(
+                    label=label,
+                    required=False,
+                    choices=[(c, c) for c in question["choices"]],
+                    widget=forms.RadioSelect(attrs=attrs),
+                )
+            elif question["kind"] == "long":
+                field = forms.CharField(
+                    label=label, required=False, max_length=10_000,
+                    widget=forms.Textarea(attrs={"rows": 3, **attrs}),
+                )  # fmt: skip
+            else:
+                field = forms.CharField(
+                    label=label, required=False, max_length=1000,
+                    widget=forms.TextInput(attrs=attrs),
+                )  # fmt: skip
+            self.fields[name] = field
+
+    @property
+    def answer_fields(self) -> list[forms.BoundField]:
+        return [self[f"answer_{q['id']}"] for q in self.questions]
+
+    def answers(self) -> dict[str, Any]:
+        """The answers as ``services.BookingRequest`` takes them (after ``is_valid``)."""
+        given = {}
+        for question in self.questions:
+            value = self.cleaned_data.get(f"answer_{question['id']}")
+            if question["kind"] == "checkbox":
+                given[question["id"]] = bool(value)
+            elif value not in (None, ""):
+                given[question["id"]] = value
+        return given
 
     def start_instant(self) -> dt.datetime | None:
         text = (self.cleaned_data.get("start") or "").strip()

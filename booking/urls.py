@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import link_views, views
 
 app_name = "booking"
 urlpatterns = [
@@ -10,11 +10,21 @@ urlpatterns = [
     path("b/manage/<str:token>/meeting.ics", views.manage_ics, name="manage_ics"),
     path("b/manage/<str:token>/cancel/", views.manage_cancel, name="manage_cancel"),
     # The employee's own pages.
-    path("booking/", views.settings_page, name="settings"),
-    path("booking/on/", views.switch_on, name="switch_on"),
-    path("booking/new-link/", views.new_link_confirm, name="new_link_confirm"),
-    path("booking/off/", views.switch_off, name="switch_off"),
-    path("booking/preview/", views.preview, name="preview"),
+    # The first meeting type, where it always was; every type also under types/<id>/.
+    path("booking/", link_views.settings_page, name="settings"),
+    path("booking/on/", link_views.switch_on, name="switch_on"),
+    path("booking/new-link/", link_views.new_link_confirm, name="new_link_confirm"),
+    path("booking/off/", link_views.switch_off, name="switch_off"),
+    path("booking/preview/", link_views.preview, name="preview"),
+    path("booking/types/new/", link_views.add_type, name="add_type"),
+    path("booking/types/<int:link_id>/", link_views.settings_page, name="type"),
+    path("booking/types/<int:link_id>/on/", link_views.switch_on, name="type_on"),
+    path(
+        "booking/types/<int:link_id>/new-link/", link_views.new_link_confirm, name="type_new_link"
+    ),
+    path("booking/types/<int:link_id>/off/", link_views.switch_off, name="type_off"),
+    path("booking/types/<int:link_id>/preview/", link_views.preview, name="type_preview"),
+    path("booking/types/<int:link_id>/remove/", link_views.remove_type, name="type_remove"),
     path("booking/bookings/", views.owner_bookings, name="owner_bookings"),
     path("booking/bookings/<int:booking_id>/", views.owner_booking, name="owner_booking"),
     path("booking/bookings/<int:booking_id>/decline/", views.decline, name="decline"),

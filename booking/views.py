@@ -35,16 +35,14 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from accounts import languages
-from accounts.capability_links import qr_svg
 from accounts.zones import zone_choices
 from events.exceptions import Conflict
-from sources.selectors import is_stale, sources_of
 
 from . import emails, ratelimit, selectors, services
-from .forms import BookingForm, LinkSettingsForm
+from .forms import BookingForm
 from .models import Booking, BookingLink
 from .zones import canonical_zone, zone_names
 
@@ -101,6 +99,15 @@ def _month_of(request: HttpRequest, today: dt.date) -> dt.date:
     return min(max(first, lo), hi)
 
 
+def _duration_of(request: HttpRequest, link: BookingLink) -> int:
+    """The length the visitor chose (``duration``); the link's default for anything else."""
+    raw = request.POST.get("duration") or request.GET.get("duration")
+    try:
+        return selectors.chosen_duration(link, raw)
+    except ValidationError:
+        return link.duration_minutes
+
+
 def _add_month(first: dt.date, months: int) -> dt.date:
     index = first.year * 12 + first.month - 1 + months
     return dt.date(index // 12, index % 12 + 1, 1)
@@ -124,7 +131,8 @@ def _public_context(
     month_start = dt.datetime(month.year, month.month, 1, tzinfo=zone)
     next_month = _add_month(month, 1)
     month_end = dt.datetime(next_month.year, next_month.month, 1, tzinfo=zone)
-    slots = selectors.slots_for_link(link, month_start, month_end, now=now)
+    duration = _duration_of(request, link)
+    slots = selectors.slots_for_link(link, month_start, month_end, now=now, duration=duration)
     by_day: dict[dt.date, list] = defaultdict(list)
     for slot in slots:
         by_day[slot.start.astimezone(zone).date()].append(slot)
@@ -139,6 +147,8 @@ def _public_context(
 
     def url(**params: Any) -> str:
         query = {"tz": zone_name, "month": month.strftime("%Y-%m")}
+        if duration != link.duration_minutes:
+            query["duration"] = str(duration)
         if chosen_language:
             query[languages.LANGUAGE_PARAMETER] = chosen_language
         query.update({k: v for k, v in params.items() if v is not None})
@@ -195,7 +205,14 @@ def _public_context(
         "times": times,
         "selected_start": selected_start,
         "has_slots": bool(slots),
-        "form": form or BookingForm(),
+        "form": form or BookingForm(questions=link.questions),
+        "duration": duration,
+        "durations": [
+            {"minutes": d, "url": url(duration=str(d)), "current": d == duration}
+            for d in link.offered_durations
+        ]
+        if len(link.offered_durations) > 1
+        else [],
         "request_id": secrets.token_urlsafe(16),
         "error": error,
         "base_url": base_url,
@@ -205,6 +222,7 @@ def _public_context(
         "language_keep": [
             ("tz", zone_name),
             ("month", month.strftime("%Y-%m")),
+            *([("duration", str(duration))] if duration != link.duration_minutes else []),
             *([("day", chosen.isoformat())] if chosen else []),
         ],
     }
@@ -235,8 +253,8 @@ def _public_page(request: HttpRequest, link: BookingLink, token: str) -> HttpRes
     wait = ratelimit.hit("bookings", request)
     if wait is not None:
         return _too_many(request, wait)
-    form = BookingForm(request.POST)
-    form.is_valid()  # every field is optional text: the service names what is missing
+    form = BookingForm(request.POST, questions=link.questions)
+    form.is_valid()  # every field is optional: the service names what is missing
     zone_name, _given = _visitor_zone(request, link)
     outcome = services.book(
         token,
@@ -247,6 +265,8 @@ def _public_page(request: HttpRequest, link: BookingLink, token: str) -> HttpRes
             phone=form.cleaned_data.get("phone", ""),
             comment=form.cleaned_data.get("comment", ""),
             timezone=zone_name,
+            duration_minutes=request.POST.get("duration") or None,
+            answers=form.answers(),
         ),
         language=translation.get_language() or "en",
         idempotency_key=(request.POST.get("request_id") or None),
@@ -264,7 +284,10 @@ def _public_page(request: HttpRequest, link: BookingLink, token: str) -> HttpRes
         error = outcome.body["detail"]
     else:
         for item in outcome.body["errors"]:
-            target = item["field"] if item["field"] in form.fields else None
+            field = item["field"]
+            if field.startswith("answers."):
+                field = "answer_" + field.removeprefix("answers.")
+            target = field if field in form.fields else None
             if target == "start":
                 error = item["message"]
             else:
@@ -331,109 +354,6 @@ def manage_cancel(request: HttpRequest, token: str) -> HttpResponse:
 
 
 # ---------------------------------------------------------------- the employee's pages
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def settings_page(request: HttpRequest) -> HttpResponse:
-    owner = request.user
-    link = selectors.link_for_owner(owner) or BookingLink(owner=owner)
-    if request.method == "POST":
-        form = LinkSettingsForm(
-            request.POST, initial=LinkSettingsForm.initial_for(link), owner=owner
-        )
-        if form.is_valid():
-            changes = form.changes()
-            if not form.errors:
-                try:
-                    services.configure_link(owner, changes)
-                except ValidationError as exc:
-                    form.apply_service_errors(exc)
-                else:
-                    messages.success(request, _("Your booking settings are saved."))
-                    return redirect("booking:settings")
-        status = 400
-    else:
-        form = LinkSettingsForm(initial=LinkSettingsForm.initial_for(link), owner=owner)
-        status = 200
-    return _render_settings(request, form, link, status=status)
-
-
-def _render_settings(
-    request: HttpRequest,
-    form: LinkSettingsForm,
-    link: BookingLink,
-    *,
-    status: int = 200,
-) -> HttpResponse:
-    """The settings page; while the link is on it shows the link, Copy and its QR code."""
-    token = link.current_token()
-    url = services.public_link_url(token) if token else None
-    context = {
-        "nav": "booking",
-        "form": form,
-        "link": link,
-        "stale_sources": [s for s in sources_of(request.user) if is_stale(s)],
-        "link_url": url,
-        "qr_svg": qr_svg(url) if url else "",
-    }
-    response = render(request, "booking/settings.html", context, status=status)
-    if url:
-        response["Cache-Control"] = "no-store, private"
-    return response
-
-
-@login_required
-@require_POST
-def switch_on(request: HttpRequest) -> HttpResponse:
-    """Switch on, or mint a new link (which kills the old one at once); then back to the
-    settings page, which shows the link (derived again, never stored)."""
-    _link, token = services.configure_link(
-        request.user, switch_on=True, new_link=request.POST.get("new") == "1"
-    )
-    if token is None:
-        messages.info(request, _("Your link is already on."))
-    else:
-        messages.success(
-            request,
-            _(
-                "Your link is on. Share it with your contacts; turning it off or making a "
-                "new one kills it at once."
-            ),
-        )
-    return redirect("booking:settings")
-
-
-@login_required
-@require_http_methods(["GET"])
-def new_link_confirm(request: HttpRequest) -> HttpResponse:
-    """What a new link does to the one people have, before it is made."""
-    link = selectors.link_for_owner(request.user)
-    if link is None or not link.is_on:
-        return redirect("booking:settings")
-    return render(request, "booking/new_link_confirm.html", {"nav": "booking", "link": link})
-
-
-@login_required
-@require_POST
-def switch_off(request: HttpRequest) -> HttpResponse:
-    services.switch_off(request.user)
-    messages.success(
-        request, _("Your booking link is off. Anyone opening it now sees “not found”.")
-    )
-    return redirect("booking:settings")
-
-
-@login_required
-@require_http_methods(["GET"])
-def preview(request: HttpRequest) -> HttpResponse:
-    """The public page as visitors see it, for the owner (no token needed, nothing bookable)."""
-    link = selectors.link_for_owner(request.user)
-    if link is None:
-        link = BookingLink(owner=request.user)
-    context = _public_context(request, link, base_url=reverse("booking:preview"))
-    context["preview"] = True
-    return render(request, "booking/public.html", context)
 
 
 @login_required

@@ -15,6 +15,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.services import create_api_token
+from booking.links import create_meeting_type
 from booking.services import BookingRequest, book, configure_link
 from dav.app_passwords import create_app_password
 from dav.services import turn_on
@@ -96,6 +97,13 @@ def test_no_page_scrolls_sideways_on_a_phone(phone_page, live_server, owner, col
         secret_encrypted=crypto.encrypt("whsec_x"), last_error="The receiver answered 503.",
     )  # fmt: skip
     Delivery.objects.create(endpoint=receiver, event_type="event.changed", subject="e", body="{}")
+    review, review_token = create_meeting_type(
+        owner, {"name": "Project review with a rather long name for a meeting type",
+                "more_durations": [15, 30, 90], "location": "Via della Conciliazione 1, Roma",
+                "questions": [{"label": "Which of our offices should the meeting take place in?",
+                               "kind": "choice", "choices": ["Milano", "Roma"]},
+                              {"label": "Notes", "kind": "long"}]},
+    )  # fmt: skip
 
     sign_in(phone_page, live_server.url, owner)
     pages = [
@@ -119,6 +127,8 @@ def test_no_page_scrolls_sideways_on_a_phone(phone_page, live_server, owner, col
         "/accounts/settings/devices/",
         "/accounts/settings/busy-sources/",
         "/accounts/settings/webhooks/",
+        f"/booking/types/{review.pk}/",
+        f"/b/{review_token}?duration=30",
         f"/accounts/settings/webhooks/{receiver.pk}/",
         "/accounts/employees/",
         "/notifications/",

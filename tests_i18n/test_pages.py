@@ -19,8 +19,10 @@ CALENDAR = {"it": "Calendario", "pl": "Kalendarz", "es": "Calendario", "de": "Ka
 SETTINGS = {"it": "Impostazioni", "pl": "Ustawienia", "es": "Configuración", "de": "Einstellungen"}
 
 
-def employee_pages(meeting, series, receiver) -> list[str]:
+def employee_pages(meeting, series, receiver, review) -> list[str]:
     return [
+        f"/booking/types/{review.pk}/",
+        f"/booking/types/{review.pk}/preview/",
         "/calendar/week/2031-06-02/",
         f"/calendar/events/{meeting.pk}/",
         f"/calendar/events/{meeting.pk}/edit/",
@@ -44,6 +46,23 @@ def employee_pages(meeting, series, receiver) -> list[str]:
     ]
 
 
+def project_review(owner):
+    """A second meeting type with two lengths and a question of each kind."""
+    from booking.links import create_meeting_type
+
+    questions = [
+        {"label": "Azienda", "kind": "short", "required": True},
+        {"label": "Argomento", "kind": "choice", "choices": ["Vendite", "Assistenza"]},
+        {"label": "Note", "kind": "long"},
+        {"label": "Privacy", "kind": "checkbox"},
+    ]
+    link, _token = create_meeting_type(
+        owner, {"name": "Revisione", "more_durations": [30], "questions": questions,
+                "location": "Milano"},
+    )  # fmt: skip
+    return link
+
+
 def failing_webhook(owner):
     """A receiver with a waiting message and an error, so its page shows every state."""
     from sources import crypto
@@ -65,12 +84,13 @@ def test_every_employee_page_speaks_the_employees_language(
     owner.save()
     client.force_login(owner)
     receiver = failing_webhook(owner)
-    for path in employee_pages(meeting, series, receiver):
+    review = project_review(owner)
+    for path in employee_pages(meeting, series, receiver, review):
         response = client.get(path)
         assert response.status_code == 200, path
         html = response.content.decode()
         assert f'<html lang="{language}">' in html, path
-        if path != "/booking/preview/":  # the public page as visitors see it: no menu
+        if not path.endswith("/preview/"):  # the public page as visitors see it: no menu
             assert CALENDAR[language] in html and SETTINGS[language] in html, path
         assert not english_words(visible_text(html)), (path, english_words(visible_text(html)))
 

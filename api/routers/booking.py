@@ -45,11 +45,26 @@ DEFAULT_SLOTS_RANGE = dt.timedelta(days=31)
 # --- shapes ----------------------------------------------------------------------------------
 
 
+class QuestionOut(Schema):
+    id: str = Field(description="Stable across edits; answers are given by it.")
+    label: str
+    kind: str = Field(description="short, long, choice or checkbox")
+    required: bool
+    choices: list[str] = Field(description="The answers offered (kind choice).")
+
+
 class BookingLinkOut(Schema):
+    id: int | None = Field(description="The meeting type (null: never saved yet).")
+    name: str = Field(description="The meeting type's name; empty for an unnamed first one.")
     enabled: bool
     url: str | None = Field(description="The public link while it is on (null when off).")
     token_created_at: dt.datetime | None
-    duration_minutes: int
+    duration_minutes: int = Field(description="The default length.")
+    more_durations: list[int] = Field(description="Other lengths the booker may choose.")
+    durations: list[int] = Field(description="Every length offered, shortest first.")
+    questions: list[QuestionOut]
+    location: str
+    video: bool = Field(description="Each booked meeting gets a video room.")
     hours: dict[str, list[list[str]]] = Field(description="Bookable hours in effect.")
     uses_working_hours: bool
     timezone: str = Field(description="Time zone of the hours in effect.")
@@ -67,7 +82,19 @@ class BookingLinkOut(Schema):
 class BookingLinkIn(_Input):
     """Every field optional: absent ones keep their value. PUT also switches the link on."""
 
+    name: str = Field(None, description="The meeting type's name, e.g. “Intro call” (≤ 100).")  # type: ignore[assignment]
     duration_minutes: int = Field(None, description="15, 30, 45, 60, 90 or 120.")  # type: ignore[arg-type]
+    more_durations: list[int] | None = Field(
+        None, description="Other lengths the booker may choose (same values)."
+    )
+    questions: list[dict[str, Any]] | None = Field(
+        None,
+        description="Asked of the booker (≤ 10): {id?, label, kind: short|long|choice|"
+        "checkbox, required, choices (kind choice)}. The whole list replaces the old one; "
+        "give a question's id to keep it.",
+    )
+    location: str | None = Field(None, description="The place of the meetings (≤ 500).")
+    video: bool = Field(None, description="A video room for each booked meeting.")  # type: ignore[assignment]
     hours: dict[str, list[list[str]]] | None = Field(
         None, description="Weekly ranges like working hours; null: follow my working hours."
     )
@@ -83,8 +110,15 @@ class BookingLinkIn(_Input):
     new_link: bool = Field(False, description="Mint a new link; every older one dies.")
 
 
+class AnswerOut(Schema):
+    question: str = Field(description="The question as it was asked.")
+    kind: str
+    answer: str | bool
+
+
 class OwnerBookingOut(Schema):
     id: int
+    link_id: int = Field(description="The meeting type it was booked through.")
     event_id: int
     status: str
     start: dt.datetime
@@ -93,13 +127,18 @@ class OwnerBookingOut(Schema):
     email: str
     phone: str
     comment: str
+    answers: list[AnswerOut]
     timezone: str = Field(description="The booker's time zone.")
     created_at: dt.datetime
 
 
 class PublicLinkOut(Schema):
     owner_name: str
-    duration_minutes: int
+    name: str = Field(description="The meeting type; empty for an unnamed one.")
+    duration_minutes: int = Field(description="The default length.")
+    durations: list[int] = Field(description="Every length the booker may choose.")
+    questions: list[QuestionOut]
+    location: str
     timezone: str = Field(description="Time zone of the owner's bookable hours.")
     horizon_days: int
     min_notice_minutes: int
@@ -149,6 +188,9 @@ class SlotsQuery(Schema):
     tz: str | None = Field(
         None, description="IANA zone for dates and answers; default: the owner's."
     )
+    duration: int | None = Field(
+        None, description="One of the link's lengths (minutes); default: its default."
+    )
 
     @field_validator("start", "end", mode="after")
     @classmethod
@@ -175,6 +217,13 @@ class BookingIn(Schema):
     phone: str | None = None
     comment: str | None = None
     timezone: str = Field("UTC", description="The booker's IANA zone (for their e-mails).")
+    duration_minutes: int | None = Field(
+        None, description="One of the link's lengths; default: its default."
+    )
+    answers: dict[str, Any] | None = Field(
+        None,
+        description="Answers by question id: text, a choice's text, or true/false for a checkbox.",
+    )
     language: str | None = Field(
         None,
         description="The booker's language for their e-mails: en, it, pl, es or de. "
@@ -207,10 +256,17 @@ class PublicBookingOut(Schema):
 def link_out(link: BookingLink) -> dict[str, Any]:
     token = link.current_token()
     return {
+        "id": link.pk,
+        "name": link.name,
         "enabled": link.is_on,
         "url": services.public_link_url(token) if token else None,
         "token_created_at": link.token_created_at,
         "duration_minutes": link.duration_minutes,
+        "more_durations": link.more_durations,
+        "durations": link.offered_durations,
+        "questions": link.questions,
+        "location": link.location,
+        "video": link.video,
         "hours": link.effective_hours,
         "uses_working_hours": link.hours is None,
         "timezone": link.hours_timezone,
@@ -227,6 +283,7 @@ def link_out(link: BookingLink) -> dict[str, Any]:
 def owner_booking_out(booking: Booking) -> dict[str, Any]:
     return {
         "id": booking.pk,
+        "link_id": booking.link_id,
         "event_id": booking.event_id,
         "status": booking.status,
         "start": booking.start,
@@ -235,6 +292,7 @@ def owner_booking_out(booking: Booking) -> dict[str, Any]:
         "email": booking.email,
         "phone": booking.phone,
         "comment": booking.comment,
+        "answers": booking.answers,
         "timezone": booking.timezone,
         "created_at": booking.created_at,
     }
@@ -354,7 +412,11 @@ def public_link(request: HttpRequest, token: str, response: HttpResponse) -> dic
     _public_headers(response)
     return {
         "owner_name": link.owner.full_name,
+        "name": link.name,
         "duration_minutes": link.duration_minutes,
+        "durations": link.offered_durations,
+        "questions": link.questions,
+        "location": link.location,
         "timezone": link.hours_timezone,
         "horizon_days": link.horizon_days,
         "min_notice_minutes": link.min_notice_minutes,
@@ -401,11 +463,12 @@ def public_slots(
                 }
             ]
         )
-    slots = selectors.slots_for_link(link, start, end)
+    duration = selectors.chosen_duration(link, query.duration)
+    slots = selectors.slots_for_link(link, start, end, duration=duration)
     _public_headers(response)
     return {
         "timezone": zone_name,
-        "duration_minutes": link.duration_minutes,
+        "duration_minutes": duration,
         "start": start.astimezone(zone),
         "end": end.astimezone(zone),
         "slots": [
@@ -452,6 +515,8 @@ def public_book(
                 phone=payload.phone or "",
                 comment=payload.comment or "",
                 timezone=payload.timezone,
+                duration_minutes=payload.duration_minutes,
+                answers=payload.answers,
             ),
             language=language,
             idempotency_key=idempotency_key,

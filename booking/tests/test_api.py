@@ -91,7 +91,11 @@ def test_public_info_and_slots_in_the_visitors_zone(client, owner_token):
     assert info.status_code == 200
     assert info.json() == {
         "owner_name": "Alice Owner",
+        "name": "",
         "duration_minutes": 60,
+        "durations": [60],
+        "questions": [],
+        "location": "",
         "timezone": "Europe/Berlin",
         "horizon_days": 60,
         "min_notice_minutes": 0,
