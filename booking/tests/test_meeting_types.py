@@ -10,7 +10,7 @@ import pytest
 from booking.models import Booking, BookingLink
 from events.models import Event
 
-from .conftest import berlin_at
+from .conftest import berlin_at, outbox_to
 from .test_api import call, switch_on
 
 pytestmark = pytest.mark.django_db
@@ -76,6 +76,11 @@ def test_two_types_each_with_its_link_lengths_and_questions(client, owner, owner
     event = Event.objects.get()
     assert event.title == "Project review with Maria Rossi"
     assert "Team size: 11-50" in event.description and "recorded: yes" in event.description
+    owner_mail = outbox_to(owner.email)[-1].get_body(("plain",)).get_content()
+    assert "Team size: 11-50" in owner_mail and "I agree to be recorded: yes" in owner_mail
+    client.force_login(owner)
+    owner_page = client.get(f"/booking/bookings/{booking.pk}/").content.decode()
+    assert "What is the project?" in owner_page and "New warehouse" in owner_page
     owner_view = call(client, "get", "/bookings", owner_token).json()
     assert (
         owner_view[0]["answers"][1]["answer"] == "11-50"
