@@ -191,6 +191,32 @@ def queue_booker_cancellation(booking: Booking, *, by_owner: bool, message: str 
     queue_later(RENDERER, [(args, [booking.email])])
 
 
+def queue_booker_moved(
+    booking: Booking, token: str, old_start: dt.datetime, old_end: dt.datetime
+) -> None:
+    """iMIP REQUEST of the moved meeting (same UID, higher SEQUENCE) and the manage link."""
+    args = {"booking": booking.pk, "kind": "moved", "token": token,
+            "sequence": booking.event.sequence, "old_start": old_start.isoformat(),
+            "old_end": old_end.isoformat()}  # fmt: skip
+    queue_later(RENDERER, [(args, [booking.email])])
+
+
+def queue_owner_moved(booking: Booking, old_start: dt.datetime, old_end: dt.datetime) -> None:
+    args = {"booking": booking.pk, "kind": "owner_moved", "old_start": old_start.isoformat(),
+            "old_end": old_end.isoformat()}  # fmt: skip
+    queue_later(RENDERER, [(args, [booking.owner.email])])
+
+
+def queue_new_time_request(booking: Booking, token: str, message: str) -> None:
+    """The owner asks for another time: a plain mail with the new private link to choose."""
+    args = {"booking": booking.pk, "kind": "new_time", "token": token, "message": message}
+    queue_later(RENDERER, [(args, [booking.email])])
+
+
+def reschedule_url(token: str) -> str:
+    return absolute(reverse("booking:reschedule", args=[token]))
+
+
 def book_again_url(booking: Booking) -> str:
     """The owner's booking link as it is now, for a declined booker to pick another time;
     empty when the link is off (a dead link would be worse than none)."""
@@ -216,8 +242,49 @@ def render_booking_mail(args: dict[str, Any], memo: dict[Any, Any]) -> EmailMess
     if booking is None:
         return None
     kind = args["kind"]
-    if kind in ("confirmed", "owner_booked") and not booking.is_confirmed:
+    live_kinds = ("confirmed", "owner_booked", "moved", "owner_moved", "new_time")
+    if kind in live_kinds and not booking.is_confirmed:
         return None
+    if kind == "moved" and args["sequence"] != booking.event.sequence:
+        return None  # moved again since: that later mail says where it is now
+    if kind == "moved":
+        with translation.override(booking.language):
+            previous = format_when(
+                dt.datetime.fromisoformat(args["old_start"]),
+                dt.datetime.fromisoformat(args["old_end"]),
+                booking.timezone,
+            )
+        return _booker_imip(
+            booking,
+            "REQUEST",
+            template="booking/email/booker_moved.txt",
+            subject=lambda title, when: (
+                _("Moved: %(title)s, now %(when)s") % {"title": title, "when": when}
+            ),
+            extra={
+                "video_url": booking.event.video_url,
+                "manage_url": manage_url(args["token"]),
+                "previous_when": previous,
+            },
+        )
+    if kind == "new_time":
+        return _booker_plain(
+            booking,
+            template="booking/email/booker_new_time.txt",
+            subject=lambda title, when: (
+                _("Please choose another time: %(title)s") % {"title": title}
+            ),
+            extra={"message": args["message"], "reschedule_url": reschedule_url(args["token"])},
+        )
+    if kind == "owner_moved":
+        return _owner_mail(
+            booking,
+            cancelled=False,
+            moved_from=(
+                dt.datetime.fromisoformat(args["old_start"]),
+                dt.datetime.fromisoformat(args["old_end"]),
+            ),
+        )
     if kind == "confirmed":
         return _booker_imip(
             booking,
@@ -280,7 +347,39 @@ def _booker_imip(
         )
 
 
-def _owner_mail(booking: Booking, *, cancelled: bool) -> EmailMessage:
+def _booker_plain(
+    booking: Booking,
+    *,
+    template: str,
+    subject: Callable[[str, str], str],
+    extra: dict[str, Any],
+) -> EmailMessage:
+    """A mail to the booker without a calendar part (nothing in their calendar changes)."""
+    with translation.override(booking.language):
+        title = booker_title(booking)
+        when = format_when(booking.start, booking.end, booking.timezone)
+        context = {
+            "booking": booking,
+            "title": title,
+            "when": when,
+            "owner_name": booking.owner.full_name,
+            **extra,
+        }
+        return EmailMessage(
+            subject=subject(title, when),
+            body=render_to_string(template, context),
+            from_email=_from_owner(booking),
+            to=[booking.email],
+            reply_to=[booking.owner.email],
+        )
+
+
+def _owner_mail(
+    booking: Booking,
+    *,
+    cancelled: bool,
+    moved_from: tuple[dt.datetime, dt.datetime] | None = None,
+) -> EmailMessage:
     owner = booking.owner
     with translation.override(owner.language):
         when = format_when(booking.start, booking.end, owner.timezone)
@@ -290,9 +389,12 @@ def _owner_mail(booking: Booking, *, cancelled: bool) -> EmailMessage:
             "when": when,
             "url": owner_booking_url(booking),
             "cancelled": cancelled,
+            "previous_when": format_when(*moved_from, owner.timezone) if moved_from else "",
         }
         if cancelled:
             subject = _("Booking cancelled: %(title)s, %(when)s")
+        elif moved_from:
+            subject = _("Booking moved: %(title)s, now %(when)s")
         else:
             subject = _("New booking: %(title)s, %(when)s")
         return EmailMessage(

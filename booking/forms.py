@@ -85,6 +85,12 @@ class LinkSettingsForm(forms.Form):
         required=False,
         help_text=_("Leave empty for no limit."),
     )
+    changes_until_hours = forms.IntegerField(
+        label=_("No changes by the booker later than (hours before the meeting)"),
+        min_value=0,
+        required=False,
+        help_text=_("0: they may move or cancel it until it starts."),
+    )
     stale_sources_busy = forms.TypedChoiceField(
         label=_("When one of my other calendars cannot be read"),
         choices=[
@@ -164,6 +170,7 @@ class LinkSettingsForm(forms.Form):
             "horizon_days": link.horizon_days,
             "daily_limit": link.daily_limit,
             "stale_sources_busy": "true" if link.stale_sources_busy else "false",
+            "changes_until_hours": link.changes_until_hours,
         }
         for day in WEEKDAYS:
             initial[f"hours_{day}"] = format_day_ranges(hours.get(day, []))
@@ -229,6 +236,8 @@ class LinkSettingsForm(forms.Form):
             changes["stale_sources_busy"] = data["stale_sources_busy"]
         if data.get("video") is not None:
             changes["video"] = data["video"]
+        if data.get("changes_until_hours") is not None:
+            changes["changes_until_hours"] = data["changes_until_hours"]
         changes["questions"] = self._questions()
         if data["use_working_hours"]:
             changes["hours"] = None

@@ -26,6 +26,7 @@ from .models import (
     DURATION_CHOICES,
     LINK_TOKEN_PURPOSE,
     MAX_BUFFER_MINUTES,
+    MAX_CHANGES_UNTIL_HOURS,
     MAX_DAILY_LIMIT,
     MAX_HORIZON_DAYS,
     MAX_MIN_NOTICE_MINUTES,
@@ -54,6 +55,7 @@ LINK_FIELDS = (
     "horizon_days",
     "daily_limit",
     "stale_sources_busy",
+    "changes_until_hours",
 )
 
 
@@ -153,6 +155,7 @@ def clean_link_settings(changes: dict[str, Any]) -> dict[str, Any]:
         "buffer_after_minutes": (0, MAX_BUFFER_MINUTES),
         "min_notice_minutes": (0, MAX_MIN_NOTICE_MINUTES),
         "horizon_days": (1, MAX_HORIZON_DAYS),
+        "changes_until_hours": (0, MAX_CHANGES_UNTIL_HOURS),
     }
     for field, (lo, hi) in bounds.items():
         if field in changes:

@@ -24,6 +24,7 @@ MAX_BUFFER_MINUTES = 240
 MAX_MIN_NOTICE_MINUTES = 60 * 24 * 30
 MAX_HORIZON_DAYS = 365
 MAX_DAILY_LIMIT = 50
+MAX_CHANGES_UNTIL_HOURS = 24 * 30
 LINK_TOKEN_PURPOSE = "booking-link:"
 
 
@@ -73,6 +74,11 @@ class BookingLink(DerivedTokenLink, models.Model):
     daily_limit = models.PositiveSmallIntegerField(
         _("at most bookings a day"), null=True, blank=True
     )
+    #: Bookers may cancel or move a meeting until this many hours before it (0: until it
+    #: starts); a new time the owner asked for may always be chosen.
+    changes_until_hours = models.PositiveSmallIntegerField(
+        _("no changes later than (hours before)"), default=0
+    )
     #: What an outside calendar that could not be read for too long (sources/) means
     #: here: its person busy for the whole window (nothing is double-booked), or its last
     #: known busy time kept.
@@ -103,8 +109,9 @@ class BookingLink(DerivedTokenLink, models.Model):
 class Booking(models.Model):
     """A meeting a visitor booked; the event in the owner's calendar is ``event``.
 
-    ``start``/``end`` copy the event's (a booked meeting cannot be moved), so that the
-    PostgreSQL exclusion constraint over confirmed bookings can back up the owner lock.
+    ``start``/``end`` copy the event's (only its booker moves it, through
+    ``booking.rescheduling``), so that the PostgreSQL exclusion constraint over confirmed
+    bookings can back up the owner lock.
     """
 
     class Status(models.TextChoices):
@@ -132,6 +139,10 @@ class Booking(models.Model):
     manage_digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=now)
     ended_at = models.DateTimeField(null=True, blank=True)  # declined or cancelled at
+    #: When the owner asked the booker to choose another time (until they do).
+    new_time_requested_at = models.DateTimeField(null=True, blank=True)
+    #: How often the meeting was moved (by its booker).
+    moves = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["start", "id"]

@@ -49,6 +49,7 @@ from .models import (
     IdempotencyRecord,
 )
 from .questions import answers_text, clean_answers
+from .rescheduling import check_change_allowed
 from .selectors import (
     booking_for_manage_token,
     chosen_duration,
@@ -442,9 +443,14 @@ def decline_booking(owner: User, booking: Booking, *, message: str = "") -> Book
 def cancel_by_booker(manage_token: str) -> Booking:
     """The booker cancels through the private link; the owner is told (in-app and e-mail)."""
     found = booking_for_manage_token(manage_token)
-    booking = Booking.objects.select_for_update().select_related("owner", "event").get(pk=found.pk)
+    booking = (
+        Booking.objects.select_for_update()
+        .select_related("owner", "event", "link")
+        .get(pk=found.pk)
+    )
     if not booking.is_confirmed:
         return booking  # declined or already cancelled: nothing more to do
+    check_change_allowed(booking, timezone.now())
     owner = booking.owner
     booking.event = event_cancel(booking.event, owner, booked_ok=True)
     booking.status = Booking.Status.CANCELLED

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import link_views, views
+from . import link_views, reschedule_views, views
 
 app_name = "booking"
 urlpatterns = [
@@ -9,6 +9,7 @@ urlpatterns = [
     path("b/manage/<str:token>/", views.manage, name="manage"),
     path("b/manage/<str:token>/meeting.ics", views.manage_ics, name="manage_ics"),
     path("b/manage/<str:token>/cancel/", views.manage_cancel, name="manage_cancel"),
+    path("b/manage/<str:token>/reschedule/", reschedule_views.reschedule, name="reschedule"),
     # The employee's own pages.
     # The first meeting type, where it always was; every type also under types/<id>/.
     path("booking/", link_views.settings_page, name="settings"),
@@ -28,4 +29,9 @@ urlpatterns = [
     path("booking/bookings/", views.owner_bookings, name="owner_bookings"),
     path("booking/bookings/<int:booking_id>/", views.owner_booking, name="owner_booking"),
     path("booking/bookings/<int:booking_id>/decline/", views.decline, name="decline"),
+    path(
+        "booking/bookings/<int:booking_id>/request-new-time/",
+        reschedule_views.request_new_time,
+        name="request_new_time",
+    ),
 ]

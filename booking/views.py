@@ -17,6 +17,7 @@ the CSRF check.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import datetime as dt
 import functools
 import secrets
@@ -41,7 +42,7 @@ from accounts import languages
 from accounts.zones import zone_choices
 from events.exceptions import Conflict
 
-from . import emails, ratelimit, selectors, services
+from . import emails, ratelimit, rescheduling, selectors, services
 from .forms import BookingForm
 from .models import Booking, BookingLink
 from .zones import canonical_zone, zone_names
@@ -120,8 +121,10 @@ def _public_context(
     base_url: str,
     form: BookingForm | None = None,
     error: str = "",
+    duration: int | None = None,
 ) -> dict[str, Any]:
-    """Month grid, the chosen day's times and the form, all in the visitor's zone."""
+    """Month grid, the chosen day's times and the form, all in the visitor's zone
+    (``duration``: a length fixed by the caller, as when a booked meeting is moved)."""
     zone_name, zone_given = _visitor_zone(request, link)
     chosen_language = languages.chosen(request)
     zone = zoneinfo.ZoneInfo(zone_name)
@@ -131,7 +134,8 @@ def _public_context(
     month_start = dt.datetime(month.year, month.month, 1, tzinfo=zone)
     next_month = _add_month(month, 1)
     month_end = dt.datetime(next_month.year, next_month.month, 1, tzinfo=zone)
-    duration = _duration_of(request, link)
+    fixed = duration is not None
+    duration = duration if fixed else _duration_of(request, link)
     slots = selectors.slots_for_link(link, month_start, month_end, now=now, duration=duration)
     by_day: dict[dt.date, list] = defaultdict(list)
     for slot in slots:
@@ -147,7 +151,7 @@ def _public_context(
 
     def url(**params: Any) -> str:
         query = {"tz": zone_name, "month": month.strftime("%Y-%m")}
-        if duration != link.duration_minutes:
+        if duration != link.duration_minutes and not fixed:
             query["duration"] = str(duration)
         if chosen_language:
             query[languages.LANGUAGE_PARAMETER] = chosen_language
@@ -211,7 +215,7 @@ def _public_context(
             {"minutes": d, "url": url(duration=str(d)), "current": d == duration}
             for d in link.offered_durations
         ]
-        if len(link.offered_durations) > 1
+        if len(link.offered_durations) > 1 and not fixed
         else [],
         "request_id": secrets.token_urlsafe(16),
         "error": error,
@@ -318,7 +322,23 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     language = languages.or_default(booking.language)
     with translation.override(language):
         context = _booking_facts(booking)
-        context.update({"token": token, "just_booked": request.GET.get("booked") == "1"})
+        closed = ""
+        try:
+            rescheduling.check_change_allowed(booking, timezone.now())
+        except Conflict as exc:
+            closed = exc.message
+        deadline = rescheduling.change_deadline(booking)
+        context.update(
+            {
+                "token": token,
+                "just_booked": request.GET.get("booked") == "1",
+                "just_moved": request.GET.get("moved") == "1",
+                "changes_closed": closed,
+                "deadline": deadline.astimezone(zoneinfo.ZoneInfo(booking.timezone))
+                if deadline
+                else None,
+            }
+        )
         response = render(request, "booking/manage.html", context)
     response["Content-Language"] = language
     return response
@@ -339,9 +359,14 @@ def manage_ics(request: HttpRequest, token: str) -> HttpResponse:
 def manage_cancel(request: HttpRequest, token: str) -> HttpResponse:
     """GET: what cancelling does, and the button that does it; POST: cancel."""
     if request.method == "POST":
-        services.cancel_by_booker(token)
+        with contextlib.suppress(Conflict):  # past the owner's deadline: the page says so
+            services.cancel_by_booker(token)
         return redirect("booking:manage", token=token)
     booking = selectors.booking_for_manage_token(token)
+    try:
+        rescheduling.check_change_allowed(booking, timezone.now())
+    except Conflict:
+        return redirect("booking:manage", token=token)
     if not booking.is_confirmed:
         return redirect("booking:manage", token=token)
     language = languages.or_default(booking.language)

@@ -1,5 +1,6 @@
 """What the account's webhooks are told about bookings (``booking.created``,
-``booking.cancelled``, ``booking.declined``), in the booking's own transaction.
+``booking.rescheduled``, ``booking.cancelled``, ``booking.declined``), in the booking's
+own transaction.
 
 The payload is a contract with other systems (``webhooks.models.PAYLOAD_VERSION``):
 written here once, not beside each service.
@@ -34,10 +35,9 @@ def booking_data(booking: Booking) -> dict[str, Any]:
     }
 
 
-def report(booking: Booking, event_type: str) -> None:
-    emit(
-        booking.owner.account_id,
-        event_type,
-        f"booking:{booking.pk}",
-        {"booking": booking_data(booking)},
-    )
+def report(booking: Booking, event_type: str, *, previous: dict[str, Any] | None = None) -> None:
+    """``previous``: what changed from (a rescheduled booking's old start and end)."""
+    data: dict[str, Any] = {"booking": booking_data(booking)}
+    if previous is not None:
+        data["previous"] = previous
+    emit(booking.owner.account_id, event_type, f"booking:{booking.pk}", data)

@@ -136,6 +136,7 @@ def test_no_page_scrolls_sideways_on_a_phone(phone_page, live_server, owner, col
         f"/b/{token}",
         f"/b/manage/{outcome.manage_token}/",
         f"/b/manage/{outcome.manage_token}/cancel/",
+        f"/b/manage/{outcome.manage_token}/reschedule/",
         f"/i/{link_token(guest)}/",
         "/b/" + "x" * 52,
     ]

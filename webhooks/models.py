@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 #: The versioned payloads' types (``"type"`` in the JSON), and what each reports.
 EVENT_TYPES = {
     "booking.created": _("A booking was made through a booking link"),
+    "booking.rescheduled": _("A booker moved their booking to another time"),
     "booking.cancelled": _("A booker cancelled their booking"),
     "booking.declined": _("An employee declined a booking"),
     "guest.answered": _("A guest accepted, declined or answered maybe"),

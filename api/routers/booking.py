@@ -77,6 +77,9 @@ class BookingLinkOut(Schema):
     stale_sources_busy: bool = Field(
         description="A busy source not read for too long makes the whole window busy."
     )
+    changes_until_hours: int = Field(
+        description="Bookers may move or cancel until this many hours before (0: until it starts)."
+    )
 
 
 class BookingLinkIn(_Input):
@@ -107,6 +110,9 @@ class BookingLinkIn(_Input):
     stale_sources_busy: bool = Field(  # type: ignore[assignment]
         None, description="A busy source not read for too long blocks its whole window (default)."
     )
+    changes_until_hours: int = Field(  # type: ignore[assignment]
+        None, description="No changes by the booker later than this many hours before (0-720)."
+    )
     new_link: bool = Field(False, description="Mint a new link; every older one dies.")
 
 
@@ -129,6 +135,10 @@ class OwnerBookingOut(Schema):
     comment: str
     answers: list[AnswerOut]
     timezone: str = Field(description="The booker's time zone.")
+    moves: int = Field(description="How often the booker moved it.")
+    new_time_requested_at: dt.datetime | None = Field(
+        description="When you asked the booker for another time (until they chose)."
+    )
     created_at: dt.datetime
 
 
@@ -277,6 +287,7 @@ def link_out(link: BookingLink) -> dict[str, Any]:
         "horizon_days": link.horizon_days,
         "daily_limit": link.daily_limit,
         "stale_sources_busy": link.stale_sources_busy,
+        "changes_until_hours": link.changes_until_hours,
     }
 
 
@@ -294,6 +305,8 @@ def owner_booking_out(booking: Booking) -> dict[str, Any]:
         "comment": booking.comment,
         "answers": booking.answers,
         "timezone": booking.timezone,
+        "moves": booking.moves,
+        "new_time_requested_at": booking.new_time_requested_at,
         "created_at": booking.created_at,
     }
 
@@ -358,7 +371,7 @@ class DeclineIn(_Input):
     )
 
 
-def _decline_message(request: HttpRequest) -> str:
+def optional_message(request: HttpRequest) -> str:
     """The optional JSON body's ``message``. Read by hand, not as a ninja body parameter:
     a POST without a body (as clients sent it before the message existed) must go on
     working, and ninja refuses an empty or form-encoded body for a declared one."""
@@ -393,7 +406,7 @@ def decline_booking(request: HttpRequest, booking_id: int) -> dict[str, Any]:
     Declining twice is harmless; a booking the booker cancelled answers 409.
     """
     booking = selectors.get_booking_for_owner(request.auth, booking_id)
-    message = _decline_message(request)
+    message = optional_message(request)
     return owner_booking_out(services.decline_booking(request.auth, booking, message=message))
 
 

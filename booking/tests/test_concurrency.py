@@ -166,3 +166,42 @@ def test_the_constraint_answers_409_when_the_check_is_fooled(owner, token):
     outcome = book(token, visitor(berlin_at(10), email="second@example.org"))
     assert outcome.status_code == 409 and outcome.body["code"] == "slot_taken"
     assert Booking.objects.count() == 1
+
+
+def test_a_reschedule_racing_a_new_booking_for_the_same_time_one_wins(token):
+    """Five rounds: each time a booked meeting moves to a time a new booker takes at the
+    same moment; exactly one of them gets it, and the loser changed nothing."""
+    for round_ in range(5):
+        old = berlin_at(8 + round_ * 2)
+        made = book(token, visitor(old, email=f"mover{round_}@example.org"))
+        assert made.status_code == 201
+        target = old + dt.timedelta(hours=1)
+
+        def move(manage=made.manage_token, target=target) -> int:
+            return (
+                Client()
+                .post(
+                    f"/api/v1/public/booking/manage/{manage}/reschedule",
+                    data=json.dumps({"start": target.isoformat()}),
+                    content_type="application/json",
+                )
+                .status_code
+            )
+
+        def take(target=target, n=round_) -> int:
+            return (
+                Client()
+                .post(
+                    f"/api/v1/public/booking/{token}/bookings",
+                    data=json.dumps(api_body(target, email=f"taker{n}@example.org")),
+                    content_type="application/json",
+                )
+                .status_code
+            )
+
+        statuses = race([move, take])
+        assert sorted(statuses) in ([200, 409], [201, 409]), statuses
+        at_target = Booking.objects.filter(start=target, status=Booking.Status.CONFIRMED)
+        assert at_target.count() == 1
+        mover = Booking.objects.get(pk=made.booking.pk)
+        assert mover.start == (target if statuses[0] == 200 else old)
