@@ -170,6 +170,10 @@ class PreferencesForm(PageFormMixin, forms.Form):
         label=_("E-mail me when a colleague invites me, or changes or cancels an event I am in"),
         required=False,
     )
+    wants_reminders = forms.BooleanField(
+        label=_("E-mail me reminders before my meetings that have reminders set"),
+        required=False,
+    )
 
     def __init__(self, *args, user: User, **kwargs) -> None:
         kwargs.setdefault(
@@ -179,6 +183,7 @@ class PreferencesForm(PageFormMixin, forms.Form):
                 "timezone": user.timezone,
                 "language": user.language,
                 "event_mail": user.event_mail,
+                "wants_reminders": user.wants_reminders,
                 **{
                     day: format_day_ranges((user.working_hours or {}).get(day, []))
                     for day in WEEKDAYS
@@ -203,6 +208,7 @@ class PreferencesForm(PageFormMixin, forms.Form):
             "timezone": data["timezone"],
             "language": data["language"],
             "event_mail": data["event_mail"],
+            "wants_reminders": data["wants_reminders"],
             "working_hours": {day: data[day] for day in WEEKDAYS},
         }
 

@@ -61,6 +61,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     full_name = models.CharField(_("full name"), max_length=200)
     timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
     language = models.CharField(_("language"), max_length=10, default="en")
+    #: E-mail reminders before my meetings that have reminders set (events, bookings).
+    wants_reminders = models.BooleanField(_("e-mail reminders before my meetings"), default=False)
     # Mail about events colleagues invite me to (invited, changed, cancelled); the in-app
     # notification comes either way.
     event_mail = models.BooleanField(_("e-mail me about events I am invited to"), default=True)

@@ -131,7 +131,14 @@ def add_employee(
 @transaction.atomic
 def update_preferences(user: User, **changes: Any) -> User:
     """Change the employee's own settings; absent fields keep their value."""
-    allowed = {"full_name", "timezone", "language", "working_hours", "event_mail"}
+    allowed = {
+        "full_name",
+        "timezone",
+        "language",
+        "working_hours",
+        "event_mail",
+        "wants_reminders",
+    }
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed.")})
@@ -142,6 +149,7 @@ def update_preferences(user: User, **changes: Any) -> User:
         "language": _clean_language,
         "working_hours": _clean_working_hours,
         "event_mail": _clean_flag,
+        "wants_reminders": lambda v: _clean_flag(v, "wants_reminders"),
     }
     cleaned = {}
     for field, value in changes.items():
@@ -158,9 +166,9 @@ def update_preferences(user: User, **changes: Any) -> User:
     return user
 
 
-def _clean_flag(value: Any) -> bool:
+def _clean_flag(value: Any, field: str = "event_mail") -> bool:
     if not isinstance(value, bool):
-        raise ValidationError({"event_mail": _("Give true or false.")})
+        raise ValidationError({field: _("Give true or false.")})
     return value
 
 

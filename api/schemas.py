@@ -188,6 +188,9 @@ class MeOut(Schema):
     event_mail: bool = Field(
         description="E-mail me when a colleague invites me, or changes or cancels an event I am in."
     )
+    wants_reminders: bool = Field(
+        description="E-mail me reminders before my meetings that have reminders set."
+    )
     working_hours: dict[str, list[list[str]]]
     account: AccountOut
     is_account_admin: bool
@@ -207,6 +210,7 @@ class MePatch(_Input):
     timezone: str = None  # type: ignore[assignment]
     language: str = None  # type: ignore[assignment]
     event_mail: bool = None  # type: ignore[assignment]
+    wants_reminders: bool = None  # type: ignore[assignment]
     working_hours: dict[str, list[list[str]]] = Field(
         None,  # type: ignore[arg-type]
         description='Local wall-clock ranges per weekday: {"mon": [["09:00", "18:00"]], ...}',
@@ -245,6 +249,7 @@ def me_out(user: User) -> dict[str, Any]:
         "timezone": user.timezone,
         "language": user.language,
         "event_mail": user.event_mail,
+        "wants_reminders": user.wants_reminders,
         "working_hours": user.working_hours,
         "account": {"id": account.pk, "name": account.name, "plan": account.plan},
         "is_account_admin": user.is_account_admin,
@@ -344,6 +349,7 @@ class EventOut(Schema):
     attendees: list[AttendeeOut]
     guests_can_see_participants: bool
     notify_on_decision: bool
+    reminders: list[int] = Field(description="E-mail reminders, minutes before each occurrence.")
     attachments: list[AttachmentOut] = Field(
         description="Files attached by the organizer (see /events/{id}/attachments)."
     )
@@ -359,6 +365,11 @@ class EventIn(_Input):
     video_url: str = ""
     all_day: bool = False
     transparency: Literal["busy", "free"] = "busy"
+    reminders: list[int] = Field(
+        default_factory=list,
+        description="E-mail reminders to guests (and to colleagues who want them): up to 3 "
+        "of 10, 15, 30, 60, 120, 1440, 2880 minutes before.",
+    )
     attendee_ids: list[Id] = Field(
         default_factory=list, max_length=MAX_ATTENDEES, description="Colleagues to invite."
     )
@@ -405,6 +416,7 @@ class EventPatch(_Input):
     guests: list[GuestIn] = Field(None, max_length=MAX_GUESTS_PER_EVENT)  # type: ignore[arg-type]
     guests_can_see_participants: bool = None  # type: ignore[assignment]
     notify_on_decision: bool = None  # type: ignore[assignment]
+    reminders: list[int] = Field(None, description="Replaces the reminders.")  # type: ignore[arg-type]
     recurrence: str | None = Field(
         None, description="RRULE text; null stops the repetition (scope all only)."
     )
@@ -480,6 +492,7 @@ def event_out(event: Event, occurrence: Occurrence | None = None) -> dict[str, A
         "status": event.status,
         "sequence": event.sequence,
         "transparency": event.transparency,
+        "reminders": event.reminders,
         "organizer": {"id": organizer.pk, "name": organizer.full_name, "email": organizer.email},
         "attendees": [attendee_out(a) for a in event.attendees.all()],
         "guests_can_see_participants": event.guests_can_see_participants,

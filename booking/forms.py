@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.day_hours import DAY_NAMES, format_day_ranges, parse_day_ranges
 from accounts.models import WEEKDAYS, User
 from accounts.zones import zone_choices
+from events.forms import REMINDER_CHOICE_LABELS
 
 from .models import DURATION_CHOICES, BookingLink
 from .questions import MAX_QUESTIONS
@@ -90,6 +91,14 @@ class LinkSettingsForm(forms.Form):
         min_value=0,
         required=False,
         help_text=_("0: they may move or cancel it until it starts."),
+    )
+    reminders = forms.TypedMultipleChoiceField(
+        label=_("E-mail reminders before each meeting"),
+        choices=REMINDER_CHOICE_LABELS,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("To the booker, and to you if you want reminders (your settings). Up to 3."),
     )
     stale_sources_busy = forms.TypedChoiceField(
         label=_("When one of my other calendars cannot be read"),
@@ -171,6 +180,7 @@ class LinkSettingsForm(forms.Form):
             "daily_limit": link.daily_limit,
             "stale_sources_busy": "true" if link.stale_sources_busy else "false",
             "changes_until_hours": link.changes_until_hours,
+            "reminders": link.reminders,
         }
         for day in WEEKDAYS:
             initial[f"hours_{day}"] = format_day_ranges(hours.get(day, []))
@@ -236,6 +246,7 @@ class LinkSettingsForm(forms.Form):
             changes["stale_sources_busy"] = data["stale_sources_busy"]
         if data.get("video") is not None:
             changes["video"] = data["video"]
+        changes["reminders"] = data.get("reminders") or []
         if data.get("changes_until_hours") is not None:
             changes["changes_until_hours"] = data["changes_until_hours"]
         changes["questions"] = self._questions()

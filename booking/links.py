@@ -21,6 +21,8 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.tokens import derive_token, digest, new_salt
 from events.validation import validate_time_zone
+from scheduling.reminders import CHOICES as REMINDER_CHOICES
+from scheduling.reminders import MAX_REMINDERS, clean_reminders
 
 from .models import (
     DURATION_CHOICES,
@@ -56,6 +58,7 @@ LINK_FIELDS = (
     "daily_limit",
     "stale_sources_busy",
     "changes_until_hours",
+    "reminders",
 )
 
 
@@ -132,6 +135,14 @@ def clean_link_settings(changes: dict[str, Any]) -> dict[str, Any]:
             errors["video"] = _("Must be true or false.")
         else:
             cleaned["video"] = changes["video"]
+    if "reminders" in changes:
+        try:
+            cleaned["reminders"] = clean_reminders(changes["reminders"])
+        except ValueError:
+            errors["reminders"] = _("Up to %(n)d reminders, each one of %(choices)s minutes.") % {
+                "n": MAX_REMINDERS,
+                "choices": ", ".join(str(c) for c in REMINDER_CHOICES),
+            }
     if "hours" in changes:
         if changes["hours"] is None:
             cleaned["hours"] = None  # follow the working hours

@@ -74,6 +74,9 @@ class BookingLink(DerivedTokenLink, models.Model):
     daily_limit = models.PositiveSmallIntegerField(
         _("at most bookings a day"), null=True, blank=True
     )
+    #: E-mails before each booked meeting, in minutes (``reminders.schedule``): to the
+    #: booker, and to the owner when they want reminders.
+    reminders = models.JSONField(default=list, blank=True)
     #: Bookers may cancel or move a meeting until this many hours before it (0: until it
     #: starts); a new time the owner asked for may always be chosen.
     changes_until_hours = models.PositiveSmallIntegerField(

@@ -20,12 +20,14 @@ import re
 import zoneinfo
 
 from django import forms
+from django.utils.functional import lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import AddressField, PageFormMixin, ZoneField
 from accounts.models import User
 from scheduling.recurrence import MAX_COUNT, MAX_INTERVAL, Rule, parse_rule
+from scheduling.reminders import CHOICES as REMINDER_CHOICES
 
 from .guests import MAX_GUESTS_PER_EVENT
 from .localtime import TimeNote, resolve_local
@@ -79,6 +81,20 @@ def _prefill_instant(text: str, zone: dt.tzinfo | None = None) -> dt.datetime | 
     return moment
 
 
+def _minutes_label(minutes: int) -> str:
+    if minutes % 1440 == 0:
+        days = minutes // 1440
+        return ngettext("%(n)d day before", "%(n)d days before", days) % {"n": days}
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return ngettext("%(n)d hour before", "%(n)d hours before", hours) % {"n": hours}
+    return ngettext("%(n)d minute before", "%(n)d minutes before", minutes) % {"n": minutes}
+
+
+#: Lazily labelled, so each page shows them in its reader's language.
+REMINDER_CHOICE_LABELS = [(m, lazy(_minutes_label, str)(m)) for m in REMINDER_CHOICES]
+
+
 class ColleagueChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: User) -> str:
         return f"{obj.full_name} <{obj.email}>" if obj.full_name else obj.email
@@ -120,6 +136,14 @@ class EventForm(PageFormMixin, forms.Form):
     )
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    reminders = forms.TypedMultipleChoiceField(
+        label=_("E-mail reminders"),
+        choices=REMINDER_CHOICE_LABELS,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("To the guests, and to colleagues who want reminders. Up to 3."),
     )
     transparency = forms.ChoiceField(
         label=_("Show me as"),
@@ -360,6 +384,7 @@ class EventForm(PageFormMixin, forms.Form):
             "video_url": event.video_url,
             "description": event.description,
             "transparency": event.transparency,
+            "reminders": event.reminders,
             "attendee_ids": [
                 a.user_id
                 for a in event.attendees.all()
@@ -469,6 +494,7 @@ class EventForm(PageFormMixin, forms.Form):
             "video_url": data["video_url"],
             "description": data["description"],
             "transparency": data["transparency"],
+            "reminders": data.get("reminders") or [],
             "attendee_ids": [u.pk for u in data["attendee_ids"]],
             "guests_can_see_participants": data["guests_can_see_participants"],
             "notify_on_decision": data["notify_on_decision"],

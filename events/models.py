@@ -50,6 +50,9 @@ class Event(models.Model):
     all_day = models.BooleanField(_("all day"), default=False)
     # RRULE value (canonical, without "RRULE:"), set on a series only.
     recurrence = models.TextField(_("repeat"), null=True, blank=True)
+    #: E-mails before the event (each occurrence of a series), in minutes: to its guests,
+    #: and to employees taking part who want reminders (``reminders`` app).
+    reminders = models.JSONField(default=list, blank=True)
     # Starts (UTC ISO 8601) of occurrences taken out of the series (EXDATE).
     exdates = models.JSONField(_("excluded dates"), default=list, blank=True)
     # End of the last occurrence (``end`` for a single event, UNBOUNDED for a series

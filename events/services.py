@@ -38,6 +38,8 @@ from django.utils import timezone as django_timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from scheduling.reminders import CHOICES as REMINDER_CHOICES
+from scheduling.reminders import MAX_REMINDERS, clean_reminders
 
 from . import colleague_notices, invitation_queue, invitations, series_changes, webhook_events
 from . import guests as guest_lib
@@ -60,6 +62,7 @@ EDITABLE_FIELDS = (
     "transparency",
     "guests_can_see_participants",
     "notify_on_decision",
+    "reminders",
 )
 #: Only a whole series (scope "all", or the new part of a "following" split) takes these.
 SERIES_FIELDS = ("recurrence", "exdates")
@@ -85,6 +88,18 @@ def _clean_transparency(value: Any) -> str:
     if value not in Event.Transparency.values:
         raise ValidationError({"transparency": _("Choose busy or free.")})
     return value
+
+
+def _clean_reminders(value: Any) -> list[int]:
+    try:
+        return clean_reminders(value)
+    except ValueError:
+        raise ValidationError(
+            {
+                "reminders": _("Up to %(n)d reminders, each one of %(choices)s minutes.")
+                % {"n": MAX_REMINDERS, "choices": ", ".join(str(c) for c in REMINDER_CHOICES)}
+            }
+        ) from None
 
 
 def _resolve_colleagues(organizer: User, attendee_ids: Iterable[Any]) -> list[User]:
@@ -180,6 +195,7 @@ def event_create(
     recurrence: str | None = None,
     exdates: Iterable[Any] = (),
     uid: str | None = None,
+    reminders: Iterable[Any] = (),
 ) -> Event:
     """Create an event; every guest gets an iMIP invitation through the outbox.
 
@@ -208,6 +224,7 @@ def event_create(
     )
     rule = series_rows.clean_rule(recurrence)
     _engine, excluded = _series_shape(rule, cleaned, series_rows.clean_exdates(exdates))
+    reminders = _clean_reminders(list(reminders))
     colleagues = _resolve_colleagues(organizer, attendee_ids)
     guest_inputs = guest_lib.clean_guests(guests, organizer)
     mailbox = invitations.require_sender(organizer) if guest_inputs else None
@@ -228,6 +245,7 @@ def event_create(
         transparency=_clean_transparency(transparency),
         guests_can_see_participants=bool(guests_can_see_participants),
         notify_on_decision=bool(notify_on_decision),
+        reminders=reminders,
     )
     if uid is not None:
         event.uid = _clean_uid(uid)
@@ -354,6 +372,7 @@ def clean_fields(event: Event, changes: dict[str, Any]) -> dict[str, Any]:
     cleaned["transparency"] = _clean_transparency(merged["transparency"])
     for flag in ("all_day", "guests_can_see_participants", "notify_on_decision"):
         cleaned[flag] = bool(merged[flag])
+    cleaned["reminders"] = _clean_reminders(merged["reminders"])
     return cleaned
 
 

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "dav",
     "sources",
     "webhooks",
+    "reminders",
     "api",
 ]
 
@@ -138,6 +139,7 @@ TRANSLATED_APPS = [
     "planner",
     "sources",
     "webhooks",
+    "reminders",
 ]
 LOCALE_PATHS = [BASE_DIR / app / "locale" for app in TRANSLATED_APPS] + [BASE_DIR / "locale"]
 USE_I18N = True

@@ -80,6 +80,10 @@ class BookingLinkOut(Schema):
     changes_until_hours: int = Field(
         description="Bookers may move or cancel until this many hours before (0: until it starts)."
     )
+    reminders: list[int] = Field(
+        description="E-mails before each booked meeting, in minutes (to the booker; to me "
+        "when I want reminders)."
+    )
 
 
 class BookingLinkIn(_Input):
@@ -112,6 +116,9 @@ class BookingLinkIn(_Input):
     )
     changes_until_hours: int = Field(  # type: ignore[assignment]
         None, description="No changes by the booker later than this many hours before (0-720)."
+    )
+    reminders: list[int] | None = Field(
+        None, description="Up to 3 of 10, 15, 30, 60, 120, 1440, 2880 minutes before."
     )
     new_link: bool = Field(False, description="Mint a new link; every older one dies.")
 
@@ -288,6 +295,7 @@ def link_out(link: BookingLink) -> dict[str, Any]:
         "daily_limit": link.daily_limit,
         "stale_sources_busy": link.stale_sources_busy,
         "changes_until_hours": link.changes_until_hours,
+        "reminders": link.reminders,
     }
 
 

@@ -26,6 +26,7 @@ EVENT_KEYS = {
     "all_day",
     "recurrence",
     "exdates",
+    "reminders",
     "series_id",
     "recurrence_id",
     "status",

@@ -24,6 +24,7 @@ def test_get_me(api, owner, owner_token):
         "timezone": "Europe/Berlin",
         "language": "en",
         "event_mail": True,
+        "wants_reminders": False,
         "working_hours": owner.working_hours,
         "account": {"id": owner.account_id, "name": "Acme", "plan": "free"},
         "is_account_admin": True,
