@@ -174,6 +174,11 @@ class PreferencesForm(PageFormMixin, forms.Form):
         label=_("E-mail me reminders before my meetings that have reminders set"),
         required=False,
     )
+    joint_links_ok = forms.BooleanField(
+        label=_("Colleagues may put me on their joint and round-robin booking links"),
+        required=False,
+        help_text=_("Unticked, you leave the ones you are on."),
+    )
 
     def __init__(self, *args, user: User, **kwargs) -> None:
         kwargs.setdefault(
@@ -184,6 +189,7 @@ class PreferencesForm(PageFormMixin, forms.Form):
                 "language": user.language,
                 "event_mail": user.event_mail,
                 "wants_reminders": user.wants_reminders,
+                "joint_links_ok": user.joint_links_ok,
                 **{
                     day: format_day_ranges((user.working_hours or {}).get(day, []))
                     for day in WEEKDAYS
@@ -209,6 +215,7 @@ class PreferencesForm(PageFormMixin, forms.Form):
             "language": data["language"],
             "event_mail": data["event_mail"],
             "wants_reminders": data["wants_reminders"],
+            "joint_links_ok": data["joint_links_ok"],
             "working_hours": {day: data[day] for day in WEEKDAYS},
         }
 

@@ -63,6 +63,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     language = models.CharField(_("language"), max_length=10, default="en")
     #: E-mail reminders before my meetings that have reminders set (events, bookings).
     wants_reminders = models.BooleanField(_("e-mail reminders before my meetings"), default=False)
+    #: Colleagues may put me on their joint and round-robin booking links.
+    joint_links_ok = models.BooleanField(
+        _("colleagues may add me to their joint links"), default=True
+    )
     # Mail about events colleagues invite me to (invited, changed, cancelled); the in-app
     # notification comes either way.
     event_mail = models.BooleanField(_("e-mail me about events I am invited to"), default=True)

@@ -138,6 +138,7 @@ def update_preferences(user: User, **changes: Any) -> User:
         "working_hours",
         "event_mail",
         "wants_reminders",
+        "joint_links_ok",
     }
     unknown = set(changes) - allowed
     if unknown:
@@ -150,6 +151,7 @@ def update_preferences(user: User, **changes: Any) -> User:
         "working_hours": _clean_working_hours,
         "event_mail": _clean_flag,
         "wants_reminders": lambda v: _clean_flag(v, "wants_reminders"),
+        "joint_links_ok": lambda v: _clean_flag(v, "joint_links_ok"),
     }
     cleaned = {}
     for field, value in changes.items():

@@ -191,6 +191,9 @@ class MeOut(Schema):
     wants_reminders: bool = Field(
         description="E-mail me reminders before my meetings that have reminders set."
     )
+    joint_links_ok: bool = Field(
+        description="Colleagues may put me on their joint and round-robin booking links."
+    )
     working_hours: dict[str, list[list[str]]]
     account: AccountOut
     is_account_admin: bool
@@ -211,6 +214,7 @@ class MePatch(_Input):
     language: str = None  # type: ignore[assignment]
     event_mail: bool = None  # type: ignore[assignment]
     wants_reminders: bool = None  # type: ignore[assignment]
+    joint_links_ok: bool = None  # type: ignore[assignment]
     working_hours: dict[str, list[list[str]]] = Field(
         None,  # type: ignore[arg-type]
         description='Local wall-clock ranges per weekday: {"mon": [["09:00", "18:00"]], ...}',
@@ -250,6 +254,7 @@ def me_out(user: User) -> dict[str, Any]:
         "language": user.language,
         "event_mail": user.event_mail,
         "wants_reminders": user.wants_reminders,
+        "joint_links_ok": user.joint_links_ok,
         "working_hours": user.working_hours,
         "account": {"id": account.pk, "name": account.name, "plan": account.plan},
         "is_account_admin": user.is_account_admin,

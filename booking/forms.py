@@ -50,6 +50,24 @@ class LinkSettingsForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    kind = forms.ChoiceField(
+        label=_("Who is booked"),
+        choices=BookingLink.Kind.choices,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text=_(
+            "All of us: the link offers the times when you and every colleague below are "
+            "free, and books you all. Any of us: it books one free person, the one with the "
+            "fewest bookings from this link."
+        ),
+    )
+    member_ids = forms.TypedMultipleChoiceField(
+        label=_("Colleagues on this link"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only colleagues who allow it in their settings are listed."),
+    )
     location = forms.CharField(label=_("Place"), max_length=500, required=False)
     video = forms.TypedChoiceField(
         label=_("Video room"),
@@ -115,6 +133,10 @@ class LinkSettingsForm(forms.Form):
     def __init__(self, *args: Any, owner: User, questions: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.owner = owner
+        colleagues = User.objects.filter(
+            account_id=owner.account_id, is_active=True, joint_links_ok=True
+        ).exclude(pk=owner.pk)
+        self.fields["member_ids"].choices = [(u.pk, u.full_name or u.email) for u in colleagues]
         rows = min(questions + SPARE_QUESTIONS, MAX_QUESTIONS)
         if self.is_bound:  # rows the page sent, so that nothing typed is lost
             rows = max(rows, sum(1 for n in range(MAX_QUESTIONS) if f"q{n}_label" in self.data))
@@ -167,6 +189,8 @@ class LinkSettingsForm(forms.Form):
         hours = link.effective_hours
         initial = {
             "name": link.name,
+            "kind": link.kind,
+            "member_ids": list(link.members.values_list("pk", flat=True)) if link.pk else [],
             "duration_minutes": link.duration_minutes,
             "more_durations": link.more_durations,
             "location": link.location,
@@ -246,6 +270,9 @@ class LinkSettingsForm(forms.Form):
             changes["stale_sources_busy"] = data["stale_sources_busy"]
         if data.get("video") is not None:
             changes["video"] = data["video"]
+        if data.get("kind"):
+            changes["kind"] = data["kind"]
+            changes["member_ids"] = data.get("member_ids") or []
         changes["reminders"] = data.get("reminders") or []
         if data.get("changes_until_hours") is not None:
             changes["changes_until_hours"] = data["changes_until_hours"]

@@ -33,6 +33,7 @@ from .models import (
     MAX_HORIZON_DAYS,
     MAX_MIN_NOTICE_MINUTES,
     BookingLink,
+    LinkMember,
 )
 from .questions import clean_questions
 from .slots import normalize_hours
@@ -40,6 +41,8 @@ from .slots import normalize_hours
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 #: Meeting types per employee.
 MAX_TYPES = 20
+#: Colleagues on one joint or round-robin link (the owner besides).
+MAX_MEMBERS = 20
 
 #: Fields of a link an employee may set; anything else is refused by name.
 LINK_FIELDS = (
@@ -59,6 +62,7 @@ LINK_FIELDS = (
     "stale_sources_busy",
     "changes_until_hours",
     "reminders",
+    "kind",
 )
 
 
@@ -135,6 +139,11 @@ def clean_link_settings(changes: dict[str, Any]) -> dict[str, Any]:
             errors["video"] = _("Must be true or false.")
         else:
             cleaned["video"] = changes["video"]
+    if "kind" in changes:
+        if changes["kind"] not in BookingLink.Kind.values:
+            errors["kind"] = _("Choose one, all or any.")
+        else:
+            cleaned["kind"] = changes["kind"]
     if "reminders" in changes:
         try:
             cleaned["reminders"] = clean_reminders(changes["reminders"])
@@ -190,6 +199,55 @@ def clean_link_settings(changes: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+def _clean_members(owner: User, member_ids: Any) -> list[User]:
+    """Colleagues of the owner's account who agreed to be on joint links; one error
+    naming ``member_ids`` otherwise (another account's people are "unknown")."""
+    if member_ids is None:
+        return []
+    if not isinstance(member_ids, list | tuple) or any(
+        isinstance(i, bool) or not isinstance(i, int) for i in member_ids
+    ):
+        raise ValidationError({"member_ids": _("Give the colleagues as a list of ids.")})
+    if len(member_ids) > MAX_MEMBERS:
+        raise ValidationError(
+            {"member_ids": _("At most %(n)d colleagues on one link.") % {"n": MAX_MEMBERS}}
+        )
+    wanted = set(member_ids) - {owner.pk}
+    found = {
+        u.pk: u
+        for u in User.objects.filter(pk__in=wanted, account_id=owner.account_id, is_active=True)
+    }
+    unknown = sorted(wanted - set(found))
+    if unknown:
+        raise ValidationError(
+            {"member_ids": _("Unknown colleague: %(ids)s.") % {"ids": ", ".join(map(str, unknown))}}
+        )
+    refused = sorted(u.full_name or u.email for u in found.values() if not u.joint_links_ok)
+    if refused:
+        raise ValidationError(
+            {
+                "member_ids": _("%(names)s chose not to be on colleagues' joint links.")
+                % {"names": ", ".join(refused)}
+            }
+        )
+    return sorted(found.values(), key=lambda u: u.pk)
+
+
+def _set_members(link: BookingLink, members: list[User]) -> None:
+    LinkMember.objects.filter(link=link).exclude(user__in=members).delete()
+    have = set(LinkMember.objects.filter(link=link).values_list("user_id", flat=True))
+    LinkMember.objects.bulk_create(
+        [LinkMember(link=link, user=u) for u in members if u.pk not in have]
+    )
+
+
+def _check_team(link: BookingLink) -> None:
+    if link.kind != BookingLink.Kind.ONE and not LinkMember.objects.filter(link=link).exists():
+        raise ValidationError(
+            {"member_ids": _("A joint or round-robin link needs at least one colleague.")}
+        )
+
+
 def _locked(owner: User, link: BookingLink | None) -> BookingLink:
     """The link to change, locked: the one given (the owner's own, not archived), or the
     first meeting type, made when there is none yet."""
@@ -233,7 +291,10 @@ def configure_link(
     is returned (and ``link.current_token()`` re-derives it later, so the owner can see
     the link and its QR code again). Settings are checked before anything is written.
     """
-    cleaned = clean_link_settings(changes or {})
+    changes = dict(changes or {})
+    given_members = "member_ids" in changes
+    members = _clean_members(owner, changes.pop("member_ids", None))
+    cleaned = clean_link_settings(changes)
     link = _locked(owner, link)
     for field, value in cleaned.items():
         setattr(link, field, value)
@@ -242,6 +303,9 @@ def configure_link(
     if new_link or (switch_on and not link.is_on):
         token = _mint(link)
     link.save()
+    if given_members:
+        _set_members(link, members)
+    _check_team(link)
     link.owner = owner
     return link, token
 
@@ -249,6 +313,8 @@ def configure_link(
 @transaction.atomic
 def create_meeting_type(owner: User, changes: dict[str, Any]) -> tuple[BookingLink, str]:
     """A new meeting type with its own link, switched on; it needs a name."""
+    changes = dict(changes)
+    members = _clean_members(owner, changes.pop("member_ids", None))
     cleaned = clean_link_settings(changes)
     if not cleaned.get("name"):
         raise ValidationError({"name": _("Give the meeting type a name, e.g. “Intro call”.")})
@@ -261,6 +327,8 @@ def create_meeting_type(owner: User, changes: dict[str, Any]) -> tuple[BookingLi
     _check_durations(link)
     token = _mint(link)
     link.save()
+    _set_members(link, members)
+    _check_team(link)
     return link, token
 
 

@@ -40,8 +40,20 @@ class BookingLink(DerivedTokenLink, models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="booking_links"
     )
+
+    class Kind(models.TextChoices):
+        ONE = "one", _("Just me")
+        ALL = "all", _("All of us (a joint meeting)")
+        ANY = "any", _("Any of us (round robin)")
+
     #: "" for the first type made before there were several: shown as "Meeting".
     name = models.CharField(_("name"), max_length=100, blank=True, default="")
+    #: Who is booked: the owner; every member at once (the times all are free); or one
+    #: free member, the one with the fewest bookings from this link.
+    kind = models.CharField(max_length=3, choices=Kind.choices, default=Kind.ONE)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="LinkMember", related_name="member_of_links", blank=True
+    )
     token_digest = models.CharField(max_length=64, unique=True, null=True, blank=True)
     token_created_at = models.DateTimeField(null=True, blank=True)
     token_salt = models.CharField(max_length=32, blank=True, default="")
@@ -109,6 +121,22 @@ class BookingLink(DerivedTokenLink, models.Model):
         return self.hours if self.hours is not None else self.owner.working_hours
 
 
+class LinkMember(models.Model):
+    """A colleague on a joint or round-robin link (the owner counts without a row)."""
+
+    link = models.ForeignKey(BookingLink, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="link_memberships"
+    )
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["link", "user"], name="link_member_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.link_id}"
+
+
 class Booking(models.Model):
     """A meeting a visitor booked; the event in the owner's calendar is ``event``.
 
@@ -162,6 +190,27 @@ class Booking(models.Model):
     @property
     def is_confirmed(self) -> bool:
         return self.status == self.Status.CONFIRMED
+
+
+class BookingSeat(models.Model):
+    """One person's time taken by a confirmed booking: its owner's, and on a joint link
+    every member's. On PostgreSQL an exclusion constraint keeps one person's active seats
+    from overlapping across every link they are on (migration 0009)."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="seats")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "start"])]
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "user"], name="booking_seat_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.start:%Y-%m-%d %H:%M}"
 
 
 class IdempotencyRecord(models.Model):

@@ -27,8 +27,8 @@ from events.models import Attendee
 from notifications.services import notify
 
 from . import emails, webhook_events
-from .models import Booking
-from .selectors import booking_for_manage_token, rules_for, slots_for_link
+from .models import Booking, BookingLink, BookingSeat
+from .selectors import booking_for_manage_token, rules_for, slots_by_person, slots_for_link
 from .slots import compute_slots
 
 
@@ -86,7 +86,11 @@ def _check_new_time(booking: Booking, start: dt.datetime, now: dt.datetime) -> d
             {"start": _("This time is not offered. Choose one of the listed times.")}
         )
     Attendee.objects.filter(event_id=booking.event_id).update(event_busy=False)
-    actual = slots_for_link(link, start, window_end, now=now, duration=minutes)
+    if link.kind == BookingLink.Kind.ANY:  # the person it went to stays: are they free?
+        per_person = slots_by_person(link, start, window_end, now=now, duration=minutes)
+        actual = per_person.get(booking.owner_id, [])
+    else:
+        actual = slots_for_link(link, start, window_end, now=now, duration=minutes)
     if not actual or actual[0].start != start:
         raise Conflict(_("This time was just taken. Please choose another."), code="slot_taken")
     return actual[0].end
@@ -101,7 +105,16 @@ def reschedule_by_booker(
     ``booking.rescheduled``. Moving to the time it has is nothing."""
     now = now or timezone.now()
     found = booking_for_manage_token(manage_token)
-    User.objects.select_for_update(no_key=True).filter(pk=found.owner_id).values("pk").first()
+    people = {
+        found.owner_id,
+        *BookingSeat.objects.filter(booking=found).values_list("user_id", flat=True),
+    }
+    list(
+        User.objects.select_for_update(no_key=True)
+        .filter(pk__in=people)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     booking = (
         Booking.objects.select_for_update()
         .select_related("owner", "event", "link")
@@ -125,8 +138,11 @@ def reschedule_by_booker(
             booking.new_time_requested_at = None
             booking.moves += 1
             booking.save(update_fields=["start", "end", "new_time_requested_at", "moves"])
+            BookingSeat.objects.filter(booking=booking).update(start=start, end=end)
     except IntegrityError as exc:
-        if "booking_confirmed_no_overlap" not in str(exc):
+        if not any(
+            n in str(exc) for n in ("booking_confirmed_no_overlap", "booking_seat_no_overlap")
+        ):
             raise
         raise Conflict(
             _("This time was just taken. Please choose another."), code="slot_taken"

@@ -20,8 +20,9 @@ from accounts.dead_links import DeadLink
 from accounts.models import User
 from accounts.tokens import digest
 from events.selectors import busy_spans
-from scheduling.hours import parse_weekly_hours
-from scheduling.intervals import Interval
+from scheduling.hours import parse_weekly_hours, working_windows
+from scheduling.instants import micros
+from scheduling.intervals import Interval, merge_pairs_in
 
 from .models import Booking, BookingLink
 from .slots import Rules, busy_meeting_hours, busy_query_range, compute_slots, offered_range
@@ -135,6 +136,74 @@ def booked_per_day(
     return Counter(s.astimezone(tz).date() for s in starts)
 
 
+def link_people(link: BookingLink) -> list[User]:
+    """Whom the link books: its owner first, then its members (joint and round-robin
+    links), in id order (the order their rows are locked in)."""
+    if link.kind == BookingLink.Kind.ONE or link.pk is None:
+        return [link.owner]
+    members = User.objects.filter(link_memberships__link=link, is_active=True).order_by("pk")
+    return [link.owner, *[m for m in members if m.pk != link.owner_id]]
+
+
+def _off_hours(person: User, lo: dt.datetime, hi: dt.datetime) -> list[tuple[int, int]]:
+    """The time in ``[lo, hi)`` outside a member's own working hours, as busy spans: a
+    joint link offers only times inside every member's own hours."""
+    windows = working_windows(
+        parse_weekly_hours(person.working_hours), zoneinfo.ZoneInfo(person.timezone), lo, hi
+    )
+    out, cursor = [], micros(lo)
+    for window in windows:
+        start = micros(window.start)
+        if start > cursor:
+            out.append((cursor, start))
+        cursor = max(cursor, micros(window.end))
+    if cursor < micros(hi):
+        out.append((cursor, micros(hi)))
+    return out
+
+
+def _busy_of(
+    link: BookingLink, people: list[User], lo: dt.datetime, hi: dt.datetime
+) -> dict[int, list[tuple[int, int]]]:
+    """Each person's busy spans in ``[lo, hi)``; a member other than the owner is also
+    busy outside their own working hours (the owner's hours are the link's)."""
+    spans = busy_spans(people, lo, hi, stale_as_busy=link.stale_sources_busy)
+    for person in people[1:]:
+        spans[person.pk] = merge_pairs_in(
+            spans[person.pk] + _off_hours(person, lo, hi), micros(lo), micros(hi)
+        )
+    return spans
+
+
+def slots_by_person(
+    link: BookingLink,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    now: dt.datetime | None = None,
+    duration: int | None = None,
+) -> dict[int, list[Interval]]:
+    """Each person's own slots on the link (a round-robin link offers their union)."""
+    now = now or timezone.now()
+    rules = rules_for(link, duration)
+    offered = offered_range(rules, start, end, now)
+    people = link_people(link)
+    if offered is None:
+        return {p.pk: [] for p in people}
+    busy_lo, busy_hi = busy_query_range(rules, *offered)
+    spans = _busy_of(link, people, busy_lo, busy_hi)
+    out = {}
+    for person in people:
+        per_day = (
+            booked_per_day(person, rules.tz, busy_lo, busy_hi)
+            if rules.daily_limit is not None
+            else None
+        )
+        busy = busy_meeting_hours(rules, offered, spans[person.pk])
+        out[person.pk] = compute_slots(rules, start, end, now, busy, per_day)
+    return out
+
+
 def slots_for_link(
     link: BookingLink,
     start: dt.datetime,
@@ -146,18 +215,29 @@ def slots_for_link(
     """The slots the link offers with starts in ``[start, end)``, for a meeting of
     ``duration`` minutes (one of its lengths; the default when not given).
 
-    One query for the busy time of the whole window (events.selectors.busy_spans,
-    the same definition of "busy" as the planner), one more for the daily limit when
-    one is set, then the pure computation: never a query per slot.
+    One query for the busy time of the whole window and every person the link books
+    (events.selectors.busy_spans, the same definition of "busy" as the planner), one
+    more for the daily limit when one is set, then the pure computation: never a query
+    per slot. A joint link offers the times when everyone is free, a round-robin link
+    the times when anyone is.
     """
+    if link.kind == BookingLink.Kind.ANY:
+        per_person = slots_by_person(link, start, end, now=now, duration=duration)
+        union = {slot.start: slot for slots in per_person.values() for slot in slots}
+        return [union[k] for k in sorted(union)]
     now = now or timezone.now()
     rules = rules_for(link, duration)
     offered = offered_range(rules, start, end, now)
     if offered is None:
         return []
     busy_lo, busy_hi = busy_query_range(rules, *offered)
-    spans = busy_spans([link.owner], busy_lo, busy_hi, stale_as_busy=link.stale_sources_busy)
-    busy = busy_meeting_hours(rules, offered, spans[link.owner.pk])
+    people = link_people(link)
+    spans = _busy_of(link, people, busy_lo, busy_hi)
+    everyone = [span for person in people for span in spans[person.pk]]
+    merged = (
+        merge_pairs_in(everyone, micros(busy_lo), micros(busy_hi)) if len(people) > 1 else everyone
+    )
+    busy = busy_meeting_hours(rules, offered, merged)
     per_day = (
         booked_per_day(link.owner, rules.tz, busy_lo, busy_hi)
         if rules.daily_limit is not None

@@ -21,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Max
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -46,6 +47,7 @@ from .links import (  # noqa: F401 (re-exported: callers have always found them 
 from .models import (
     Booking,
     BookingLink,
+    BookingSeat,
     IdempotencyRecord,
 )
 from .questions import answers_text, clean_answers
@@ -54,7 +56,9 @@ from .selectors import (
     booking_for_manage_token,
     chosen_duration,
     link_for_token,
+    link_people,
     rules_for,
+    slots_by_person,
     slots_for_link,
 )
 from .slots import compute_slots
@@ -210,6 +214,13 @@ def _video_url() -> str:
     return template.replace("{room}", "Rendezvous-" + secrets.token_hex(12))
 
 
+def _is_overlap(exc: IntegrityError) -> bool:
+    """PostgreSQL's own guarantee behind the locks: an owner's or a seat's overlap."""
+    return any(
+        name in str(exc) for name in ("booking_confirmed_no_overlap", "booking_seat_no_overlap")
+    )
+
+
 def taken_conflict() -> Conflict:
     return Conflict(_("This time was just taken. Please choose another."), code="slot_taken")
 
@@ -239,8 +250,15 @@ def _check_slot(
 def _create_booking(
     link: BookingLink, data: dict[str, Any], language: str, now: dt.datetime
 ) -> tuple[Booking, str]:
-    owner = link.owner
     end = _check_slot(link, data["start"], now, data.get("duration"))
+    people = link_people(link)
+    colleagues: list[User] = []
+    if link.kind == BookingLink.Kind.ANY:
+        owner = _assignee(link, people, data["start"], now, data.get("duration"))
+    else:
+        owner = link.owner
+        if link.kind == BookingLink.Kind.ALL:
+            colleagues = people[1:]
     with translation.override(owner.language):
         if link.name:
             title = _("%(type)s with %(name)s") % {"type": link.name, "name": data["name"]}
@@ -257,6 +275,7 @@ def _create_booking(
         description=description[:10_000],
         location=link.location,
         video_url=_video_url() if link.video else "",
+        attendee_ids=[c.pk for c in colleagues],
     )
     token = new_token()
     booking = Booking.objects.create(
@@ -274,6 +293,12 @@ def _create_booking(
         language=language,
         manage_digest=digest(token),
     )
+    BookingSeat.objects.bulk_create(
+        [
+            BookingSeat(booking=booking, user=person, start=booking.start, end=booking.end)
+            for person in [owner, *colleagues]
+        ]
+    )
     emails.queue_booker_confirmation(booking, token)
     emails.queue_owner_mail(booking, cancelled=False)
     webhook_events.report(booking, "booking.created")
@@ -289,6 +314,39 @@ def _create_booking(
             emails.owner_booking_url(booking).removeprefix(settings.BASE_URL),
         )
     return booking, token
+
+
+def _assignee(
+    link: BookingLink,
+    people: list[User],
+    start: dt.datetime,
+    now: dt.datetime,
+    duration: int | None,
+) -> User:
+    """Round robin: of the people free at ``start``, the one with the fewest confirmed
+    bookings from this link; ties go to the one whose last booking is oldest (never
+    booked first), then to the lowest id. Called under the people's locks."""
+    free_at = slots_by_person(
+        link, start, start + dt.timedelta(seconds=1), now=now, duration=duration
+    )
+    free = [p for p in people if free_at[p.pk] and free_at[p.pk][0].start == start]
+    if not free:
+        raise taken_conflict()
+    counts = {
+        row["owner"]: (row["n"], row["last"])
+        for row in Booking.objects.filter(link=link, status=Booking.Status.CONFIRMED)
+        .values("owner")
+        .annotate(n=Count("pk"), last=Max("created_at"))
+    }
+    never = dt.datetime.min.replace(tzinfo=dt.UTC)
+    return min(
+        free, key=lambda p: (counts.get(p.pk, (0, never))[0], counts.get(p.pk, (0, never))[1], p.pk)
+    )
+
+
+def end_seats(booking: Booking) -> None:
+    """The booking no longer takes anyone's time (declined, cancelled)."""
+    BookingSeat.objects.filter(booking=booking).update(active=False)
 
 
 def public_booking_body(booking: Booking) -> dict[str, Any]:
@@ -355,7 +413,14 @@ def book(
     fingerprint = request.fingerprint()
     key_digest = digest(f"{link.pk}:{idempotency_key}") if idempotency_key is not None else None
     with transaction.atomic():
-        User.objects.select_for_update(no_key=True).filter(pk=link.owner_id).values("pk").first()
+        # Everyone the link books, locked in id order (the order every writer uses).
+        people = [p.pk for p in link_people(link)]
+        list(
+            User.objects.select_for_update(no_key=True)
+            .filter(pk__in=people)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         # Switched off (or to a new link) while we waited for the lock: dead now.
         if not BookingLink.objects.filter(pk=link.pk, token_digest=link.token_digest).exists():
             raise DeadLink
@@ -373,7 +438,7 @@ def book(
                 with transaction.atomic():  # a savepoint: a refusal leaves nothing behind
                     booking, manage_token = _create_booking(link, data, language, now)
             except IntegrityError as exc:
-                if "booking_confirmed_no_overlap" not in str(exc):
+                if not _is_overlap(exc):
                     raise
                 raise taken_conflict() from exc
             outcome = BookingOutcome(
@@ -434,6 +499,7 @@ def decline_booking(owner: User, booking: Booking, *, message: str = "") -> Book
     booking.status = Booking.Status.DECLINED
     booking.ended_at = timezone.now()
     booking.save(update_fields=["status", "ended_at"])
+    end_seats(booking)
     emails.queue_booker_cancellation(booking, by_owner=True, message=message)
     webhook_events.report(booking, "booking.declined")
     return booking
@@ -456,6 +522,7 @@ def cancel_by_booker(manage_token: str) -> Booking:
     booking.status = Booking.Status.CANCELLED
     booking.ended_at = timezone.now()
     booking.save(update_fields=["status", "ended_at"])
+    end_seats(booking)
     emails.queue_booker_cancellation(booking, by_owner=False)
     emails.queue_owner_mail(booking, cancelled=True)
     webhook_events.report(booking, "booking.cancelled")

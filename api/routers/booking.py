@@ -84,6 +84,11 @@ class BookingLinkOut(Schema):
         description="E-mails before each booked meeting, in minutes (to the booker; to me "
         "when I want reminders)."
     )
+    kind: str = Field(
+        description="one: me; all: me and every member at once (the times all are free); "
+        "any: one free member, round robin."
+    )
+    members: list[dict[str, Any]] = Field(description="The colleagues on it: [{id, name}].")
 
 
 class BookingLinkIn(_Input):
@@ -119,6 +124,12 @@ class BookingLinkIn(_Input):
     )
     reminders: list[int] | None = Field(
         None, description="Up to 3 of 10, 15, 30, 60, 120, 1440, 2880 minutes before."
+    )
+    kind: str = Field(None, description="one, all (joint) or any (round robin).")  # type: ignore[assignment]
+    member_ids: list[int] | None = Field(
+        None,
+        description="Colleagues of a joint or round-robin link (they must allow it); "
+        "replaces the list.",
     )
     new_link: bool = Field(False, description="Mint a new link; every older one dies.")
 
@@ -296,6 +307,10 @@ def link_out(link: BookingLink) -> dict[str, Any]:
         "stale_sources_busy": link.stale_sources_busy,
         "changes_until_hours": link.changes_until_hours,
         "reminders": link.reminders,
+        "kind": link.kind,
+        "members": [
+            {"id": u.pk, "name": u.full_name} for u in (link.members.all() if link.pk else [])
+        ],
     }
 
 

@@ -25,6 +25,7 @@ def test_get_me(api, owner, owner_token):
         "language": "en",
         "event_mail": True,
         "wants_reminders": False,
+        "joint_links_ok": True,
         "working_hours": owner.working_hours,
         "account": {"id": owner.account_id, "name": "Acme", "plan": "free"},
         "is_account_admin": True,
