@@ -24,5 +24,8 @@ class BookingConfig(AppConfig):
                 LinkMember.objects.filter(user=instance).exclude(link__owner=instance).delete()
 
         post_save.connect(
-            refused_joint_links, sender=get_user_model(), dispatch_uid="booking-joint-refusal"
+            refused_joint_links,
+            sender=get_user_model(),
+            weak=False,
+            dispatch_uid="booking-joint-refusal",
         )

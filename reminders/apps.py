@@ -25,4 +25,6 @@ class RemindersConfig(AppConfig):
                 ask_worker_to_remind()
 
         for model in (Booking, BookingLink, Event):
-            post_save.connect(saved, sender=model, dispatch_uid=f"reminders-{model.__name__}")
+            post_save.connect(
+                saved, sender=model, weak=False, dispatch_uid=f"reminders-{model.__name__}"
+            )

@@ -205,3 +205,52 @@ def test_a_reschedule_racing_a_new_booking_for_the_same_time_one_wins(token):
         assert at_target.count() == 1
         mover = Booking.objects.get(pk=made.booking.pk)
         assert mover.start == (target if statuses[0] == 200 else old)
+
+
+def test_fifty_concurrent_bookings_of_one_joint_time_exactly_one(owner, acme):
+    from accounts.models import User
+    from booking.links import create_meeting_type
+    from booking.models import BookingSeat
+
+    week = {d: [["08:00", "20:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    members = [
+        User.objects.create_user(f"m{n}@acme.test", "pw-123456789", account=acme,
+                                 full_name=f"M{n}", timezone="Europe/Berlin", working_hours=week)
+        for n in range(2)
+    ]  # fmt: skip
+    _link, joint = create_meeting_type(owner, {"name": "Team", "kind": "all", "hours": WIDE_HOURS,
+                                               "min_notice_minutes": 0,
+                                               "member_ids": [m.pk for m in members]})  # fmt: skip
+    # One member's own link races for the same hour too.
+    _own, own = configure_link(
+        members[0], {"hours": WIDE_HOURS, "min_notice_minutes": 0}, switch_on=True
+    )
+    start = berlin_at(10)
+    bodies = [(joint, api_body(start, email=f"v{i}@example.org")) for i in range(49)]
+    bodies.append((own, api_body(start, email="own@example.org")))
+
+    def post(token: str, body: dict) -> int:
+        return (
+            Client()
+            .post(f"/api/v1/public/booking/{token}/bookings", data=json.dumps(body),
+                  content_type="application/json")
+            .status_code
+        )  # fmt: skip
+
+    statuses = race([lambda t=t, b=b: post(t, b) for t, b in bodies])
+    assert sorted(statuses) == [201] + [409] * 49
+    assert Booking.objects.count() == 1
+    seats = BookingSeat.objects.filter(active=True, start=start)
+    assert seats.values("user").distinct().count() == seats.count()
+
+
+def test_postgres_refuses_overlapping_seats_of_one_person(owner, token):
+    """The database's own guarantee, whatever the code above it does."""
+    from booking.models import BookingSeat
+
+    first = book(token, visitor(berlin_at(10))).booking
+    second = book(token, visitor(berlin_at(12), email="b@example.org")).booking
+    with pytest.raises(IntegrityError, match="booking_seat_no_overlap"), transaction.atomic():
+        BookingSeat.objects.filter(booking=second).update(
+            start=first.start + dt.timedelta(minutes=30), end=first.end + dt.timedelta(minutes=30)
+        )

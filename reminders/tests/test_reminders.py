@@ -144,15 +144,13 @@ def test_the_worker_sends_them(transactional_db, owner, link_token, run_worker):
     """A reminder that fell due while no worker ran (the day-before one of a meeting
     booked days ago, two hours from now) goes out with the next round, once."""
     from events.models import Event
-    from reminders.tasks import send_reminders_task
-
     start = (timezone.now() + dt.timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
     configure_link(owner, {"hours": {d: [["00:00", "24:00"]] for d in WIDE_HOURS}})
     made = book(link_token, visitor(start))
     Event.objects.filter(pk=made.booking.event_id).update(
         updated_at=timezone.now() - dt.timedelta(days=2)
     )
-    send_reminders_task.enqueue()
+    # No explicit enqueue: the booking's commit asked for a round (apps.ready's signal).
     run_worker()
     run_worker()
     assert [r for r, _s, _t in mails()] == [[made.booking.email]]
