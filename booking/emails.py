@@ -57,8 +57,13 @@ def owner_booking_url(booking: Booking) -> str:
 
 
 def booker_title(booking: Booking) -> str:
-    """The meeting as the booker's calendar names it (in the active language)."""
-    return _("Meeting with %(name)s") % {"name": booking.owner.full_name or booking.owner.email}
+    """The meeting as the booker's calendar names it (in the active language): the
+    meeting type's name when it has one."""
+    name = booking.owner.full_name or booking.owner.email
+    kind = booking.link.name if booking.link_id else ""
+    if kind:
+        return _("%(type)s with %(name)s") % {"type": kind, "name": name}
+    return _("Meeting with %(name)s") % {"name": name}
 
 
 def format_when(start: dt.datetime, end: dt.datetime, zone_name: str) -> str:
