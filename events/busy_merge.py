@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import connections
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from scheduling.intervals import merge_pairs_in
@@ -32,9 +32,12 @@ from sources import busy_days
 from sources.models import BusySource
 from sources.selectors import stale_q
 
-from .models import Attendee, micros
+from . import busy_cache
+from .models import Attendee, as_instant, micros
 from .plain_rows import RawInstant
 from .validation import earliest_start_reaching
+
+DAY = 86_400_000_000  # microseconds
 
 #: The set of busy instants of a person: merged, sorted, clipped (epoch microseconds).
 MergedBusy = list[tuple[int, int]]
@@ -126,10 +129,9 @@ def _uncovered(user_ids: list[int], start: dt.datetime, end: dt.datetime) -> Que
 
 
 def _sources(user_ids: list[int]) -> QuerySet:
-    """(2 or 4, user_id, -, -, -) for each outside calendar of these people: 2 when it is
+    """(2 or 4, user_id, -) for each outside calendar of these people: 2 when it is
     stale (its busy blocks may miss what is there now: ``sources.selectors.stale_q``),
     4 when fresh. Most people have none, and then nothing more is read."""
-    nothing = Value(None, output_field=IntegerField())
     kind = Case(
         When(stale_q(timezone.now()), then=Value(2)),
         default=Value(4),
@@ -138,20 +140,19 @@ def _sources(user_ids: list[int]) -> QuerySet:
     return (
         BusySource.objects.filter(user_id__in=user_ids)
         .order_by()
-        .annotate(row_kind=kind, a=nothing, b=nothing, c=nothing)
-        .values_list("row_kind", "user_id", "a", "b", "c")
+        .annotate(row_kind=kind, nothing=Value("", output_field=CharField()))
+        .values_list("row_kind", "user_id", "nothing")
     )
 
 
-def merged_busy(
-    user_ids: list[int], start: dt.datetime, end: dt.datetime
-) -> tuple[dict[int, MergedBusy], list[Uncovered], set[int]]:
-    """Per user, the merged busy time in ``[start, end)`` from single events, stored
-    occurrences and outside calendars; the series attended whose stored range does not
-    cover the window (their occurrences outside it are the caller's to expand); and the
-    people with a stale outside calendar. One statement."""
+def _statement(
+    user_ids: list[int], lo: int, hi: int
+) -> tuple[dict[int, MergedBusy], list[Uncovered]]:
+    """The one statement: each person's merged busy time from their events in
+    ``[lo, hi)`` (epoch microseconds), and the series their stored range does not cover."""
+    start, end = as_instant(lo), as_instant(hi)
     spans = _spans(user_ids, start, end)
-    uncovered = _uncovered(user_ids, start, end).union(_sources(user_ids), all=True)
+    uncovered = _uncovered(user_ids, start, end)
     alias = spans.db
     connection = connections[alias]
     spans_sql, spans_params = spans.query.get_compiler(alias).as_sql()
@@ -160,20 +161,47 @@ def merged_busy(
     sql = _MERGE.format(spans=spans_sql, greatest=greatest, least=least, uncovered=uncovered_sql)
     merged: dict[int, MergedBusy] = {uid: [] for uid in user_ids}
     series: list[Uncovered] = []
-    stale: set[int] = set()
-    with_sources: set[int] = set()
-    lo, hi = micros(start), micros(end)
     with connection.cursor() as cursor:
         cursor.execute(sql, (*spans_params, lo, hi, *uncovered_params))
         for kind, uid, a, b, c in cursor.fetchall():
             if kind == 0:
                 merged[uid].append((a, b))
-            elif kind == 1:
-                series.append((uid, a, b, c))
             else:
-                with_sources.add(uid)
-                if kind == 2:
-                    stale.add(uid)
+                series.append((uid, a, b, c))
+    return merged, series
+
+
+def merged_busy(
+    user_ids: list[int], start: dt.datetime, end: dt.datetime
+) -> tuple[dict[int, MergedBusy], list[Uncovered], set[int]]:
+    """Per user, the merged busy time in ``[start, end)`` from single events, stored
+    occurrences and outside calendars; the series attended whose stored range does not
+    cover the window (their occurrences outside it are the caller's to expand); and the
+    people with a stale outside calendar.
+
+    The events' part is read for whole UTC days around the window and kept in the cache
+    under each person's busy-time token (``busy_cache``): a joint link of ten people, or
+    the same booking page asked again, reads it once until one of them changes. The
+    outside calendars' part is read every time (whether a source is stale depends on the
+    clock, not on a write)."""
+    lo, hi = micros(start), micros(end)
+    day_lo, day_hi = lo - lo % DAY, hi + (-hi % DAY)
+    # One query for the people's busy-time tokens and their outside calendars' state.
+    tokens: dict[int, str] = {}
+    stale: set[int] = set()
+    with_sources: set[int] = set()
+    for kind, uid, token in busy_cache.tokens_of(user_ids).union(_sources(user_ids), all=True):
+        if kind == 0:
+            tokens[uid] = token
+            continue
+        with_sources.add(uid)
+        if kind == 2:
+            stale.add(uid)
+    events, series = busy_cache.read(user_ids, day_lo, day_hi, _statement, tokens)
+    merged: dict[int, MergedBusy] = {
+        uid: [(max(s, lo), min(e, hi)) for s, e in events.get(uid, ()) if e > lo and s < hi]
+        for uid in user_ids
+    }
     if with_sources:
         # The outside busy time, merged per day when it was read (sources.busy_days).
         for uid, spans in busy_days.busy_in(sorted(with_sources), lo, hi).items():

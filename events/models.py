@@ -280,6 +280,22 @@ class AttendeeManager(models.Manager):
         return super().bulk_create(objs, *args, **kwargs)
 
 
+class BusyVersion(models.Model):
+    """A token that changes whenever anything a person's busy time is read from changes
+    (their attendances and the stored occurrences of series they attend), set by
+    database triggers (migration 0013), so no write path can forget it. Cached busy time
+    (``events.busy_cache``) is keyed by it. Random, not a counter: a database restored or
+    recreated (as each test's is) can never meet an old cache entry with the same key."""
+
+    #: Not a foreign key: the triggers write it while a person's rows are being deleted,
+    #: and a token of someone gone harms nobody.
+    user_id = models.BigIntegerField(primary_key=True)
+    token = models.CharField(max_length=40)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.token}"
+
+
 class Attendee(models.Model):
     """Someone invited to an event: a colleague (``user``) or an external ``guest``.
 

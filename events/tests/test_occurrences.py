@@ -411,10 +411,10 @@ def test_reads_do_not_grow_with_events_outside_the_window(owner, monday_meeting)
     with CaptureQueriesContext(connection) as many:
         busy_large = busy_intervals([owner], *JUNE)
     rows_large = events_in_range(owner, *JUNE)
-    # The same queries however much lies outside the window: the merged busy time with
-    # the series the store does not cover (June lies before its range), then those
-    # series and their replaced dates.
-    assert len(few.captured_queries) == len(many.captured_queries) == 3
+    # The same queries however much lies outside the window: the busy-time tokens, the
+    # merged busy time with the series the store does not cover (June lies before its
+    # range), then those series and their replaced dates.
+    assert len(few.captured_queries) == len(many.captured_queries) == 4
     assert busy_small == busy_large
     assert len(busy_large[owner.pk]) == 3
     assert sorted(e.pk for e in rows_small) == sorted(e.pk for e in rows_large)
