@@ -321,6 +321,23 @@ def render_booking_mail(args: dict[str, Any], memo: dict[Any, Any]) -> EmailMess
     return _owner_mail(booking, cancelled=kind == "owner_cancelled")
 
 
+def _booker_context(
+    booking: Booking, subject: Callable[[str, str], str], extra: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """The subject and template context of a mail to the booker, in the active language
+    (the booker's) and their zone."""
+    title = booker_title(booking)
+    when = format_when(booking.start, booking.end, booking.timezone)
+    context = {
+        "booking": booking,
+        "title": title,
+        "when": when,
+        "owner_name": booking.owner.full_name,
+        **extra,
+    }
+    return subject(title, when), context
+
+
 def _booker_imip(
     booking: Booking,
     method: str,
@@ -331,19 +348,11 @@ def _booker_imip(
 ) -> EmailMessage:
     """One iMIP mail to the booker, written in the booker's language and zone."""
     with translation.override(booking.language):
-        title = booker_title(booking)
-        when = format_when(booking.start, booking.end, booking.timezone)
-        context = {
-            "booking": booking,
-            "title": title,
-            "when": when,
-            "owner_name": booking.owner.full_name,
-            **extra,
-        }
+        subject_line, context = _booker_context(booking, subject, extra)
         return build_imip_message(
             method=method,
             calendar=build_calendar(method, [calendar_event(booking)]),
-            subject=subject(title, when),
+            subject=subject_line,
             text=render_to_string(template, context),
             html=None,
             from_email=_from_owner(booking),
@@ -361,17 +370,9 @@ def _booker_plain(
 ) -> EmailMessage:
     """A mail to the booker without a calendar part (nothing in their calendar changes)."""
     with translation.override(booking.language):
-        title = booker_title(booking)
-        when = format_when(booking.start, booking.end, booking.timezone)
-        context = {
-            "booking": booking,
-            "title": title,
-            "when": when,
-            "owner_name": booking.owner.full_name,
-            **extra,
-        }
+        subject_line, context = _booker_context(booking, subject, extra)
         return EmailMessage(
-            subject=subject(title, when),
+            subject=subject_line,
             body=render_to_string(template, context),
             from_email=_from_owner(booking),
             to=[booking.email],

@@ -27,6 +27,7 @@ from events.models import Attendee
 from notifications.services import notify
 
 from . import emails, webhook_events
+from .conflicts import clean_message, is_overlap, taken_conflict
 from .models import Booking, BookingLink, BookingSeat
 from .selectors import booking_for_manage_token, rules_for, slots_by_person, slots_for_link
 from .slots import compute_slots
@@ -92,7 +93,7 @@ def _check_new_time(booking: Booking, start: dt.datetime, now: dt.datetime) -> d
     else:
         actual = slots_for_link(link, start, window_end, now=now, duration=minutes)
     if not actual or actual[0].start != start:
-        raise Conflict(_("This time was just taken. Please choose another."), code="slot_taken")
+        raise taken_conflict()
     return actual[0].end
 
 
@@ -140,13 +141,9 @@ def reschedule_by_booker(
             booking.save(update_fields=["start", "end", "new_time_requested_at", "moves"])
             BookingSeat.objects.filter(booking=booking).update(start=start, end=end)
     except IntegrityError as exc:
-        if not any(
-            n in str(exc) for n in ("booking_confirmed_no_overlap", "booking_seat_no_overlap")
-        ):
+        if not is_overlap(exc):
             raise
-        raise Conflict(
-            _("This time was just taken. Please choose another."), code="slot_taken"
-        ) from exc
+        raise taken_conflict() from exc
     emails.queue_booker_moved(booking, manage_token, old_start, old_end)
     emails.queue_owner_moved(booking, old_start, old_end)
     owner = booking.owner
@@ -167,25 +164,13 @@ def reschedule_by_booker(
     return booking
 
 
-MAX_REQUEST_MESSAGE = 2000
-
-
 @transaction.atomic
 def request_new_time(owner: User, booking: Booking, *, message: str = "") -> Booking:
     """The owner asks the booker to choose another time: the booker gets a new private
     link to do so (it replaces the old one, which is only stored as a digest); the
     meeting keeps its time until they choose, and the owner's change deadline does not
     apply to that choice."""
-    message = (message or "").strip().replace("\r\n", "\n")
-    if len(message) > MAX_REQUEST_MESSAGE:
-        raise ValidationError(
-            {
-                "message": _("Keep the message under %(max)d characters.")
-                % {"max": MAX_REQUEST_MESSAGE}
-            }
-        )
-    if any(ord(c) < 32 and c not in "\n\t" for c in message):
-        raise ValidationError({"message": _("The message contains control characters.")})
+    message = clean_message(message)
     booking = (
         Booking.objects.select_for_update()
         .select_related("owner", "event", "link")

@@ -37,6 +37,7 @@ from mail.ical import InvalidCalendarData, validate_email_address
 from notifications.services import notify
 
 from . import emails, webhook_events
+from .conflicts import MAX_MESSAGE, clean_message, is_overlap, taken_conflict
 from .links import (  # noqa: F401 (re-exported: callers have always found them here)
     LINK_FIELDS,
     clean_link_settings,
@@ -212,17 +213,6 @@ def _video_url() -> str:
     if template == "none":
         return ""
     return template.replace("{room}", "Rendezvous-" + secrets.token_hex(12))
-
-
-def _is_overlap(exc: IntegrityError) -> bool:
-    """PostgreSQL's own guarantee behind the locks: an owner's or a seat's overlap."""
-    return any(
-        name in str(exc) for name in ("booking_confirmed_no_overlap", "booking_seat_no_overlap")
-    )
-
-
-def taken_conflict() -> Conflict:
-    return Conflict(_("This time was just taken. Please choose another."), code="slot_taken")
 
 
 def _check_slot(
@@ -438,7 +428,7 @@ def book(
                 with transaction.atomic():  # a savepoint: a refusal leaves nothing behind
                     booking, manage_token = _create_booking(link, data, language, now)
             except IntegrityError as exc:
-                if not _is_overlap(exc):
+                if not is_overlap(exc):
                     raise
                 raise taken_conflict() from exc
             outcome = BookingOutcome(
@@ -463,29 +453,14 @@ def book(
 # ---------------------------------------------------------------- ending a booking
 
 
-#: A note to the booker on decline is a few lines, not a letter.
-MAX_DECLINE_MESSAGE = 2000
-
-
-def _clean_decline_message(message: str) -> str:
-    message = (message or "").strip().replace("\r\n", "\n")
-    if len(message) > MAX_DECLINE_MESSAGE:
-        raise ValidationError(
-            {
-                "message": _("Keep the message under %(max)d characters.")
-                % {"max": MAX_DECLINE_MESSAGE}
-            }
-        )
-    if any(ord(c) < 32 and c not in "\n\t" for c in message):
-        raise ValidationError({"message": _("The message contains control characters.")})
-    return message
+MAX_DECLINE_MESSAGE = MAX_MESSAGE
 
 
 @transaction.atomic
 def decline_booking(owner: User, booking: Booking, *, message: str = "") -> Booking:
     """The owner declines: the meeting is cancelled, its time free, the booker e-mailed
     (with ``message`` when one is given, and a way to book another time)."""
-    message = _clean_decline_message(message)
+    message = clean_message(message)
     booking = (
         Booking.objects.select_for_update().select_related("owner", "event").get(pk=booking.pk)
     )
