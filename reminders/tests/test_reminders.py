@@ -144,6 +144,7 @@ def test_the_worker_sends_them(transactional_db, owner, link_token, run_worker):
     """A reminder that fell due while no worker ran (the day-before one of a meeting
     booked days ago, two hours from now) goes out with the next round, once."""
     from events.models import Event
+
     start = (timezone.now() + dt.timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
     configure_link(owner, {"hours": {d: [["00:00", "24:00"]] for d in WIDE_HOURS}})
     made = book(link_token, visitor(start))
