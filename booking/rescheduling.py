@@ -88,10 +88,14 @@ def _check_new_time(booking: Booking, start: dt.datetime, now: dt.datetime) -> d
         )
     Attendee.objects.filter(event_id=booking.event_id).update(event_busy=False)
     if link.kind == BookingLink.Kind.ANY:  # the person it went to stays: are they free?
-        per_person = slots_by_person(link, start, window_end, now=now, duration=minutes)
+        per_person = slots_by_person(
+            link, start, window_end, now=now, duration=minutes, moving=booking.pk
+        )
         actual = per_person.get(booking.owner_id, [])
     else:
-        actual = slots_for_link(link, start, window_end, now=now, duration=minutes)
+        actual = slots_for_link(
+            link, start, window_end, now=now, duration=minutes, moving=booking.pk
+        )
     if not actual or actual[0].start != start:
         raise taken_conflict()
     return actual[0].end

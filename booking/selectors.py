@@ -123,16 +123,25 @@ def rules_for(link: BookingLink, duration: int | None = None) -> Rules:
 
 
 def booked_per_day(
-    owner: User, tz: zoneinfo.ZoneInfo, start: dt.datetime, end: dt.datetime
+    owner: User,
+    tz: zoneinfo.ZoneInfo,
+    start: dt.datetime,
+    end: dt.datetime,
+    ignore: int | None = None,
 ) -> Counter:
-    """Confirmed bookings of ``owner`` by local date in ``tz``, for days touching the range."""
+    """Confirmed bookings of ``owner`` by local date in ``tz``, for days touching the range
+    (``ignore``: a booking being moved, which does not count against its new day)."""
     margin = dt.timedelta(days=1)
-    starts = Booking.objects.filter(
-        owner=owner,
-        status=Booking.Status.CONFIRMED,
-        start__gte=start - margin,
-        start__lt=end + margin,
-    ).values_list("start", flat=True)
+    starts = (
+        Booking.objects.filter(
+            owner=owner,
+            status=Booking.Status.CONFIRMED,
+            start__gte=start - margin,
+            start__lt=end + margin,
+        )
+        .exclude(pk=ignore)
+        .values_list("start", flat=True)
+    )
     return Counter(s.astimezone(tz).date() for s in starts)
 
 
@@ -182,6 +191,7 @@ def slots_by_person(
     *,
     now: dt.datetime | None = None,
     duration: int | None = None,
+    moving: int | None = None,
 ) -> dict[int, list[Interval]]:
     """Each person's own slots on the link (a round-robin link offers their union)."""
     now = now or timezone.now()
@@ -195,7 +205,7 @@ def slots_by_person(
     out = {}
     for person in people:
         per_day = (
-            booked_per_day(person, rules.tz, busy_lo, busy_hi)
+            booked_per_day(person, rules.tz, busy_lo, busy_hi, moving)
             if rules.daily_limit is not None
             else None
         )
@@ -211,6 +221,7 @@ def slots_for_link(
     *,
     now: dt.datetime | None = None,
     duration: int | None = None,
+    moving: int | None = None,
 ) -> list[Interval]:
     """The slots the link offers with starts in ``[start, end)``, for a meeting of
     ``duration`` minutes (one of its lengths; the default when not given).
@@ -219,10 +230,11 @@ def slots_for_link(
     (events.selectors.busy_spans, the same definition of "busy" as the planner), one
     more for the daily limit when one is set, then the pure computation: never a query
     per slot. A joint link offers the times when everyone is free, a round-robin link
-    the times when anyone is.
+    the times when anyone is. ``moving``: a booking being moved, left out of the daily
+    limit's count.
     """
     if link.kind == BookingLink.Kind.ANY:
-        per_person = slots_by_person(link, start, end, now=now, duration=duration)
+        per_person = slots_by_person(link, start, end, now=now, duration=duration, moving=moving)
         union = {slot.start: slot for slots in per_person.values() for slot in slots}
         return [union[k] for k in sorted(union)]
     now = now or timezone.now()
@@ -239,7 +251,7 @@ def slots_for_link(
     )
     busy = busy_meeting_hours(rules, offered, merged)
     per_day = (
-        booked_per_day(link.owner, rules.tz, busy_lo, busy_hi)
+        booked_per_day(link.owner, rules.tz, busy_lo, busy_hi, moving)
         if rules.daily_limit is not None
         else None
     )

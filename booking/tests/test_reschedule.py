@@ -141,3 +141,16 @@ def test_the_booker_moves_it_on_the_pages(client, booked):
     assert moved.status_code == 302 and moved["Location"].endswith("?moved=1")
     assert Booking.objects.get().start == day
     assert "Your meeting is moved" in client.get(moved["Location"]).content.decode()
+
+
+def test_a_meeting_moves_within_its_day_at_the_daily_limit(client, owner, link_token):
+    """One booking a day allowed: it may still move to another time that day (it does not
+    count against itself), but not to a day that is full."""
+    configure_link(owner, {"daily_limit": 1})
+    made = book(link_token, visitor(berlin_at(10)))
+    full = book(link_token, visitor(berlin_at(10, days_ahead=4), email="jan@example.org"))
+    assert full.status_code == 201
+    assert move(client, made.manage_token, berlin_at(15)).status_code == 200
+    refused = move(client, made.manage_token, berlin_at(15, days_ahead=4))
+    assert refused.status_code == 409
+    assert Booking.objects.get(pk=made.booking.pk).start == berlin_at(15)
