@@ -270,7 +270,12 @@ def deliver_endpoint(endpoint_id: int, now: dt.datetime | None = None) -> int:
             endpoint.deliveries.filter(status=Delivery.Status.PENDING).order_by("pk")[:BATCH]
         )
         for delivery in waiting:
-            failure = _send(endpoint, secret, delivery)
+            try:
+                failure = _send(endpoint, secret, delivery)
+            except Exception:  # a fault of ours: the message waits, the round ends
+                logger.exception("webhook %s: sending %s failed", endpoint.pk, delivery.pk)
+                failure = _("Rendezvous could not send it this time; it tries again.")
+                delivery.last_error = failure
             if failure:
                 delivery.save(
                     update_fields=["attempts", "last_attempt_at", "last_status_code", "last_error"]

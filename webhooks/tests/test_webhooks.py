@@ -283,3 +283,22 @@ def test_the_worker_delivers_after_the_commit(transactional_db, owner, receiver,
     book(link_token, visitor(slot_start))  # its commit queues the worker's round
     run_worker()
     assert [p["type"] for p in verified(receiver, secret)] == ["booking.created"]
+
+
+def test_a_fault_of_ours_while_sending_leaves_the_message_waiting(owner, receiver, monkeypatch):
+    endpoint, _secret = services.register_endpoint(owner, url=receiver.url, event_types=ALL)
+    start = berlin_at(9)
+    event = event_create(owner, title="Review", start=start, end=start + dt.timedelta(hours=1))
+    event_update(event, owner, title="Moved")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(services, "fetch", broken)
+    assert deliver_all() == 0
+    endpoint.refresh_from_db()
+    assert endpoint.failing_since is not None and endpoint.lease_until is None
+    assert Delivery.objects.get().status == "pending"
+    monkeypatch.undo()
+    Endpoint.objects.filter(pk=endpoint.pk).update(next_attempt_at=timezone.now())
+    assert deliver_all() == 1
