@@ -63,7 +63,11 @@ def booking_for_manage_token(token: object) -> Booking:
 
 def links_for_owner(owner: User) -> list[BookingLink]:
     """The owner's meeting types, the first (oldest) first."""
-    return list(BookingLink.objects.select_related("owner").filter(owner=owner, archived_at=None))
+    return list(
+        BookingLink.objects.select_related("owner")
+        .filter(owner=owner, archived_at=None)
+        .prefetch_related("members")
+    )
 
 
 def link_for_owner(owner: User) -> BookingLink | None:
