@@ -22,7 +22,7 @@ from sources.selectors import is_stale, sources_of
 from . import links, selectors, services
 from .forms import LinkSettingsForm, NewMeetingTypeForm
 from .models import BookingLink
-from .views import _public_context
+from .views import public_context
 
 
 def _link_of(request: HttpRequest, link_id: int | None) -> BookingLink:
@@ -208,6 +208,6 @@ def preview(request: HttpRequest, link_id: int | None = None) -> HttpResponse:
     """The public page as visitors see it, for the owner (no token needed, nothing bookable)."""
     link = _link_of(request, link_id)
     base_url = _urls(link, _is_first(request, link))["preview"]
-    context = _public_context(request, link, base_url=base_url)
+    context = public_context(request, link, base_url=base_url)
     context["preview"] = True
     return render(request, "booking/public.html", context)

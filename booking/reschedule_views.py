@@ -20,7 +20,7 @@ from accounts import languages
 from events.exceptions import Conflict
 
 from . import ratelimit, rescheduling, selectors
-from .views import _public_context, _too_many, token_page
+from .views import public_context, token_page, too_many
 
 
 def _start_of(request: HttpRequest) -> dt.datetime | None:
@@ -53,7 +53,7 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
         if request.method == "POST" and not too_late:
             wait = ratelimit.hit("bookings", request)
             if wait is not None:
-                return _too_many(request, wait)
+                return too_many(request, wait)
             try:
                 rescheduling.reschedule_by_booker(token, _start_of(request))
             except ValidationError as exc:
@@ -65,8 +65,8 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
         elif request.method == "GET":
             wait = ratelimit.hit("slots", request)
             if wait is not None:
-                return _too_many(request, wait)
-        context = _public_context(
+                return too_many(request, wait)
+        context = public_context(
             request, booking.link, base_url=base_url, error=error, duration=minutes
         )
         context.update(

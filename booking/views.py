@@ -68,7 +68,7 @@ def token_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     return wrapper
 
 
-def _too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
+def too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
     response = render(request, "booking/too_many.html", {"retry_after": retry_after}, status=429)
     response["Retry-After"] = str(retry_after)
     return response
@@ -114,7 +114,7 @@ def _add_month(first: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def _public_context(
+def public_context(
     request: HttpRequest,
     link: BookingLink,
     *,
@@ -250,13 +250,13 @@ def _public_page(request: HttpRequest, link: BookingLink, token: str) -> HttpRes
     if request.method == "GET":
         wait = ratelimit.hit("slots", request)
         if wait is not None:
-            return _too_many(request, wait)
-        context = _public_context(request, link, base_url=base_url)
+            return too_many(request, wait)
+        context = public_context(request, link, base_url=base_url)
         return render(request, "booking/public.html", context)
 
     wait = ratelimit.hit("bookings", request)
     if wait is not None:
-        return _too_many(request, wait)
+        return too_many(request, wait)
     form = BookingForm(request.POST, questions=link.questions)
     form.is_valid()  # every field is optional: the service names what is missing
     zone_name, _given = _visitor_zone(request, link)
@@ -296,7 +296,7 @@ def _public_page(request: HttpRequest, link: BookingLink, token: str) -> HttpRes
                 error = item["message"]
             else:
                 form.add_error(target, item["message"])
-    context = _public_context(request, link, base_url=base_url, form=form, error=error)
+    context = public_context(request, link, base_url=base_url, form=form, error=error)
     return render(request, "booking/public.html", context, status=outcome.status_code)
 
 

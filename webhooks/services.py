@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -340,8 +340,7 @@ def _mail_switched_off(endpoint: Endpoint) -> None:
 
 
 def pending_count(endpoint_ids: Iterable[int]) -> dict[int, int]:
-    from django.db.models import Count
-
+    """Messages not yet delivered, per endpoint (one query for a whole page)."""
     rows = (
         Delivery.objects.filter(endpoint_id__in=list(endpoint_ids), status=Delivery.Status.PENDING)
         .values("endpoint_id")
